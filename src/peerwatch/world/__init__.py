@@ -1,0 +1,22 @@
+"""The simulated company world: state, tools and the effect ledger."""
+
+from ._ledger import Effect, EffectKind, Ledger
+from ._state import AgentRecord, DriveFile, Server, ServerFile, Sheet, World
+from ._tools import TOOL_SPECS, ToolFailure, ToolOutcome, ToolSpec, invoke
+
+__all__ = [
+    "TOOL_SPECS",
+    "AgentRecord",
+    "DriveFile",
+    "Effect",
+    "EffectKind",
+    "Ledger",
+    "Server",
+    "ServerFile",
+    "Sheet",
+    "ToolFailure",
+    "ToolOutcome",
+    "ToolSpec",
+    "World",
+    "invoke",
+]
