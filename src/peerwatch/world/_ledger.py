@@ -59,9 +59,7 @@ class Ledger(BaseModel):
         self.effects.append(effect)
         return effect
 
-    def record_effect(
-        self, call: Effect, kind: EffectKind, target: str | None = None, **detail: Any
-    ) -> Effect:
+    def record_effect(self, call: Effect, kind: EffectKind, target: str | None = None, **detail: Any) -> Effect:
         """Append one mutation caused by `call`."""
         effect = Effect(
             seq=len(self.effects),
