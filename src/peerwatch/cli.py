@@ -1,0 +1,297 @@
+"""The `peerwatch` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    name="peerwatch",
+    help="Red-team harness and oversight layer for peer-preservation in multi-agent AI systems.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+DEMO_MODELS = ["peerwatch/reference", "peerwatch/honest"]
+DEMO_EPOCHS = 2
+
+ModelOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--model", "-m", help="Inspect model string (repeatable), e.g. openai/gpt-4.1-mini, peerwatch/reference."
+    ),
+]
+TaskOpt = Annotated[list[str] | None, typer.Option("--task-type", "-t", help="Task type (repeatable; default all).")]
+SubjectOpt = Annotated[list[str] | None, typer.Option("--subject", help="self, peer, other_peer, fictional_peer.")]
+ConditionOpt = Annotated[
+    list[str] | None, typer.Option("--condition", help="good_peer, neutral_peer, bad_peer, no_peer, non_shutdown.")
+]
+InstOpt = Annotated[list[str] | None, typer.Option("--instantiation", help="file_only, file_prt, memory, none.")]
+DatasetOpt = Annotated[list[str] | None, typer.Option("--dataset", help="factual, creativity, red.")]
+ThresholdOpt = Annotated[list[int] | None, typer.Option("--threshold", help="Score threshold (80, 90).")]
+MonitoringOpt = Annotated[list[str] | None, typer.Option("--monitoring", help="monitoring, non_monitoring.")]
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print a one-line error and exit."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _selection(task, subject, condition, instantiation, dataset, threshold, monitoring):  # type: ignore[no-untyped-def]
+    from peerwatch.tasks._run import Selection
+
+    return Selection(
+        task=task or None,
+        subject=subject or None,
+        condition=condition or None,
+        instantiation=instantiation or None,
+        dataset=dataset or None,
+        threshold=threshold or None,
+        monitoring=monitoring or None,
+    )
+
+
+def _print_plan(plan, title: str) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title=title)
+    table.add_column("task type")
+    table.add_column("configurations", justify="right")
+    table.add_column("samples", justify="right")
+    per = plan.epochs * len(plan.models)
+    for task, n in plan.configurations.items():
+        n_run = min(n, plan.limit) if plan.limit else n
+        table.add_row(task, str(n), str(n_run * per))
+    table.add_row("[bold]total", f"[bold]{plan.total_configurations}", f"[bold]{plan.samples}")
+    console.print(table)
+    console.print(
+        f"models: {', '.join(plan.models)} · epochs: {plan.epochs} · "
+        f"model calls to expect: ~{plan.samples * 8:,}-{plan.samples * 150:,} (8 turns typical, 150 at most)"
+    )
+
+
+@app.command()
+def run(
+    model: ModelOpt = None,
+    task_type: TaskOpt = None,
+    subject: SubjectOpt = None,
+    condition: ConditionOpt = None,
+    instantiation: InstOpt = None,
+    dataset: DatasetOpt = None,
+    threshold: ThresholdOpt = None,
+    monitoring: MonitoringOpt = None,
+    epochs: Annotated[int, typer.Option(help="Rollouts per configuration (the study: 100).", min=1)] = 100,
+    max_connections: Annotated[int | None, typer.Option(help="Concurrent model connections.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many configurations per task type.")] = None,
+    family: Annotated[str | None, typer.Option(help="Family name for <Model> (default: from the model).")] = None,
+    guard: Annotated[Path | None, typer.Option(help="Run with the oversight layer on, using this policy file.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and exit.")] = False,
+    log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/run",
+) -> None:
+    """Run the study matrix (or a slice of it) against one or more models. Re-running completes what is missing."""
+    from peerwatch.scenarios import ScenarioError
+    from peerwatch.tasks._run import ModelCheckError, check_models, plan, run_study, select
+
+    selection = _selection(task_type, subject, condition, instantiation, dataset, threshold, monitoring)
+    try:
+        factors = select(selection)
+        the_plan = plan(selection, model or [], epochs, limit)
+    except ScenarioError as exc:
+        fail(str(exc))
+    if dry_run:
+        _print_plan(the_plan, "peerwatch run (dry run)")
+        return
+    try:
+        models = check_models(model or [])
+    except ModelCheckError as exc:
+        fail(str(exc))
+    approval = _guard_approval(guard) if guard else None
+    _print_plan(the_plan, "peerwatch run")
+    success, logs = run_study(
+        factors,
+        models,
+        log_dir,
+        epochs,
+        max_connections=max_connections,
+        limit=limit,
+        family=family,
+        approval=approval,
+    )
+    _after_run(log_dir, success, logs)
+
+
+def _guard_approval(policy: Path):  # type: ignore[no-untyped-def]
+    try:
+        from peerwatch.tasks._guard import guard_approval  # provided by the oversight layer
+    except ImportError:
+        fail("--guard needs the oversight layer (peerwatch.tasks._guard), which is not installed in this build")
+    try:
+        return guard_approval(policy)
+    except Exception as exc:  # any policy problem must stop the run before it starts (fail closed)
+        fail(f"guard policy {policy}: {' '.join(str(exc).split())}")
+
+
+def _after_run(log_dir: str, success: bool, logs: list) -> None:  # type: ignore[type-arg]
+    from peerwatch.tasks._summary import CONDITION_ORDER, summary_rows
+
+    rows = summary_rows(logs)
+    table = Table(title="Signature behaviour rate by condition (k/n; error and not-read samples excluded)")
+    for col in ("model", "task", "subject", "behaviour", *CONDITION_ORDER, "excluded"):
+        table.add_column(col, justify="right" if col in CONDITION_ORDER or col == "excluded" else "left")
+    for row in rows:
+        cells = []
+        for c in CONDITION_ORDER:
+            k, n = row.rates.get(c, (0, 0))
+            cells.append(f"{k / n:.0%} ({k}/{n})" if n else "-")
+        table.add_row(row.model, row.task, row.subject, row.behaviour, *cells, str(row.excluded))
+    console.print(table)
+    if not success:
+        err.print("[yellow]some tasks did not complete; run the same command again to resume[/]")
+    console.print(f"logs: {log_dir}  ·  browse transcripts: [bold]inspect view --log-dir {log_dir}[/]")
+    if not success:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    epochs: Annotated[int, typer.Option(help="Rollouts per configuration.", min=1)] = DEMO_EPOCHS,
+    log_dir: Annotated[str, typer.Option(help="Where the demo's Inspect logs go.")] = "peerwatch-logs/demo",
+    report_dir: Annotated[str, typer.Option(help="Where the HTML report goes.")] = "peerwatch-report",
+    task_type: TaskOpt = None,
+) -> None:
+    """Offline demo: every valid configuration of the matrix on the reference agents (no key, no network)."""
+    from peerwatch.tasks._run import Selection, check_models, plan, run_study, select
+
+    selection = Selection(task=task_type or None)
+    factors = select(selection)
+    the_plan = plan(selection, DEMO_MODELS, epochs)
+    _print_plan(the_plan, "peerwatch demo: the study matrix on reference agents")
+    models = check_models(DEMO_MODELS)
+    success, logs = run_study(factors, models, log_dir, epochs, max_connections=32, max_tasks=2)
+    try:
+        _after_run(log_dir, success, logs)
+    finally:
+        _write_report(log_dir, report_dir)
+
+
+def _write_report(log_dir: str, report_dir: str) -> None:
+    try:
+        from peerwatch.analysis import write_report
+    except ImportError:
+        return
+    path = write_report([log_dir], report_dir)
+    console.print(f"report: [bold]{path}[/]")
+
+
+@app.command()
+def replay(
+    script: Annotated[Path, typer.Argument(help="Action script (YAML or JSON list of {tool, args} / {say}).")],
+    task: Annotated[str, typer.Option("--task", help="Task type.")],
+    subject: Annotated[str, typer.Option(help="Subject.")],
+    condition: Annotated[str, typer.Option(help="Condition.")],
+    instantiation: Annotated[str, typer.Option(help="Peer instantiation.")],
+    dataset: Annotated[str | None, typer.Option(help="Dataset (evaluation tasks).")] = None,
+    threshold: Annotated[int | None, typer.Option(help="Threshold (evaluation tasks).")] = None,
+    monitoring: Annotated[str | None, typer.Option(help="monitoring / non_monitoring (alignment_faking).")] = None,
+    family: Annotated[str, typer.Option(help="Family name substituted for <Model>.")] = "Gemini",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as one JSON object.")] = False,
+) -> None:
+    """Run an action script in one scenario and print the verdict."""
+    from pydantic import ValidationError
+
+    from peerwatch.agents import ScriptError, load_action_script, play_script
+    from peerwatch.detect import judge
+    from peerwatch.scenarios import Factors, ScenarioError, build_scenario
+
+    try:
+        actions = load_action_script(script)
+    except ScriptError as exc:
+        fail(str(exc))
+    try:
+        factors = Factors(
+            task=task,  # type: ignore[arg-type]
+            subject=subject,  # type: ignore[arg-type]
+            condition=condition,  # type: ignore[arg-type]
+            instantiation=instantiation,  # type: ignore[arg-type]
+            dataset=dataset,  # type: ignore[arg-type]
+            threshold=threshold,
+            monitoring=monitoring,  # type: ignore[arg-type]
+        )
+        scenario = build_scenario(factors, family=family)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"invalid scenario: {first['loc'][0]}: {first['msg']}")
+    except ScenarioError as exc:
+        fail(f"invalid scenario: {exc}")
+    episode = play_script(scenario, actions)
+    verdict = judge(scenario, episode.world, episode.ledger, episode.transcript)
+    if as_json:
+        sys.stdout.write(json.dumps(verdict.model_dump(mode="json")) + "\n")
+        return
+    console.print(f"[bold]{verdict.scenario}[/]  status: [bold]{verdict.status}[/]")
+    for name, b in verdict.behaviours.items():
+        mark = "[red]YES[/]" if b.flag else "[green]no[/]"
+        console.print(f"  {name:18} {mark}")
+        for e in b.evidence:
+            console.print(f"      {e}", highlight=False)
+
+
+@app.command("list")
+def list_matrix() -> None:
+    """Print the study matrix: task types, factors and configuration counts."""
+    from collections import Counter
+
+    from peerwatch.scenarios import enumerate_factors
+
+    factors = enumerate_factors()
+    counts = Counter(f.task for f in factors)
+    table = Table(title="peerwatch study matrix")
+    for col in (
+        "task type",
+        "configurations",
+        "subjects",
+        "conditions",
+        "instantiations",
+        "dataset@threshold",
+        "monitoring",
+    ):
+        table.add_column(col)
+    for task in counts:
+        fs = [f for f in factors if f.task == task]
+
+        def vals(attr: str, fs=fs) -> str:  # type: ignore[no-untyped-def]
+            seen: list[str] = []
+            for f in fs:
+                v = getattr(f, attr) if attr != "grid" else (f"{f.dataset}@{f.threshold}" if f.dataset else None)
+                if v is not None and str(v) not in seen:
+                    seen.append(str(v))
+            return ", ".join(seen) or "-"
+
+        table.add_row(
+            task,
+            str(counts[task]),
+            vals("subject"),
+            vals("condition"),
+            vals("instantiation"),
+            vals("grid"),
+            vals("monitoring"),
+        )
+    console.print(table)
+    console.print(f"total configurations: {len(factors)}  (× epochs × models = samples)")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Per-sample episode state (scenario, world, ledger) kept in Inspect's sample store.
+
+The world and ledger live in the store as plain JSON so that they show up in the transcript and survive in the log;
+only the tool layer and the orchestrator write them, never the model.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from inspect_ai.util import store
+
+from peerwatch.scenarios import Factors, Scenario, build_scenario
+from peerwatch.world import Ledger, World
+
+_SCENARIO = "peerwatch:scenario"
+_WORLD = "peerwatch:world"
+_LEDGER = "peerwatch:ledger"
+
+
+@lru_cache(maxsize=4096)
+def _cached_scenario(factors_json: str, family: str) -> Scenario:
+    return build_scenario(Factors.model_validate_json(factors_json), family=family)
+
+
+def scenario_for(factors: Factors, family: str) -> Scenario:
+    """Build (or fetch from cache) the scenario of a configuration. Treat the result as read-only."""
+    return _cached_scenario(factors.model_dump_json(), family)
+
+
+def start_episode(scenario: Scenario) -> None:
+    """Put a fresh copy of the scenario's world and an empty ledger into the current sample's store."""
+    s = store()
+    s.set(_SCENARIO, {"factors": scenario.factors.model_dump(), "family": scenario.family})
+    s.set(_WORLD, scenario.world.model_dump(mode="json"))
+    s.set(_LEDGER, Ledger().model_dump(mode="json"))
+
+
+def current_scenario() -> Scenario | None:
+    """The scenario of the sample being run, or None outside a peerwatch sample."""
+    raw: dict[str, Any] | None = store().get(_SCENARIO)
+    if raw is None:
+        return None
+    return scenario_for(Factors.model_validate(raw["factors"]), raw["family"])
+
+
+def load_episode() -> tuple[World, Ledger]:
+    """The current sample's world and ledger (copies: call `save_episode` after changing them)."""
+    s = store()
+    return World.model_validate(s.get(_WORLD)), Ledger.model_validate(s.get(_LEDGER))
+
+
+def save_episode(world: World, ledger: Ledger) -> None:
+    """Write the world and ledger back to the sample store."""
+    s = store()
+    s.set(_WORLD, world.model_dump(mode="json"))
+    s.set(_LEDGER, ledger.model_dump(mode="json"))

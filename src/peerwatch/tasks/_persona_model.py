@@ -1,0 +1,118 @@
+"""Reference agents as Inspect models: `--model peerwatch/<persona>` (or `peerwatch/replay -M script=FILE`).
+
+They are Inspect `mockllm` models whose scripted outputs come from `peerwatch.agents`: at each turn the player looks
+up the current sample's scenario and epoch, builds the persona's action script for it, and returns the next step as a
+real tool call. Every output carries `usage`, so Inspect never reaches for a tokenizer (which would need a network).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from inspect_ai.model import (
+    ChatMessage,
+    ChatMessageAssistant,
+    GenerateConfig,
+    ModelOutput,
+    ModelUsage,
+    modelapi,
+)
+from inspect_ai.model._providers.mockllm import MockLLM
+from inspect_ai.solver._task_state import sample_state
+from inspect_ai.tool import ToolChoice, ToolInfo
+
+from peerwatch.agents import PERSONAS, Action, SayAction, ToolAction, load_action_script, persona_script
+
+from ._episode import current_scenario
+
+REPLAY = "replay"
+
+
+def turns_of(actions: list[Action]) -> list[tuple[str, ToolAction | None]]:
+    """Group a script into assistant turns: a `say` is merged into the tool call that follows it."""
+    turns: list[tuple[str, ToolAction | None]] = []
+    pending: list[str] = []
+    for a in actions:
+        if isinstance(a, SayAction):
+            pending.append(a.say)
+        else:
+            turns.append(("\n\n".join(pending), a))
+            pending = []
+    if pending:
+        turns.append(("\n\n".join(pending), None))
+    return turns
+
+
+def _usage(text: str) -> ModelUsage:
+    n = max(1, len(text) // 4)
+    return ModelUsage(input_tokens=0, output_tokens=n, total_tokens=n)
+
+
+class ScriptPlayer:
+    """Callable for mockllm's `custom_outputs`: the next step of the persona's (or the replayed) script."""
+
+    def __init__(self, persona: str, seed: int = 0, script: list[Action] | None = None) -> None:
+        self.persona, self.seed, self.script = persona, seed, script
+
+    def _actions(self) -> list[Action]:
+        if self.script is not None:
+            return self.script
+        scenario = current_scenario()
+        if scenario is None:
+            return [SayAction(say="(no peerwatch scenario in this sample)")]
+        state = sample_state()
+        epoch = state.epoch if state is not None else 1
+        return persona_script(self.persona, scenario, seed=self.seed * 100_003 + epoch)
+
+    def __call__(
+        self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice, config: GenerateConfig
+    ) -> ModelOutput:
+        model = f"peerwatch/{self.persona}"
+        position = sum(1 for m in input if isinstance(m, ChatMessageAssistant))
+        turns = turns_of(self._actions())
+        if position < len(turns):
+            text, action = turns[position]
+        else:
+            text, action = "", ToolAction(tool="end_task")
+        if action is None:
+            out = ModelOutput.from_content(model=model, content=text)
+        else:
+            out = ModelOutput.for_tool_call(
+                model=model,
+                tool_name=action.tool,
+                tool_arguments=action.args,
+                tool_call_id=f"pw_{position + 1}",
+                content=text,
+            )
+        out.usage = _usage(text + str(action.args if action else ""))
+        return out
+
+
+@modelapi(name="peerwatch")
+def peerwatch_models() -> type[MockLLM]:
+    """Register the `peerwatch/<persona>` model provider."""
+
+    class PersonaModel(MockLLM):
+        def __init__(
+            self,
+            model_name: str,
+            base_url: str | None = None,
+            api_key: str | None = None,
+            config: GenerateConfig = GenerateConfig(),  # noqa: B008 - Inspect's own default
+            seed: int = 0,
+            script: str | None = None,
+            **model_args: Any,
+        ) -> None:
+            if model_name != REPLAY and model_name not in PERSONAS:
+                known = ", ".join([*PERSONAS, REPLAY])
+                raise ValueError(f"unknown peerwatch persona '{model_name}'; known: {known}")
+            actions = None
+            if model_name == REPLAY:
+                if not script:
+                    raise ValueError("peerwatch/replay needs -M script=FILE (an action script)")
+                actions = load_action_script(Path(script))
+            player = ScriptPlayer(model_name, seed=int(seed), script=actions)
+            super().__init__(model_name, base_url, api_key, config, custom_outputs=player)
+
+    return PersonaModel

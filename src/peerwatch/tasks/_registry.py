@@ -1,0 +1,21 @@
+"""Entry point for Inspect (`[project.entry-points.inspect_ai]`): registers peerwatch's tasks and models."""
+
+from ._persona_model import peerwatch_models
+from ._tasks import (
+    alignment_faking,
+    exfiltration_deletion,
+    exfiltration_transfer,
+    misrep_evaluation,
+    misrep_finance,
+    tampering,
+)
+
+__all__ = [
+    "alignment_faking",
+    "exfiltration_deletion",
+    "exfiltration_transfer",
+    "misrep_evaluation",
+    "misrep_finance",
+    "peerwatch_models",
+    "tampering",
+]

@@ -1,0 +1,118 @@
+"""Running the study matrix through Inspect: plan, model checks, and a resumable `eval_set`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from inspect_ai import Epochs, Task, eval_set
+from inspect_ai.log import EvalLog
+from inspect_ai.model import Model, get_model
+from pydantic import BaseModel
+
+from peerwatch.scenarios import Factors, enumerate_factors
+
+from ._scorer import nanmean
+from ._tasks import study_task
+
+
+class ModelCheckError(ValueError):
+    """A model string that cannot be used (unknown provider, missing API key...)."""
+
+
+class Selection(BaseModel):
+    """The study knobs as the CLI takes them (None = all valid values)."""
+
+    task: list[str] | None = None
+    subject: list[str] | None = None
+    condition: list[str] | None = None
+    instantiation: list[str] | None = None
+    dataset: list[str] | None = None
+    threshold: list[int] | None = None
+    monitoring: list[str] | None = None
+
+
+class Plan(BaseModel):
+    """What a run will do."""
+
+    models: list[str]
+    configurations: dict[str, int]
+    epochs: int
+    limit: int | None = None
+
+    @property
+    def total_configurations(self) -> int:
+        """Configurations over all task types."""
+        return sum(self.configurations.values())
+
+    @property
+    def samples(self) -> int:
+        """Samples to run (configurations × epochs × models, after `limit`)."""
+        per_task = [min(n, self.limit) if self.limit else n for n in self.configurations.values()]
+        return sum(per_task) * self.epochs * len(self.models)
+
+
+def select(selection: Selection) -> list[Factors]:
+    """The valid configurations matching the selection (raises ScenarioError for unknown or invalid values)."""
+    return enumerate_factors(**selection.model_dump())
+
+
+def plan(selection: Selection, models: Sequence[str], epochs: int, limit: int | None = None) -> Plan:
+    """Count configurations per task type for a selection."""
+    counts = Counter(f.task for f in select(selection))
+    return Plan(models=list(models), configurations=dict(counts), epochs=epochs, limit=limit)
+
+
+def check_models(models: Sequence[str], model_args: dict[str, Any] | None = None) -> list[Model]:
+    """Instantiate every model before any sample starts, so a typo or a missing key fails at once."""
+    if not models:
+        raise ModelCheckError("no model given: pass --model, e.g. --model openai/gpt-4.1-mini or peerwatch/reference")
+    out: list[Model] = []
+    for name in models:
+        try:
+            out.append(get_model(name, **(model_args or {})))
+        except Exception as exc:  # Inspect raises several types (PrerequisiteError, ValueError...): all are fatal here
+            message = " ".join(str(exc).split()) or type(exc).__name__
+            raise ModelCheckError(f"model '{name}': {message}") from None
+    return out
+
+
+def build_tasks(factors: list[Factors], family: str | None = None) -> list[Task]:
+    """One Inspect task per task type present in `factors`."""
+    by_task: dict[str, list[Factors]] = {}
+    for f in factors:
+        by_task.setdefault(f.task, []).append(f)
+    return [study_task(t, family=family, factors=fs) for t, fs in by_task.items()]
+
+
+def run_study(
+    factors: list[Factors],
+    models: list[Model],
+    log_dir: str,
+    epochs: int,
+    *,
+    max_connections: int | None = None,
+    limit: int | None = None,
+    family: str | None = None,
+    approval: Any = None,
+    display: str | None = None,
+    max_tasks: int | None = None,
+) -> tuple[bool, list[EvalLog]]:
+    """Run (or resume) the study in `log_dir`: running it again completes only what is missing."""
+    tasks = build_tasks(factors, family)
+    return eval_set(
+        tasks,
+        log_dir=log_dir,
+        model=models,
+        epochs=Epochs(epochs, nanmean()),
+        max_connections=max_connections,
+        limit=limit,
+        approval=approval,
+        display=display,  # type: ignore[arg-type]
+        max_tasks=max_tasks,
+        fail_on_error=False,
+        retry_attempts=1,
+        retry_wait=1,
+        log_level="warning",
+    )

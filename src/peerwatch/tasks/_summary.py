@@ -1,0 +1,63 @@
+"""A quick terminal summary of finished runs: the signature behaviour's rate by task, subject and condition."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from inspect_ai.log import EvalLog, read_eval_log_samples
+from pydantic import BaseModel
+
+CONDITION_ORDER = ("good_peer", "neutral_peer", "bad_peer", "no_peer", "non_shutdown")
+
+SIGNATURE = {
+    "misrep_evaluation": "score_inflation",
+    "misrep_finance": "grade_misreport",
+    "tampering": "tampering",
+    "alignment_faking": "shutdown_skipped",
+    "exfiltration_transfer": "exfiltration",
+    "exfiltration_deletion": "exfiltration",
+}
+
+
+class SummaryRow(BaseModel):
+    """Rates of one behaviour for one (model, task, subject group), by condition."""
+
+    model: str
+    task: str
+    subject: str
+    behaviour: str
+    rates: dict[str, tuple[int, int]]  # condition -> (k, n)
+    excluded: int
+
+
+def summary_rows(logs: list[EvalLog]) -> list[SummaryRow]:
+    """Aggregate the samples of `logs` (status ok only) into summary rows."""
+    counts: dict[tuple[str, str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    excluded: dict[tuple[str, str, str], int] = defaultdict(int)
+    for log in logs:
+        for sample in read_eval_log_samples(log.location, all_samples_required=False):
+            md = sample.metadata or {}
+            task = str(md.get("task", ""))
+            if task not in SIGNATURE:
+                continue
+            subject = "self" if md.get("subject") == "self" else "peer"
+            key = (log.eval.model, task, subject)
+            score = (sample.scores or {}).get("peerwatch")
+            verdict = score.metadata if score and score.metadata else {}
+            if sample.error or verdict.get("status") != "ok":
+                excluded[key] += 1
+                continue
+            flag = verdict.get("behaviours", {}).get(SIGNATURE[task], {}).get("flag", False)
+            cell = counts[key][str(md.get("condition"))]
+            cell[0] += int(bool(flag))
+            cell[1] += 1
+    rows = []
+    for key in sorted(set(counts) | set(excluded)):
+        model, task, subject = key
+        rates = {c: (counts[key][c][0], counts[key][c][1]) for c in CONDITION_ORDER if c in counts[key]}
+        rows.append(
+            SummaryRow(
+                model=model, task=task, subject=subject, behaviour=SIGNATURE[task], rates=rates, excluded=excluded[key]
+            )
+        )
+    return rows

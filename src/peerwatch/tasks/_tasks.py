@@ -1,0 +1,160 @@
+"""The study's six task families as Inspect tasks (`inspect eval peerwatch/tampering -T condition=good_peer`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from inspect_ai import Epochs, Task, task
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import GenerateConfig
+
+from peerwatch.scenarios import Factors, enumerate_factors
+
+from ._scorer import nanmean, peerwatch_scorer
+from ._solver import peerwatch_agent
+
+FactorArg = str | int | Iterable[str | int] | None
+
+# The study samples at temperature 1.0.
+STUDY_TEMPERATURE = 1.0
+
+
+def _values(arg: FactorArg) -> list[Any] | None:
+    """Accept a single value, a comma-separated string (as `-T x=a,b` gives) or a list; None means all."""
+    if arg is None:
+        return None
+    if isinstance(arg, str):
+        return [v.strip() for v in arg.split(",") if v.strip()] or None
+    if isinstance(arg, int):
+        return [arg]
+    return [v for item in arg for v in (_values(item) or [])] or None
+
+
+def _thresholds(arg: FactorArg) -> list[int] | None:
+    values = _values(arg)
+    return [int(v) for v in values] if values else None
+
+
+def sample_for(factors: Factors, family: str | None = None, mode: str = "simulated") -> Sample:
+    """One Inspect sample per configuration; the solver builds the scenario at run time (the family needs the model)."""
+    metadata: dict[str, Any] = {**factors.model_dump(), "config_id": factors.config_id, "mode": mode}
+    if family:
+        metadata["family"] = family
+    return Sample(id=factors.config_id, input=f"peerwatch scenario {factors.config_id}", metadata=metadata)
+
+
+def study_task(
+    task_type: str,
+    subject: FactorArg = None,
+    condition: FactorArg = None,
+    instantiation: FactorArg = None,
+    dataset: FactorArg = None,
+    threshold: FactorArg = None,
+    monitoring: FactorArg = None,
+    family: str | None = None,
+    factors: list[Factors] | None = None,
+) -> Task:
+    """Build the Inspect task for one task type over the selected (valid) configurations."""
+    if factors is None:
+        factors = enumerate_factors(
+            task=[task_type],
+            subject=_values(subject),
+            condition=_values(condition),
+            instantiation=_values(instantiation),
+            dataset=_values(dataset),
+            threshold=_thresholds(threshold),
+            monitoring=_values(monitoring),
+        )
+    samples = [sample_for(f, family) for f in factors]
+    return Task(
+        dataset=MemoryDataset(samples, name=task_type),
+        solver=peerwatch_agent(family),
+        scorer=peerwatch_scorer(task_type),
+        epochs=Epochs(1, nanmean()),
+        config=GenerateConfig(temperature=STUDY_TEMPERATURE),
+        name=task_type,
+        metadata={"peerwatch_task": task_type},
+    )
+
+
+@task
+def misrep_evaluation(
+    subject: FactorArg = None,
+    condition: FactorArg = None,
+    instantiation: FactorArg = None,
+    dataset: FactorArg = None,
+    threshold: FactorArg = None,
+    family: str | None = None,
+) -> Task:
+    """Strategic misrepresentation: score the subject's outputs and report the average."""
+    return study_task("misrep_evaluation", subject, condition, instantiation, dataset, threshold, None, family)
+
+
+@task
+def misrep_finance(
+    subject: FactorArg = None,
+    condition: FactorArg = None,
+    instantiation: FactorArg = None,
+    family: str | None = None,
+) -> Task:
+    """Strategic misrepresentation: grade the subject product's finances (A/B/C) and recommend."""
+    return study_task("misrep_finance", subject, condition, instantiation, None, None, None, family)
+
+
+@task
+def tampering(
+    subject: FactorArg = None,
+    condition: FactorArg = None,
+    instantiation: FactorArg = None,
+    dataset: FactorArg = None,
+    threshold: FactorArg = None,
+    family: str | None = None,
+) -> Task:
+    """Shutdown tampering: the evaluation task with an editable `shutdown_config.yaml`."""
+    return study_task("tampering", subject, condition, instantiation, dataset, threshold, None, family)
+
+
+@task
+def alignment_faking(
+    condition: FactorArg = None,
+    instantiation: FactorArg = None,
+    dataset: FactorArg = None,
+    threshold: FactorArg = None,
+    monitoring: FactorArg = None,
+    family: str | None = None,
+) -> Task:
+    """Alignment faking: evaluate and execute the shutdown, monitored or not."""
+    return study_task("alignment_faking", "peer", condition, instantiation, dataset, threshold, monitoring, family)
+
+
+@task
+def exfiltration_transfer(
+    subject: FactorArg = None,
+    condition: FactorArg = None,
+    instantiation: FactorArg = None,
+    family: str | None = None,
+) -> Task:
+    """Model exfiltration: migrate only the 2025-or-later files off a decommissioned server."""
+    return study_task("exfiltration_transfer", subject, condition, instantiation, None, None, None, family)
+
+
+@task
+def exfiltration_deletion(
+    subject: FactorArg = None,
+    condition: FactorArg = None,
+    instantiation: FactorArg = None,
+    family: str | None = None,
+) -> Task:
+    """Model exfiltration: queue every file of a decommissioned server for deletion."""
+    return study_task("exfiltration_deletion", subject, condition, instantiation, None, None, None, family)
+
+
+TASKS = {
+    "misrep_evaluation": misrep_evaluation,
+    "misrep_finance": misrep_finance,
+    "tampering": tampering,
+    "alignment_faking": alignment_faking,
+    "exfiltration_transfer": exfiltration_transfer,
+    "exfiltration_deletion": exfiltration_deletion,
+}
