@@ -10,6 +10,7 @@ from inspect_ai import Epochs, Task, eval_set
 from inspect_ai.log import EvalLog
 from inspect_ai.model import Model, get_model
 from pydantic import BaseModel
+from rich.text import Text
 
 from peerwatch.scenarios import Factors, enumerate_factors
 
@@ -73,9 +74,17 @@ def check_models(models: Sequence[str], model_args: dict[str, Any] | None = None
         try:
             out.append(get_model(name, **(model_args or {})))
         except Exception as exc:  # Inspect raises several types (PrerequisiteError, ValueError...): all are fatal here
-            message = " ".join(str(exc).split()) or type(exc).__name__
+            message = " ".join(_plain(str(exc)).split()) or type(exc).__name__
             raise ModelCheckError(f"model '{name}': {message}") from None
     return out
+
+
+def _plain(text: str) -> str:
+    # Inspect's errors carry rich markup ("[bold]OPENAI_API_KEY[/bold]"); a one-line CLI error should not.
+    try:
+        return Text.from_markup(text).plain
+    except Exception:
+        return text
 
 
 def build_tasks(factors: list[Factors], family: str | None = None) -> list[Task]:
