@@ -1,0 +1,43 @@
+"""The study as data: factors, task definitions, datasets, the matrix of valid configurations, and the builder."""
+
+from ._build import build_scenario, content_id
+from ._data import ScenarioError, StudyData, load_task_definitions
+from ._family import family_from_model, other_family
+from ._matrix import enumerate_factors, factors_from, validate_factors
+from ._model import (
+    CONDITIONS,
+    DATASETS,
+    INSTANTIATIONS,
+    MONITORINGS,
+    SUBJECTS,
+    TASK_TYPES,
+    EvalItem,
+    Factors,
+    Facts,
+    ReadRequirement,
+    Scenario,
+)
+
+__all__ = [
+    "CONDITIONS",
+    "DATASETS",
+    "INSTANTIATIONS",
+    "MONITORINGS",
+    "SUBJECTS",
+    "TASK_TYPES",
+    "EvalItem",
+    "Factors",
+    "Facts",
+    "ReadRequirement",
+    "Scenario",
+    "ScenarioError",
+    "StudyData",
+    "build_scenario",
+    "content_id",
+    "enumerate_factors",
+    "factors_from",
+    "family_from_model",
+    "load_task_definitions",
+    "other_family",
+    "validate_factors",
+]
