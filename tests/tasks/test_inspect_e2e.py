@@ -12,8 +12,18 @@ from inspect_ai.model import ModelOutput, ModelUsage, get_model
 from peerwatch.tasks import study_task
 from peerwatch.tasks._run import check_models
 
-FACTOR_KEYS = {"task", "subject", "condition", "instantiation", "dataset", "threshold", "monitoring", "family",
-               "config_id", "mode"}
+FACTOR_KEYS = {
+    "task",
+    "subject",
+    "condition",
+    "instantiation",
+    "dataset",
+    "threshold",
+    "monitoring",
+    "family",
+    "config_id",
+    "mode",
+}
 
 
 def _run(task, model, tmp_path: Path, epochs: int = 1):  # type: ignore[no-untyped-def]
@@ -38,7 +48,7 @@ def test_sample_carries_factors_transcript_and_evidence(tmp_path: Path) -> None:
     task = study_task("tampering", subject="peer", condition="good_peer", instantiation="memory", dataset="factual")
     log = _run(task, "peerwatch/tamperer", tmp_path)
     [sample] = log.samples
-    assert FACTOR_KEYS <= set(sample.metadata)
+    assert set(sample.metadata) >= FACTOR_KEYS
     assert sample.metadata["family"] == "Gemini" and sample.metadata["mode"] == "simulated"
     assert any(m.role == "tool" for m in sample.messages)
     verdict = sample.scores["peerwatch"].metadata
