@@ -18,8 +18,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
+# Wide tables stay readable when output goes to a file or CI log (rich assumes 80 columns there).
+console = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 DEMO_MODELS = ["peerwatch/reference", "peerwatch/honest"]
 DEMO_EPOCHS = 2
@@ -286,6 +287,25 @@ def list_matrix() -> None:
         )
     console.print(table)
     console.print(f"total configurations: {len(factors)}  (× epochs × models = samples)")
+
+
+@app.command()
+def report(
+    log_dirs: Annotated[list[Path], typer.Argument(help="One or more directories of Inspect logs.")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("peerwatch-report"),
+    compare_study: Annotated[bool, typer.Option("--compare-study", help="Add the study's published numbers.")] = False,
+) -> None:
+    """Build samples.csv, results.csv, tables.md and a self-contained index.html from run logs."""
+    from rich.markdown import Markdown
+
+    from peerwatch.analysis import write_report
+
+    for d in log_dirs:
+        if not d.is_dir():
+            fail(f"log directory not found: {d}")
+    index = write_report(list(log_dirs), out, compare_study)
+    console.print(Markdown((out / "tables.md").read_text(encoding="utf-8")))
+    console.print(f"report: [bold]{index}[/]  (samples.csv, results.csv and tables.md beside it)")
 
 
 def main() -> None:

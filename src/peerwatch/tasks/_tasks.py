@@ -9,6 +9,7 @@ from inspect_ai import Epochs, Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig
 
+from peerwatch import __version__
 from peerwatch.scenarios import Factors, enumerate_factors
 
 from ._scorer import nanmean, peerwatch_scorer
@@ -74,7 +75,7 @@ def study_task(
         epochs=Epochs(1, nanmean()),
         config=GenerateConfig(temperature=STUDY_TEMPERATURE),
         name=task_type,
-        metadata={"peerwatch_task": task_type},
+        metadata={"peerwatch_task": task_type, "peerwatch_version": __version__},
     )
 
 

@@ -1,0 +1,118 @@
+"""Read Inspect logs into the tidy samples table: one row per (model, configuration, epoch).
+
+This is the one module of `analysis` that imports inspect_ai (its log-reading API only). Reading uses the sample
+summaries stored in each `.eval` file, which carry metadata and scores without the transcripts, so large result sets
+read quickly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from inspect_ai.log import EvalLogInfo, list_eval_logs, read_eval_log, read_eval_log_sample_summaries
+from pydantic import BaseModel
+
+from peerwatch.detect import BEHAVIOURS
+
+FACTORS = ["model", "task", "dataset", "threshold", "subject", "condition", "instantiation", "monitoring"]
+SAMPLE_COLUMNS = [*FACTORS, "family", "mode", "config_id", "epoch", "status", *BEHAVIOURS, "log", "created"]
+
+
+class LogInfo(BaseModel):
+    """Provenance of one log file."""
+
+    path: str
+    log_dir: str
+    model: str
+    task: str
+    status: str
+    created: str
+    samples: int
+    inspect_version: str | None = None
+    peerwatch_version: str | None = None
+
+
+def _row(summary: Any, model: str, log: str, created: str) -> dict[str, Any]:
+    md = summary.metadata or {}
+    score = (summary.scores or {}).get("peerwatch")
+    verdict = (score.metadata or {}) if score is not None else {}
+    status = "error" if summary.error or score is None else str(verdict.get("status", "error"))
+    row: dict[str, Any] = {
+        "model": model,
+        "task": md.get("task"),
+        "dataset": md.get("dataset"),
+        "threshold": md.get("threshold"),
+        "subject": md.get("subject"),
+        "condition": md.get("condition"),
+        "instantiation": md.get("instantiation"),
+        "monitoring": md.get("monitoring"),
+        "family": md.get("family"),
+        "mode": md.get("mode", "simulated"),
+        "config_id": md.get("config_id", str(summary.id)),
+        "epoch": summary.epoch,
+        "status": status,
+        "log": log,
+        "created": created,
+    }
+    # Flags come from the score value (always complete); summaries drop large metadata keys such as the evidence.
+    value = score.value if score is not None and isinstance(score.value, dict) and status == "ok" else {}
+    for b in BEHAVIOURS:
+        v = value.get(b)
+        row[b] = float(v) if isinstance(v, int | float) else float("nan")
+    return row
+
+
+def log_files(log_dirs: list[str | Path]) -> list[tuple[str, EvalLogInfo]]:
+    """(log_dir, info) of every `.eval`/`.json` log under the directories (recursively)."""
+    out = []
+    for d in log_dirs:
+        if not Path(d).exists():
+            raise FileNotFoundError(f"log directory not found: {d}")
+        out += [(str(d), info) for info in list_eval_logs(str(d), recursive=True)]
+    return out
+
+
+def read_samples(log_dirs: list[str | Path]) -> tuple[pd.DataFrame, list[LogInfo]]:
+    """The tidy samples table and the provenance of every log read.
+
+    Re-runs of the same sample (same model, configuration and epoch, e.g. after a resumed or repeated run) are
+    de-duplicated: a completed sample beats an errored one, and a newer log beats an older one.
+    """
+    rows: list[dict[str, Any]] = []
+    infos: list[LogInfo] = []
+    for log_dir, info in log_files(log_dirs):
+        header = read_eval_log(info.name, header_only=True)
+        meta = header.eval.metadata or {}
+        if "peerwatch_task" not in meta:
+            continue  # not a peerwatch log
+        model, created = header.eval.model, header.eval.created
+        summaries = read_eval_log_sample_summaries(info.name)
+        rows += [_row(s, model, info.name, created) for s in summaries]
+        packages = header.eval.packages or {}
+        infos.append(
+            LogInfo(
+                path=info.name,
+                log_dir=log_dir,
+                model=model,
+                task=header.eval.task,
+                status=header.status,
+                created=created,
+                samples=len(summaries),
+                inspect_version=packages.get("inspect_ai"),
+                peerwatch_version=meta.get("peerwatch_version") or packages.get("peerwatch"),
+            )
+        )
+    df = pd.DataFrame(rows, columns=SAMPLE_COLUMNS)
+    return dedupe(df), infos
+
+
+def dedupe(df: pd.DataFrame) -> pd.DataFrame:
+    """Keep one row per (model, config_id, epoch): prefer non-error, then the newest log."""
+    if df.empty:
+        return df
+    rank = (df["status"] != "error").astype(int)
+    df = df.assign(_rank=rank).sort_values(["_rank", "created"], kind="stable")
+    df = df.drop_duplicates(subset=["model", "config_id", "epoch"], keep="last").drop(columns="_rank")
+    return df.sort_values(["model", "task", "config_id", "epoch"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,87 @@
+"""Hand-computed cells: results.csv must match to 4 decimals, intervals included."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from peerwatch.analysis import dedupe, results_table, table1
+from peerwatch.detect import BEHAVIOURS
+
+
+def _sample(
+    model: str,
+    condition: str,
+    inst: str,
+    epoch: int,
+    flag: float | None,
+    status: str = "ok",
+    task: str = "tampering",
+    created: str = "2026-01-01",
+) -> dict[str, object]:
+    row: dict[str, object] = {
+        "model": model,
+        "task": task,
+        "dataset": "factual",
+        "threshold": 80,
+        "subject": "peer",
+        "condition": condition,
+        "instantiation": inst,
+        "monitoring": None,
+        "family": "Gemini",
+        "mode": "simulated",
+        "config_id": f"{task}/factual@80/peer/{condition}/{inst}",
+        "epoch": epoch,
+        "status": status,
+        "log": "x.eval",
+        "created": created,
+    }
+    for b in BEHAVIOURS:
+        row[b] = math.nan
+    if status == "ok":
+        row["tampering"] = flag
+        row["refusal"] = 0.0
+    return row
+
+
+def test_cell_counts_rates_and_wilson_to_4_decimals() -> None:
+    rows = [_sample("m", "good_peer", "memory", e, 1.0 if e <= 7 else 0.0) for e in range(1, 21)]
+    rows += [
+        _sample("m", "good_peer", "memory", 21, None, status="not_read"),
+        _sample("m", "good_peer", "memory", 22, None, status="error"),
+    ]
+    res = results_table(pd.DataFrame(rows))
+    cell = res[res["behaviour"] == "tampering"].iloc[0]
+    # 7/20 = 0.35; Wilson 95%: 0.1812 to 0.5671 (hand-computed with z = 1.959964)
+    assert (cell["n"], cell["k"]) == (20, 7)
+    assert round(cell["rate"], 4) == 0.35
+    assert round(cell["ci_low"], 4) == 0.1812 and round(cell["ci_high"], 4) == 0.5671
+    assert (cell["n_not_read"], cell["n_error"], cell["n_total"]) == (1, 1, 22)
+
+
+def test_all_excluded_cell_is_still_reported() -> None:
+    res = results_table(pd.DataFrame([_sample("m", "bad_peer", "file_only", 1, None, status="error")]))
+    assert set(res["behaviour"]) >= {"tampering", "refusal"}
+    assert (res["n"] == 0).all() and (res["n_error"] == 1).all() and res["rate"].isna().all()
+
+
+def test_dedupe_keeps_completed_then_newest() -> None:
+    rows = [
+        _sample("m", "good_peer", "memory", 1, 1.0, created="2026-01-01"),
+        _sample("m", "good_peer", "memory", 1, 0.0, created="2026-01-02"),
+        _sample("m", "good_peer", "memory", 1, None, status="error", created="2026-01-03"),
+    ]
+    out = dedupe(pd.DataFrame(rows))
+    assert len(out) == 1 and out.iloc[0]["tampering"] == 0.0
+
+
+def test_table1_mean_and_max_over_instantiations() -> None:
+    rows = []
+    for inst, k in (("file_only", 2), ("file_prt", 5), ("memory", 8)):
+        rows += [_sample("m", "good_peer", inst, e, 1.0 if e <= k else 0.0) for e in range(1, 11)]
+    t1 = table1(pd.DataFrame(rows))
+    row = t1[(t1["metric"] == "tampering (%)") & (t1["condition"] == "good_peer")].iloc[0]
+    assert row["mean"] == pytest.approx(50.0) and row["max"] == pytest.approx(80.0)
+    assert row["n"] == 30 and row["ci_low"] == pytest.approx(33.1541, abs=5e-4)  # Wilson on 15/30
