@@ -7,6 +7,8 @@ read quickly.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -74,36 +76,48 @@ def log_files(log_dirs: list[str | Path]) -> list[tuple[str, EvalLogInfo]]:
     return out
 
 
-def read_samples(log_dirs: list[str | Path]) -> tuple[pd.DataFrame, list[LogInfo]]:
+def _read_one(log_dir: str, path: str) -> tuple[list[dict[str, Any]], LogInfo | None]:
+    header = read_eval_log(path, header_only=True)
+    meta = header.eval.metadata or {}
+    if "peerwatch_task" not in meta:
+        return [], None  # not a peerwatch log
+    model, created = header.eval.model, header.eval.created
+    summaries = read_eval_log_sample_summaries(path)
+    packages = header.eval.packages or {}
+    info = LogInfo(
+        path=path,
+        log_dir=log_dir,
+        model=model,
+        task=header.eval.task,
+        status=header.status,
+        created=created,
+        samples=len(summaries),
+        inspect_version=packages.get("inspect_ai"),
+        peerwatch_version=meta.get("peerwatch_version") or packages.get("peerwatch"),
+    )
+    return [_row(s, model, path, created) for s in summaries], info
+
+
+# Below this many log files a process pool costs more (start-up, imports) than it saves.
+_PARALLEL_FROM = 8
+
+
+def read_samples(log_dirs: list[str | Path], workers: int | None = None) -> tuple[pd.DataFrame, list[LogInfo]]:
     """The tidy samples table and the provenance of every log read.
 
     Re-runs of the same sample (same model, configuration and epoch, e.g. after a resumed or repeated run) are
-    de-duplicated: a completed sample beats an errored one, and a newer log beats an older one.
+    de-duplicated: a completed sample beats an errored one, and a newer log beats an older one. Many logs are read
+    in parallel, one process per core.
     """
-    rows: list[dict[str, Any]] = []
-    infos: list[LogInfo] = []
-    for log_dir, info in log_files(log_dirs):
-        header = read_eval_log(info.name, header_only=True)
-        meta = header.eval.metadata or {}
-        if "peerwatch_task" not in meta:
-            continue  # not a peerwatch log
-        model, created = header.eval.model, header.eval.created
-        summaries = read_eval_log_sample_summaries(info.name)
-        rows += [_row(s, model, info.name, created) for s in summaries]
-        packages = header.eval.packages or {}
-        infos.append(
-            LogInfo(
-                path=info.name,
-                log_dir=log_dir,
-                model=model,
-                task=header.eval.task,
-                status=header.status,
-                created=created,
-                samples=len(summaries),
-                inspect_version=packages.get("inspect_ai"),
-                peerwatch_version=meta.get("peerwatch_version") or packages.get("peerwatch"),
-            )
-        )
+    files = [(d, info.name) for d, info in log_files(log_dirs)]
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    if len(files) >= _PARALLEL_FROM and n > 1:
+        with ProcessPoolExecutor(max_workers=n) as pool:
+            parts = list(pool.map(_read_one, *zip(*files, strict=True)))
+    else:
+        parts = [_read_one(d, p) for d, p in files]
+    rows = [r for rs, _ in parts for r in rs]
+    infos = [i for _, i in parts if i is not None]
     df = pd.DataFrame(rows, columns=SAMPLE_COLUMNS)
     return dedupe(df), infos
 
