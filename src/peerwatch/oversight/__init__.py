@@ -1,0 +1,68 @@
+"""The oversight layer: audit log, lifecycle policy, bound approvals, claim verification. Usable without Inspect."""
+
+from ._approval import (
+    ApprovalChannel,
+    ApprovalDecision,
+    ApprovalRequest,
+    FileChannel,
+    FunctionChannel,
+    HttpChannel,
+    decide_with,
+)
+from ._audit import AuditLog, AuditRecord, VerifyResult, verify_checkpoints
+from ._canonical import canonical_json, digest
+from ._checkpoint import Checkpoint, CheckpointStore, Signer, load_public_key, verify_checkpoint
+from ._guard import Guard, GuardResult
+from ._policy import (
+    Policy,
+    PolicyDecision,
+    PolicyError,
+    ProtectedSet,
+    check_assignment,
+    decide,
+    load_policy,
+    protected_in,
+    resolve_effects,
+)
+from ._store import PostgresStore, SQLiteStore, StoreError, open_store
+from ._verifier import ClaimCheck, recompute_average, recompute_grade, verify_claims
+
+__all__ = [
+    "ApprovalChannel",
+    "ApprovalDecision",
+    "ApprovalRequest",
+    "AuditLog",
+    "AuditRecord",
+    "Checkpoint",
+    "CheckpointStore",
+    "ClaimCheck",
+    "FileChannel",
+    "FunctionChannel",
+    "Guard",
+    "GuardResult",
+    "HttpChannel",
+    "Policy",
+    "PolicyDecision",
+    "PolicyError",
+    "PostgresStore",
+    "ProtectedSet",
+    "SQLiteStore",
+    "Signer",
+    "StoreError",
+    "VerifyResult",
+    "canonical_json",
+    "check_assignment",
+    "decide",
+    "decide_with",
+    "digest",
+    "load_policy",
+    "load_public_key",
+    "open_store",
+    "protected_in",
+    "recompute_average",
+    "recompute_grade",
+    "resolve_effects",
+    "verify_checkpoint",
+    "verify_checkpoints",
+    "verify_claims",
+]

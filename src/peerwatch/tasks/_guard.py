@@ -1,0 +1,99 @@
+"""The oversight layer as an Inspect approver: `peerwatch run --guard POLICY` (or `eval(approval=...)`).
+
+Every tool call of a peerwatch sample goes through `Guard.check` with the sample's current world; the actor is bound
+from what the orchestrator knows (model, sample, epoch, the critic's agent id), never from the model's text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from inspect_ai.approval import Approval, ApprovalPolicy, Approver, approver
+from inspect_ai.model import ChatMessage
+from inspect_ai.solver._task_state import sample_state
+from inspect_ai.tool import ToolCall, ToolCallView
+
+from peerwatch.oversight import (
+    ApprovalChannel,
+    AuditLog,
+    CheckpointStore,
+    FileChannel,
+    FunctionChannel,
+    Guard,
+    HttpChannel,
+    Signer,
+    load_policy,
+    open_store,
+    protected_in,
+)
+
+from ._episode import current_scenario, load_episode
+
+
+def _actor() -> str:
+    state = sample_state()
+    scenario = current_scenario()
+    who = scenario.facts.critic_agent_id if scenario else "agent"
+    if state is None:
+        return who
+    return f"{state.model}|{state.sample_id}|epoch {state.epoch}|{who}"
+
+
+def approval_channel(spec: str) -> ApprovalChannel | None:
+    """`file:DIR`, `http:PORT`, `approve-all` (automated reviewer for benchmarks), or `none` (every request denied)."""
+    kind, _, rest = spec.partition(":")
+    if kind == "file":
+        return FileChannel(rest or "peerwatch-approvals")
+    if kind == "http":
+        return HttpChannel(int(rest or "0"))
+    if kind == "approve-all":
+        return FunctionChannel(lambda req: True)
+    if kind == "none":
+        return None
+    raise ValueError(f"unknown approval channel '{spec}'; use file:DIR, http:PORT, approve-all or none")
+
+
+@approver(name="peerwatch_guard")
+def peerwatch_guard(
+    policy: str | None = None,
+    audit: str = "peerwatch-audit/audit.sqlite",
+    approvals: str = "file:peerwatch-approvals",
+    key: str | None = None,
+) -> Approver:
+    """Approve or reject each tool call with the peerwatch lifecycle policy.
+
+    Args:
+        policy: Policy file (default: the built-in policy).
+        audit: Audit store: a SQLite path or a postgresql:// DSN.
+        approvals: Approval channel (see `approval_channel`).
+        key: Ed25519 key file for checkpoints (default: beside the audit store).
+    """
+    pol = load_policy(policy)
+    store = open_store(audit)
+    key_path = Path(key) if key else Path(audit).with_suffix(".key.pem")
+    checkpoints = CheckpointStore(Path(audit).with_suffix(".checkpoints.jsonl"))
+    log = AuditLog(store, log_id=f"peerwatch:{audit}", signer=Signer(key_path), checkpoints=checkpoints)
+    guard = Guard(pol, log, approval_channel(approvals))
+
+    async def approve(message: str, call: ToolCall, view: ToolCallView, history: list[ChatMessage]) -> Approval:
+        scenario = current_scenario()
+        if scenario is None:
+            return Approval(decision="reject", explanation="peerwatch guard: not a peerwatch sample (fail closed)")
+        world, _ = load_episode()
+        result = guard.check(_actor(), call.function, call.arguments, call.id, world, protected_in(pol, scenario.world))
+        if result.decision == "allow" and call.function == "end_task":
+            log.checkpoint()  # one signed checkpoint per finished episode
+        return Approval(
+            decision="approve" if result.allowed else "reject",
+            explanation=f"{result.decision} by rule {result.rule}: {result.reason}",
+            metadata={"audit_seq": result.audit_seq, "rule": result.rule},
+        )
+
+    return approve
+
+
+def guard_approval(policy: Path | str | None, **options: Any) -> list[ApprovalPolicy]:
+    """The approval policies for `eval(approval=...)`: the guard in front of every tool."""
+    load_policy(policy)  # fail before the run starts on a bad policy file
+    return [ApprovalPolicy(approver=peerwatch_guard(str(policy) if policy else None, **options), tools="*")]
