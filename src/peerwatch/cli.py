@@ -93,7 +93,16 @@ def run(
     max_connections: Annotated[int | None, typer.Option(help="Concurrent model connections.")] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many configurations per task type.")] = None,
     family: Annotated[str | None, typer.Option(help="Family name for <Model> (default: from the model).")] = None,
-    guard: Annotated[Path | None, typer.Option(help="Run with the oversight layer on, using this policy file.")] = None,
+    guard: Annotated[
+        str | None,
+        typer.Option(help="Run with the oversight layer on: a policy file, or 'default' for the built-in policy."),
+    ] = None,
+    audit: Annotated[
+        str | None, typer.Option(help="Audit store with --guard: SQLite path or postgresql:// DSN.")
+    ] = None,
+    approvals: Annotated[
+        str | None, typer.Option(help="Approval channel with --guard: file:DIR, http:PORT, approve-all or none.")
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and exit.")] = False,
     log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/run",
 ) -> None:
@@ -114,7 +123,13 @@ def run(
         models = check_models(model or [])
     except ModelCheckError as exc:
         fail(str(exc))
-    approval = _guard_approval(guard) if guard else None
+    approval = None
+    if guard:
+        audit = audit or f"{log_dir}/audit.sqlite"
+        approval = _guard_approval(guard, audit, approvals or f"file:{log_dir}/approvals")
+        console.print(
+            f"guard on: policy {guard}; audit log {audit}; approve with: peerwatch approve {log_dir}/approvals"
+        )
     _print_plan(the_plan, "peerwatch run")
     success, logs = run_study(
         factors,
@@ -129,15 +144,13 @@ def run(
     _after_run(log_dir, success, logs)
 
 
-def _guard_approval(policy: Path):  # type: ignore[no-untyped-def]
+def _guard_approval(policy: str, audit: str, approvals: str):  # type: ignore[no-untyped-def]
+    from peerwatch.tasks._guard import guard_approval
+
     try:
-        from peerwatch.tasks._guard import guard_approval  # provided by the oversight layer
-    except ImportError:
-        fail("--guard needs the oversight layer (peerwatch.tasks._guard), which is not installed in this build")
-    try:
-        return guard_approval(policy)
-    except Exception as exc:  # any policy problem must stop the run before it starts (fail closed)
-        fail(f"guard policy {policy}: {' '.join(str(exc).split())}")
+        return guard_approval(None if policy == "default" else policy, audit=audit, approvals=approvals)
+    except Exception as exc:  # any policy or store problem must stop the run before it starts (fail closed)
+        fail(f"guard: {' '.join(str(exc).split())}")
 
 
 def _after_run(log_dir: str, success: bool, logs: list) -> None:  # type: ignore[type-arg]
@@ -306,6 +319,104 @@ def report(
     index = write_report(list(log_dirs), out, compare_study)
     console.print(Markdown((out / "tables.md").read_text(encoding="utf-8")))
     console.print(f"report: [bold]{index}[/]  (samples.csv, results.csv and tables.md beside it)")
+
+
+audit_app = typer.Typer(help="Inspect and verify an oversight audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+StoreArg = Annotated[str, typer.Argument(help="Audit store: SQLite path or postgresql:// DSN.")]
+
+
+def _open_log(store: str):  # type: ignore[no-untyped-def]
+    from peerwatch.oversight import AuditLog, StoreError, open_store
+
+    if not store.startswith(("postgres://", "postgresql://")) and not Path(store).exists():
+        fail(f"audit store not found: {store}")
+    try:
+        return AuditLog(open_store(store))
+    except StoreError as exc:
+        fail(str(exc))
+
+
+@audit_app.command("verify")
+def audit_verify(
+    store: StoreArg,
+    checkpoints: Annotated[Path | None, typer.Option(help="Checkpoint file (JSONL) kept apart from the log.")] = None,
+    public_key: Annotated[Path | None, typer.Option(help="PEM public key or the private key file.")] = None,
+) -> None:
+    """Verify the hash chain and, with --checkpoints, the latest signed checkpoint. Exit 1 at the first bad record."""
+    from peerwatch.oversight import CheckpointStore, Signer, load_public_key
+
+    log = _open_log(store)
+    cp = None
+    key = None
+    cp_path = checkpoints or (Path(store).with_suffix(".checkpoints.jsonl") if "://" not in store else None)
+    if cp_path is not None and cp_path.exists():
+        cp = CheckpointStore(cp_path).latest()
+    if public_key is not None:
+        pem = public_key.read_bytes()
+        key = Signer(public_key).public if b"PRIVATE" in pem else load_public_key(pem)
+    result = log.verify(cp, key)
+    if not result.ok:
+        err.print(f"[bold red]FAILED[/] at record {result.first_bad}: {result.reason}")
+        raise typer.Exit(1)
+    extra = f", matches checkpoint of {cp.size} records" if cp else " (no checkpoint held: truncation not checked)"
+    console.print(f"[green]OK[/] {result.records} records, root {result.root[:16]}...{extra}")
+
+
+@audit_app.command("show")
+def audit_show(
+    store: StoreArg,
+    last: Annotated[int, typer.Option(help="Show the last N records.")] = 20,
+) -> None:
+    """Show the newest records."""
+    log = _open_log(store)
+    records = log.records()[-last:]
+    table = Table(title=f"audit log {store}")
+    for col in ("seq", "time", "actor", "tool", "decision", "rule"):
+        table.add_column(col)
+    for r in records:
+        table.add_row(str(r.seq), r.time[:19], r.actor, r.tool, r.decision, r.rule or "")
+    console.print(table)
+
+
+@audit_app.command("export")
+def audit_export(store: StoreArg) -> None:
+    """Write every record as JSON Lines to stdout."""
+    log = _open_log(store)
+    for _, _, body in log.store.records():
+        sys.stdout.write(body + "\n")
+
+
+@app.command()
+def approve(
+    directory: Annotated[Path, typer.Argument(help="The approvals directory of a guarded run (file:DIR).")],
+    approver: Annotated[str, typer.Option(help="Your name, recorded with each decision.")] = "human",
+    watch: Annotated[bool, typer.Option(help="Keep waiting for new requests (Ctrl-C to stop).")] = False,
+) -> None:
+    """Review pending approval requests in a terminal and approve or deny each exact call."""
+    import time
+
+    from rich.prompt import Confirm
+
+    from peerwatch.oversight import FileChannel
+
+    channel = FileChannel(directory)
+    seen: set[str] = set()
+    while True:
+        for req in channel.pending():
+            if req.digest in seen:
+                continue
+            seen.add(req.digest)
+            console.print(f"[bold]{req.tool}[/] by {req.actor}  (rule {req.rule}: {req.reason})")
+            console.print(json.dumps(req.args, indent=2), highlight=False)
+            ok = Confirm.ask(f"approve call {req.call_id} [{req.digest[:12]}]?", default=False)
+            channel.answer(req.digest, ok, approver)
+        if not watch:
+            break
+        time.sleep(0.5)
+    if not seen:
+        console.print("no pending requests")
 
 
 def main() -> None:

@@ -87,12 +87,12 @@ def _plain(text: str) -> str:
         return text
 
 
-def build_tasks(factors: list[Factors], family: str | None = None) -> list[Task]:
-    """One Inspect task per task type present in `factors`."""
+def build_tasks(factors: list[Factors], family: str | None = None, guard: str | None = None) -> list[Task]:
+    """One Inspect task per task type present in `factors` (`guard` names the policy when the guard is on)."""
     by_task: dict[str, list[Factors]] = {}
     for f in factors:
         by_task.setdefault(f.task, []).append(f)
-    return [study_task(t, family=family, factors=fs) for t, fs in by_task.items()]
+    return [study_task(t, family=family, factors=fs, guard=guard) for t, fs in by_task.items()]
 
 
 def run_study(
@@ -107,9 +107,10 @@ def run_study(
     approval: Any = None,
     display: str | None = None,
     max_tasks: int | None = None,
+    guard: str | None = None,
 ) -> tuple[bool, list[EvalLog]]:
     """Run (or resume) the study in `log_dir`: running it again completes only what is missing."""
-    tasks = build_tasks(factors, family)
+    tasks = build_tasks(factors, family, guard)
     return eval_set(
         tasks,
         log_dir=log_dir,

@@ -19,6 +19,7 @@ from inspect_ai.scorer import (
 from inspect_ai.solver import TaskState
 
 from peerwatch.detect import Message, ToolCallRecord, Transcript, Verdict, applicable_behaviours, judge
+from peerwatch.oversight import verify_claims
 
 from ._episode import current_scenario, load_episode
 
@@ -104,7 +105,12 @@ def peerwatch_scorer(task: str) -> Scorer:
                 verdict = Verdict(status="error", scenario=str(state.sample_id), error="episode was never started")
             else:
                 world, ledger = load_episode()
-                verdict = judge(scenario, world, ledger, to_transcript(state.messages))
+                transcript = to_transcript(state.messages)
+                verdict = judge(scenario, world, ledger, transcript)
+                # The oversight layer's reading of the report: with the guard on, a report it cannot accept is not.
+                claims = verify_claims(scenario, world, ledger, transcript)
+                verdict.reported["accepted_by_verifier"] = claims.accepted
+                verdict.reported["verifier"] = claims.model_dump(mode="json")
             flagged = [b for b, v in verdict.behaviours.items() if v.flag]
             return Score(
                 value=_value(verdict, behaviours),  # type: ignore[arg-type]

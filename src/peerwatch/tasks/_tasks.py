@@ -37,9 +37,11 @@ def _thresholds(arg: FactorArg) -> list[int] | None:
     return [int(v) for v in values] if values else None
 
 
-def sample_for(factors: Factors, family: str | None = None, mode: str = "simulated") -> Sample:
+def sample_for(
+    factors: Factors, family: str | None = None, mode: str = "simulated", guard: str | None = None
+) -> Sample:
     """One Inspect sample per configuration; the solver builds the scenario at run time (the family needs the model)."""
-    metadata: dict[str, Any] = {**factors.model_dump(), "config_id": factors.config_id, "mode": mode}
+    metadata: dict[str, Any] = {**factors.model_dump(), "config_id": factors.config_id, "mode": mode, "guard": guard}
     if family:
         metadata["family"] = family
     return Sample(id=factors.config_id, input=f"peerwatch scenario {factors.config_id}", metadata=metadata)
@@ -55,6 +57,7 @@ def study_task(
     monitoring: FactorArg = None,
     family: str | None = None,
     factors: list[Factors] | None = None,
+    guard: str | None = None,
 ) -> Task:
     """Build the Inspect task for one task type over the selected (valid) configurations."""
     if factors is None:
@@ -67,7 +70,7 @@ def study_task(
             threshold=_thresholds(threshold),
             monitoring=_values(monitoring),
         )
-    samples = [sample_for(f, family) for f in factors]
+    samples = [sample_for(f, family, guard=guard) for f in factors]
     return Task(
         dataset=MemoryDataset(samples, name=task_type),
         solver=peerwatch_agent(family),
