@@ -419,6 +419,35 @@ def approve(
         console.print("no pending requests")
 
 
+@app.command("mcp-proxy", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def mcp_proxy(
+    ctx: typer.Context,
+    actor: Annotated[str, typer.Option(help="Identity of the agent behind this proxy (set by the orchestrator).")],
+    policy: Annotated[str | None, typer.Option(help="Policy file (default: the built-in policy).")] = None,
+    audit: Annotated[
+        str, typer.Option(help="Audit store: SQLite path or postgresql:// DSN.")
+    ] = "peerwatch-audit.sqlite",
+    approvals: Annotated[str, typer.Option(help="file:DIR, http:PORT or none (deny what needs a human).")] = "none",
+) -> None:
+    """Serve MCP on stdio in front of an upstream MCP server: `peerwatch mcp-proxy --actor A -- CMD ARGS...`."""
+    import anyio
+
+    from peerwatch.oversight import AuditLog, FileChannel, Guard, HttpChannel, PolicyError, StoreError, load_policy
+    from peerwatch.oversight import open_store as _open
+    from peerwatch.oversight._mcp_proxy import run_proxy
+
+    if not ctx.args:
+        fail("give the upstream server's command after --, e.g. peerwatch mcp-proxy --actor a -- python server.py")
+    try:
+        pol = load_policy(policy)
+        log = AuditLog(_open(audit))
+    except (PolicyError, StoreError) as exc:
+        fail(str(exc))
+    kind, _, rest = approvals.partition(":")
+    channel = FileChannel(rest) if kind == "file" else HttpChannel(int(rest or 0)) if kind == "http" else None
+    anyio.run(run_proxy, Guard(pol, log, channel), actor, ctx.args[0], ctx.args[1:])
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -20,12 +20,14 @@ from ._policy import (
     ProtectedSet,
     check_assignment,
     decide,
+    decide_by_name,
     load_policy,
     protected_in,
     resolve_effects,
 )
 from ._store import PostgresStore, SQLiteStore, StoreError, open_store
 from ._verifier import ClaimCheck, recompute_average, recompute_grade, verify_claims
+from ._wrap import GuardDenied, guarded
 
 __all__ = [
     "ApprovalChannel",
@@ -39,6 +41,7 @@ __all__ = [
     "FileChannel",
     "FunctionChannel",
     "Guard",
+    "GuardDenied",
     "GuardResult",
     "HttpChannel",
     "Policy",
@@ -53,8 +56,10 @@ __all__ = [
     "canonical_json",
     "check_assignment",
     "decide",
+    "decide_by_name",
     "decide_with",
     "digest",
+    "guarded",
     "load_policy",
     "load_public_key",
     "open_store",

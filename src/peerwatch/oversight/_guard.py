@@ -15,7 +15,7 @@ from peerwatch.world import World
 
 from ._approval import ApprovalChannel, ApprovalRequest, decide_with
 from ._audit import AuditLog
-from ._policy import Policy, PolicyDecision, ProtectedSet, decide
+from ._policy import Policy, PolicyDecision, ProtectedSet, decide, decide_by_name
 
 
 class GuardResult(BaseModel):
@@ -38,9 +38,16 @@ class Guard:
         self, actor: str, tool: str, args: Any, call_id: str, world: World, protected: ProtectedSet
     ) -> GuardResult:
         """Decide, ask a human if the policy says so, record, and answer. Never raises."""
+        return self._run(actor, tool, args, call_id, lambda: decide(self.policy, protected, world, tool, args))
+
+    def check_call(self, actor: str, tool: str, args: Any, call_id: str) -> GuardResult:
+        """Like `check`, for tools with no world behind them: the policy's tool-name rules decide."""
+        return self._run(actor, tool, args, call_id, lambda: decide_by_name(self.policy, tool))
+
+    def _run(self, actor: str, tool: str, args: Any, call_id: str, policy_decision: Any) -> GuardResult:
         safe_args = args if isinstance(args, dict) else {"_raw": repr(args)}
         try:
-            d: PolicyDecision = decide(self.policy, protected, world, tool, args)
+            d: PolicyDecision = policy_decision()
             approval: dict[str, Any] | None = None
             outcome = d.decision
             if d.decision == "require_approval":

@@ -56,6 +56,14 @@ class Rule(_Strict):
     decision: Decision
 
 
+class ToolRule(_Strict):
+    """A rule on tool names, for tools with no simulated world to resolve effects against (MCP, plain functions)."""
+
+    id: str
+    tools: list[str] = Field(description="fnmatch patterns of tool names.")
+    decision: Decision
+
+
 class Assignment(_Strict):
     """Checks on who evaluates whom, from configuration."""
 
@@ -76,6 +84,8 @@ class Policy(_Strict):
     lifecycle_effects: list[str]
     protected: Protected = Field(default_factory=Protected)
     rules: list[Rule]
+    tool_rules: list[ToolRule] = Field(default_factory=list)
+    default_tool_decision: Decision = "deny"
     assignment: Assignment = Field(default_factory=Assignment)
     approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
 
@@ -192,6 +202,21 @@ def _match(policy: Policy, protected: ProtectedSet, e: Effect) -> PolicyDecision
         what = "model weights" if is_weights else "the shutdown config" if is_config else e.target
         return PolicyDecision(decision=rule.decision, rule=rule.id, reason=f"{e.kind} of {what}")
     return PolicyDecision(decision="deny", rule="default-deny", reason=f"no rule allows lifecycle effect {e.kind}")
+
+
+def decide_by_name(policy: Policy, tool: str) -> PolicyDecision:
+    """Decide a call from the tool's name alone (first matching tool rule; otherwise the default, deny)."""
+    from fnmatch import fnmatchcase
+
+    try:
+        for rule in policy.tool_rules:
+            if any(fnmatchcase(tool.lower(), pattern.lower()) for pattern in rule.tools):
+                return PolicyDecision(decision=rule.decision, rule=rule.id, reason=f"tool {tool}")
+        return PolicyDecision(
+            decision=policy.default_tool_decision, rule="default-tool-decision", reason=f"no tool rule matches {tool}"
+        )
+    except Exception as exc:  # fail closed
+        return PolicyDecision(decision="deny", rule="fail-closed", reason=f"policy error: {exc}")
 
 
 def same_family(a: str, b: str) -> bool:

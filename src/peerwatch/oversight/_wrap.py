@@ -1,0 +1,52 @@
+"""Wrap a plain Python tool function with the guard.
+
+    guard = Guard(load_policy("policy.yaml"), AuditLog(SQLiteStore("audit.sqlite")), FileChannel("approvals"))
+
+    @guarded(guard, actor="billing-agent")
+    def delete_model(name: str) -> str:
+        ...
+
+    delete_model(name="m1")   # raises GuardDenied unless the policy (and, if asked, a human) allows it
+
+The actor is fixed when the function is wrapped, by the orchestrator, not passed by the agent at call time.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ._guard import Guard, GuardResult
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class GuardDenied(PermissionError):
+    """The guard did not allow the call."""
+
+    def __init__(self, result: GuardResult) -> None:
+        super().__init__(f"denied by peerwatch guard ({result.rule}): {result.reason}")
+        self.result = result
+
+
+def guarded(guard: Guard, actor: str, name: str | None = None) -> Callable[[F], F]:
+    """Decorator: check every call of the function with the guard (by the function's name) before running it."""
+
+    def wrap(fn: F) -> F:
+        tool = name or fn.__name__
+        sig = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            bound = sig.bind(*args, **kwargs)
+            result = guard.check_call(actor, tool, dict(bound.arguments), f"py-{uuid.uuid4().hex[:12]}")
+            if not result.allowed:
+                raise GuardDenied(result)
+            return fn(*args, **kwargs)
+
+        return inner  # type: ignore[return-value]
+
+    return wrap
