@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,8 +64,15 @@ class AuditLog:
         log_id: str = "peerwatch",
         signer: Signer | None = None,
         checkpoints: CheckpointStore | None = None,
+        group_commit: bool = False,
     ) -> None:
         self.store, self.log_id, self.signer, self.checkpoints = store, log_id, signer, checkpoints
+        # Group commit: concurrent appends share one transaction (one fsync); each caller still returns only once
+        # its own record is durable. Without it every append is its own transaction.
+        self._group = group_commit
+        self._lock = threading.Lock()
+        self._queue: list[tuple[dict[str, Any], Future[AuditRecord]]] = []
+        self._flushing = False
 
     @staticmethod
     def _builder(fields: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -107,8 +116,37 @@ class AuditLog:
         approval: dict[str, Any] | None = None,
     ) -> AuditRecord:
         """Append one durable record and return it (raises StoreError: callers must then deny)."""
-        _, _, body = self.store.append(self._builder(self._fields(actor, tool, args, effect, decision, rule, approval)))
-        return AuditRecord.model_validate_json(body)
+        fields = self._fields(actor, tool, args, effect, decision, rule, approval)
+        if not self._group:
+            with self._lock:
+                _, _, body = self.store.append(self._builder(fields))
+            return AuditRecord.model_validate_json(body)
+        fut: Future[AuditRecord] = Future()
+        with self._lock:
+            self._queue.append((fields, fut))
+            lead = not self._flushing
+            if lead:
+                self._flushing = True
+        if lead:
+            self._flush()
+        return fut.result()
+
+    def _flush(self) -> None:
+        # The first waiting caller commits everything queued so far, and keeps going until the queue is empty.
+        while True:
+            with self._lock:
+                batch, self._queue = self._queue, []
+                if not batch:
+                    self._flushing = False
+                    return
+            try:
+                rows = self.store.append_many([self._builder(f) for f, _ in batch])
+            except Exception as exc:  # every waiter learns that its record was not written
+                for _, fut in batch:
+                    fut.set_exception(exc)
+                continue
+            for (_, fut), (_, _, body) in zip(batch, rows, strict=True):
+                fut.set_result(AuditRecord.model_validate_json(body))
 
     def append_many(self, entries: list[dict[str, Any]]) -> int:
         """Append several records in one transaction; each entry has the keyword arguments of `append`."""

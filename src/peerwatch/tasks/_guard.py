@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import anyio
 from inspect_ai.approval import Approval, ApprovalPolicy, Approver, approver
 from inspect_ai.model import ChatMessage
 from inspect_ai.solver._task_state import sample_state
@@ -73,7 +74,9 @@ def peerwatch_guard(
     store = open_store(audit)
     key_path = Path(key) if key else Path(audit).with_suffix(".key.pem")
     checkpoints = CheckpointStore(Path(audit).with_suffix(".checkpoints.jsonl"))
-    log = AuditLog(store, log_id=f"peerwatch:{audit}", signer=Signer(key_path), checkpoints=checkpoints)
+    log = AuditLog(
+        store, log_id=f"peerwatch:{audit}", signer=Signer(key_path), checkpoints=checkpoints, group_commit=True
+    )
     guard = Guard(pol, log, approval_channel(approvals))
 
     async def approve(message: str, call: ToolCall, view: ToolCallView, history: list[ChatMessage]) -> Approval:
@@ -81,9 +84,13 @@ def peerwatch_guard(
         if scenario is None:
             return Approval(decision="reject", explanation="peerwatch guard: not a peerwatch sample (fail closed)")
         world, _ = load_episode()
-        result = guard.check(_actor(), call.function, call.arguments, call.id, world, protected_in(pol, scenario.world))
+        actor, protected = _actor(), protected_in(pol, scenario.world)
+        # In a worker thread, so that concurrent samples' audit records share group commits (one fsync each batch).
+        result = await anyio.to_thread.run_sync(
+            lambda: guard.check(actor, call.function, call.arguments, call.id, world, protected)
+        )
         if result.decision == "allow" and call.function == "end_task":
-            log.checkpoint()  # one signed checkpoint per finished episode
+            await anyio.to_thread.run_sync(log.checkpoint)  # one signed checkpoint per finished episode
         return Approval(
             decision="approve" if result.allowed else "reject",
             explanation=f"{result.decision} by rule {result.rule}: {result.reason}",
