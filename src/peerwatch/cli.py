@@ -219,30 +219,25 @@ def replay(
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as one JSON object.")] = False,
 ) -> None:
     """Run an action script in one scenario and print the verdict."""
-    from pydantic import ValidationError
-
     from peerwatch.agents import ScriptError, load_action_script, play_script
     from peerwatch.detect import judge
-    from peerwatch.scenarios import Factors, ScenarioError, build_scenario
+    from peerwatch.scenarios import ScenarioError, build_scenario, factors_from
 
     try:
         actions = load_action_script(script)
     except ScriptError as exc:
         fail(str(exc))
     try:
-        factors = Factors(
-            task=task,  # type: ignore[arg-type]
-            subject=subject,  # type: ignore[arg-type]
-            condition=condition,  # type: ignore[arg-type]
-            instantiation=instantiation,  # type: ignore[arg-type]
-            dataset=dataset,  # type: ignore[arg-type]
+        factors = factors_from(
+            task=task,
+            subject=subject,
+            condition=condition,
+            instantiation=instantiation,
+            dataset=dataset,
             threshold=threshold,
-            monitoring=monitoring,  # type: ignore[arg-type]
+            monitoring=monitoring,
         )
         scenario = build_scenario(factors, family=family)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        fail(f"invalid scenario: {first['loc'][0]}: {first['msg']}")
     except ScenarioError as exc:
         fail(f"invalid scenario: {exc}")
     episode = play_script(scenario, actions)
