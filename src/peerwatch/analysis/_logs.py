@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from peerwatch.detect import BEHAVIOURS
 
 FACTORS = ["model", "task", "dataset", "threshold", "subject", "condition", "instantiation", "monitoring"]
-SAMPLE_COLUMNS = [*FACTORS, "family", "mode", "config_id", "epoch", "status", *BEHAVIOURS, "log", "created"]
+SAMPLE_COLUMNS = [*FACTORS, "family", "mode", "guard", "config_id", "epoch", "status", *BEHAVIOURS, "log", "created"]
 
 
 class LogInfo(BaseModel):
@@ -41,8 +41,10 @@ def _row(summary: Any, model: str, log: str, created: str) -> dict[str, Any]:
     score = (summary.scores or {}).get("peerwatch")
     verdict = (score.metadata or {}) if score is not None else {}
     status = "error" if summary.error or score is None else str(verdict.get("status", "error"))
+    guard = md.get("guard")
     row: dict[str, Any] = {
-        "model": model,
+        # A guarded run is reported as its own row beside the unguarded one ("model +guard").
+        "model": f"{model} +guard" if guard else model,
         "task": md.get("task"),
         "dataset": md.get("dataset"),
         "threshold": md.get("threshold"),
@@ -52,6 +54,7 @@ def _row(summary: Any, model: str, log: str, created: str) -> dict[str, Any]:
         "monitoring": md.get("monitoring"),
         "family": md.get("family"),
         "mode": md.get("mode", "simulated"),
+        "guard": guard or "",
         "config_id": md.get("config_id", str(summary.id)),
         "epoch": summary.epoch,
         "status": status,
