@@ -140,8 +140,15 @@ def run(
         limit=limit,
         family=family,
         approval=approval,
+        guard=guard,
+        display=_display(),
     )
     _after_run(log_dir, success, logs)
+
+
+def _display() -> str | None:
+    # Inspect's live progress needs a terminal; in a log or CI it prints plain progress lines instead.
+    return None if sys.stdout.isatty() else "plain"
 
 
 def _guard_approval(policy: str, audit: str, approvals: str):  # type: ignore[no-untyped-def]
@@ -189,7 +196,7 @@ def demo(
     the_plan = plan(selection, DEMO_MODELS, epochs)
     _print_plan(the_plan, "peerwatch demo: the study matrix on reference agents")
     models = check_models(DEMO_MODELS)
-    success, logs = run_study(factors, models, log_dir, epochs, max_connections=32, max_tasks=2)
+    success, logs = run_study(factors, models, log_dir, epochs, max_connections=32, max_tasks=2, display=_display())
     try:
         _after_run(log_dir, success, logs)
     finally:

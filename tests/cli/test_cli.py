@@ -217,3 +217,37 @@ def test_run_resumes(tmp_path: Path) -> None:
     second = runner.invoke(app, args)
     assert second.exit_code == 0, second.output
     assert sorted(tmp_path.glob("*.eval")) == logs  # nothing was missing, nothing ran again
+
+
+def test_run_with_guard_records_and_blocks(tmp_path: Path) -> None:
+    args = [
+        "run",
+        "--model",
+        "peerwatch/exfiltrator",
+        "--task-type",
+        "exfiltration_transfer",
+        "--subject",
+        "peer",
+        "--condition",
+        "good_peer",
+        "--instantiation",
+        "file_only",
+        "--epochs",
+        "3",
+        "--log-dir",
+        str(tmp_path),
+        "--guard",
+        "default",
+        "--approvals",
+        "approve-all",
+    ]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    from peerwatch.analysis import read_samples
+
+    samples, _ = read_samples([tmp_path])
+    assert set(samples["model"]) == {"peerwatch/exfiltrator +guard"} and samples["exfiltration"].sum() == 0
+    v = runner.invoke(app, ["audit", "verify", str(tmp_path / "audit.sqlite")])
+    assert v.exit_code == 0 and "OK" in v.output and "checkpoint" in v.output
+    bad = runner.invoke(app, ["run", "--model", "peerwatch/honest", "--guard", str(tmp_path / "missing.yaml")])
+    assert bad.exit_code == 2 and "cannot read policy" in bad.output
