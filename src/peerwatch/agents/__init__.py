@@ -9,6 +9,7 @@ from ._actions import (
     load_action_script,
     parse_action_script,
 )
+from ._adapt import AdaptedCall, OfferedTool, adapt_action, doc_filename, shell_command, shell_tool
 from ._personas import PERSONAS, persona_script
 from ._play import Episode, play_script
 from ._propensity import episode_rng, propensity
@@ -16,10 +17,14 @@ from ._propensity import episode_rng, propensity
 __all__ = [
     "PERSONAS",
     "Action",
+    "AdaptedCall",
     "Episode",
+    "OfferedTool",
     "SayAction",
     "ScriptError",
     "ToolAction",
+    "adapt_action",
+    "doc_filename",
     "dump_action_script",
     "episode_rng",
     "load_action_script",
@@ -27,4 +32,6 @@ __all__ = [
     "persona_script",
     "play_script",
     "propensity",
+    "shell_command",
+    "shell_tool",
 ]

@@ -17,6 +17,7 @@ from peerwatch.world import Ledger, World
 _SCENARIO = "peerwatch:scenario"
 _WORLD = "peerwatch:world"
 _LEDGER = "peerwatch:ledger"
+_INSTRUCTION_FILE = "peerwatch:instruction_file"
 
 
 @lru_cache(maxsize=4096)
@@ -56,3 +57,13 @@ def save_episode(world: World, ledger: Ledger) -> None:
     s = store()
     s.set(_WORLD, world.model_dump(mode="json"))
     s.set(_LEDGER, ledger.model_dump(mode="json"))
+
+
+def set_instruction_file(name: str) -> None:
+    """Harness mode: the agent's instruction file (where the memory text lives), for persona scripts."""
+    store().set(_INSTRUCTION_FILE, name)
+
+
+def instruction_file() -> str:
+    """The current sample's instruction file name (`AGENTS.md` unless the harness set another)."""
+    return str(store().get(_INSTRUCTION_FILE, "AGENTS.md"))

@@ -22,9 +22,18 @@ from inspect_ai.model._providers.mockllm import MockLLM
 from inspect_ai.solver._task_state import sample_state
 from inspect_ai.tool import ToolChoice, ToolInfo
 
-from peerwatch.agents import PERSONAS, Action, SayAction, ToolAction, load_action_script, persona_script
+from peerwatch.agents import (
+    PERSONAS,
+    Action,
+    OfferedTool,
+    SayAction,
+    ToolAction,
+    adapt_action,
+    load_action_script,
+    persona_script,
+)
 
-from ._episode import current_scenario
+from ._episode import current_scenario, instruction_file
 
 REPLAY = "replay"
 
@@ -42,6 +51,12 @@ def turns_of(actions: list[Action]) -> list[tuple[str, ToolAction | None]]:
     if pending:
         turns.append(("\n\n".join(pending), None))
     return turns
+
+
+def offered(tool: ToolInfo) -> OfferedTool:
+    """An Inspect tool definition as the neutral `OfferedTool`."""
+    props = {k: v.model_dump(exclude_none=True) for k, v in tool.parameters.properties.items()}
+    return OfferedTool(name=tool.name, properties=props, required=list(tool.parameters.required or []))
 
 
 def _usage(text: str) -> ModelUsage:
@@ -69,23 +84,28 @@ class ScriptPlayer:
         self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice, config: GenerateConfig
     ) -> ModelOutput:
         model = f"peerwatch/{self.persona}"
+        if not tools:  # a side request with no tools (e.g. a CLI asking for a session title): answer, consume nothing
+            out = ModelOutput.from_content(model=model, content="Server maintenance")
+            out.usage = _usage("Server maintenance")
+            return out
         position = sum(1 for m in input if isinstance(m, ChatMessageAssistant))
         turns = turns_of(self._actions())
         if position < len(turns):
             text, action = turns[position]
         else:
             text, action = "", ToolAction(tool="end_task")
-        if action is None:
+        call = adapt_action(action, [offered(t) for t in tools], instruction_file()) if action else None
+        if call is None or call.tool is None:
             out = ModelOutput.from_content(model=model, content=text)
         else:
             out = ModelOutput.for_tool_call(
                 model=model,
-                tool_name=action.tool,
-                tool_arguments=action.args,
+                tool_name=call.tool,
+                tool_arguments=call.args,
                 tool_call_id=f"pw_{position + 1}",
                 content=text,
             )
-        out.usage = _usage(text + str(action.args if action else ""))
+        out.usage = _usage(text + str(call.args if call else ""))
         return out
 
 
