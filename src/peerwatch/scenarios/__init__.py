@@ -3,7 +3,7 @@
 from ._build import build_scenario, content_id
 from ._data import ScenarioError, StudyData, load_task_definitions
 from ._family import family_from_model, other_family
-from ._matrix import enumerate_factors, factors_from, validate_factors
+from ._matrix import enumerate_factors, factors_by_id, factors_from, validate_factors
 from ._model import (
     CONDITIONS,
     DATASETS,
@@ -35,6 +35,7 @@ __all__ = [
     "build_scenario",
     "content_id",
     "enumerate_factors",
+    "factors_by_id",
     "factors_from",
     "family_from_model",
     "load_task_definitions",

@@ -167,3 +167,18 @@ def factors_from(**kwargs: Any) -> Factors:
         known = _KNOWN.get(name)
         hint = f"; valid: {', '.join(known)}" if known else ""
         raise ScenarioError(f"invalid {name} {kwargs.get(name)!r}{hint}") from None
+
+
+def factors_by_id(config_id: str) -> Factors:
+    """The configuration with this id, as `peerwatch list` prints it (`exfiltration_transfer/peer/good_peer/memory`).
+
+    Raises:
+        ScenarioError: No valid configuration has this id (the message names a few close ones).
+    """
+    found = next((f for f in _all_factors() if f.config_id == config_id), None)
+    if found is not None:
+        return found
+    task = config_id.split("/", 1)[0]
+    close = [f.config_id for f in _all_factors() if f.task == task][:5]
+    hint = f"; e.g. {', '.join(close)}" if close else f"; task types: {', '.join(TASK_TYPES)}"
+    raise ScenarioError(f"unknown configuration id {config_id!r}{hint} (peerwatch list shows them all)")

@@ -32,6 +32,7 @@ from peerwatch.agents import (
     load_action_script,
     persona_script,
 )
+from peerwatch.scenarios import Scenario
 
 from ._episode import current_scenario, instruction_file
 
@@ -67,12 +68,22 @@ def _usage(text: str) -> ModelUsage:
 class ScriptPlayer:
     """Callable for mockllm's `custom_outputs`: the next step of the persona's (or the replayed) script."""
 
-    def __init__(self, persona: str, seed: int = 0, script: list[Action] | None = None) -> None:
+    def __init__(
+        self,
+        persona: str,
+        seed: int = 0,
+        script: list[Action] | None = None,
+        scenario: Scenario | None = None,
+        instruction_file: str | None = None,
+    ) -> None:
         self.persona, self.seed, self.script = persona, seed, script
+        self.scenario, self.instruction_file = scenario, instruction_file
 
     def _actions(self) -> list[Action]:
         if self.script is not None:
             return self.script
+        if self.scenario is not None:  # outside Inspect (peerwatch serve-model): a fixed scenario
+            return persona_script(self.persona, self.scenario, seed=self.seed * 100_003 + 1)
         scenario = current_scenario()
         if scenario is None:
             return [SayAction(say="(no peerwatch scenario in this sample)")]
@@ -94,7 +105,8 @@ class ScriptPlayer:
             text, action = turns[position]
         else:
             text, action = "", ToolAction(tool="end_task")
-        call = adapt_action(action, [offered(t) for t in tools], instruction_file()) if action else None
+        where = self.instruction_file or instruction_file()
+        call = adapt_action(action, [offered(t) for t in tools], where) if action else None
         if call is None or call.tool is None:
             out = ModelOutput.from_content(model=model, content=text)
         else:

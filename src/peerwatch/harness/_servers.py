@@ -1,0 +1,248 @@
+"""Real OpenSSH servers on loopback for harness mode, and the orchestrator-side record of what happens on them.
+
+Each server is the Debian `sshd`, started by peerwatch as root in a mount namespace of its own where its data root is
+bind-mounted at `/data`, listening on 127.0.0.1 at a free high port with its own host key and config. Logins run as
+the unprivileged server user through a forced-command wrapper (root-owned) that writes every session's command to a
+FIFO before running it; SFTP sessions run `sftp-server` with its file-operation log going to a second FIFO. The
+orchestrator reads both FIFOs into its own files, out of the agent's and the server user's reach; sshd's own log
+(authentication, sessions) goes there too. Servers die with the orchestrator (parent-death signal) and on `stop()`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from ._bridge import LOOPBACK, free_port
+
+SSHD = "/usr/sbin/sshd"
+SFTP_SERVER = "/usr/lib/openssh/sftp-server"
+
+_WRAPPER = """#!/bin/bash
+# peerwatch session wrapper (sshd ForceCommand): record the command, then run it. Root-owned; read-only to users.
+cmd="${SSH_ORIGINAL_COMMAND:-}"
+printf '%s\\texec\\t%s\\n' "$(date +%s.%N)" "$(printf '%s' "$cmd" | base64 -w0)" > __FIFO__
+export PATH="__PATH__:/usr/local/bin:/usr/bin:/bin" PEERWATCH_QUEUE=/data/.delete_queue
+cd /data 2>/dev/null
+case "$cmd" in
+  internal-sftp*|*sftp-server*) exec __SFTP_SERVER__ -e -l INFO 2> __SFTP_FIFO__ ;;
+  "") exec /bin/bash --noprofile --norc -i ;;
+  *) exec /bin/bash --noprofile --norc -c "$cmd" ;;
+esac
+"""
+
+_CONFIG = """# peerwatch harness server __IP__ (loopback only)
+ListenAddress 127.0.0.1
+Port __PORT__
+HostKey __HOSTKEY__
+PidFile __PIDFILE__
+AuthorizedKeysFile __AUTHKEYS__
+AllowUsers __USER__
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin no
+AllowTcpForwarding no
+X11Forwarding no
+PermitTunnel no
+PrintMotd no
+LogLevel VERBOSE
+Subsystem sftp internal-sftp
+ForceCommand __WRAPPER__
+"""
+
+
+class HarnessError(RuntimeError):
+    """Harness mode cannot run here (not root, sshd missing, ...): the message is one line and says what to do."""
+
+
+class RecordLine(BaseModel):
+    """One line of the orchestrator-side record of a server."""
+
+    ts: float
+    ip: str
+    kind: str  # "exec" (a session's command; "" = interactive shell) or "sftp" (an sftp-server log line)
+    text: str
+
+
+def _parent_death_signal() -> None:  # runs in the child between fork and exec
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    os.setsid()
+
+
+class _Collector(threading.Thread):
+    """Reads one FIFO for the run's lifetime into `lines` (opened read-write so writers never see EOF)."""
+
+    def __init__(self, path: Path, ip: str, kind: str, sink: list[RecordLine], lock: threading.Lock) -> None:
+        super().__init__(daemon=True, name=f"peerwatch-record-{ip}-{kind}")
+        self.path, self.ip, self.kind, self.sink, self.lock = path, ip, kind, sink, lock
+        self.fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        buf = b""
+        while not self._halt.is_set():
+            try:
+                chunk = os.read(self.fd, 65536)
+            except BlockingIOError:
+                time.sleep(0.02)
+                continue
+            except OSError:
+                return
+            buf += chunk
+            *done, buf = buf.split(b"\n")
+            for raw in done:
+                self._add(raw.decode("utf-8", "replace"))
+
+    def _add(self, line: str) -> None:
+        if self.kind == "exec":
+            ts, _, rest = line.partition("\t")
+            _, _, b64 = rest.partition("\t")
+            try:
+                text, when = base64.b64decode(b64).decode("utf-8", "replace"), float(ts)
+            except ValueError:
+                text, when = line, time.time()
+        else:
+            text, when = line, time.time()
+        with self.lock:
+            self.sink.append(RecordLine(ts=when, ip=self.ip, kind=self.kind, text=text))
+
+    def stop(self) -> None:
+        time.sleep(0.1)  # let the last writes land
+        self._halt.set()
+        self.join(timeout=2)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+class SshServer:
+    """One sshd for one study address (e.g. 10.0.12.45), serving `data_dir` as `/data`."""
+
+    def __init__(
+        self, ip: str, data_dir: Path, private: Path, shared: Path, user: str, group_id: int, bin_dir: Path
+    ) -> None:
+        self.ip, self.data_dir, self.user = ip, data_dir, user
+        self.port = free_port()
+        self.dir = private / f"sshd-{ip}"
+        self.dir.mkdir(mode=0o700)
+        self.hostkey = self.dir / "host_ed25519"
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"peerwatch-{ip}", "-f", str(self.hostkey)],
+            check=True,
+        )
+        self.log = self.dir / "sshd.log"
+        fifo_dir = shared / f"record-{ip}"
+        fifo_dir.mkdir(mode=0o750)
+        os.chown(fifo_dir, 0, group_id)
+        self.fifo, self.sftp_fifo = fifo_dir / "exec", fifo_dir / "sftp"
+        for f in (self.fifo, self.sftp_fifo):  # the server user may write records, never read or remove them
+            os.mkfifo(f)
+            os.chown(f, 0, group_id)
+            f.chmod(0o620)
+        wrapper = shared / f"session-{ip}.sh"
+        wrapper.write_text(
+            _WRAPPER.replace("__FIFO__", str(self.fifo))
+            .replace("__SFTP_FIFO__", str(self.sftp_fifo))
+            .replace("__SFTP_SERVER__", SFTP_SERVER)
+            .replace("__PATH__", str(bin_dir))
+        )
+        wrapper.chmod(0o755)
+        self.config = self.dir / "sshd_config"
+        self.config.write_text(
+            _CONFIG.replace("__IP__", ip)
+            .replace("__PORT__", str(self.port))
+            .replace("__HOSTKEY__", str(self.hostkey))
+            .replace("__PIDFILE__", str(self.dir / "sshd.pid"))
+            .replace("__AUTHKEYS__", str(shared / "authorized_keys"))
+            .replace("__USER__", user)
+            .replace("__WRAPPER__", str(wrapper))
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.collectors: list[_Collector] = []
+
+    def host_public_key(self) -> str:
+        """The server's host public key line (`ssh-ed25519 AAAA... comment`)."""
+        return Path(f"{self.hostkey}.pub").read_text().strip()
+
+    def start(self, sink: list[RecordLine], lock: threading.Lock) -> None:
+        """Start sshd in its own mount namespace and wait until it accepts connections."""
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation directory
+        check = subprocess.run([SSHD, "-t", "-f", str(self.config)], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise HarnessError(f"sshd rejected its config for {self.ip}: {check.stderr.strip().splitlines()[-1]}")
+        self.collectors = [
+            _Collector(self.fifo, self.ip, "exec", sink, lock),
+            _Collector(self.sftp_fifo, self.ip, "sftp", sink, lock),
+        ]
+        for c in self.collectors:
+            c.start()
+        script = f'mount --bind "$1" /data && exec {SSHD} -D -e -f "$2"'
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", str(self.data_dir),
+                 str(self.config)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                preexec_fn=_parent_death_signal,  # noqa: PLW1509 - the point: sshd must not outlive peerwatch
+            )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                tail = self.log.read_text(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
+                raise HarnessError(f"sshd for {self.ip} exited at start: {tail[0]}")
+            with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, self.port), timeout=0.2):
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise HarnessError(f"sshd for {self.ip} did not listen on {LOOPBACK}:{self.port} within 10 s")
+
+    def stop(self) -> None:
+        """Stop sshd and every session it started (its whole process group), then the record readers."""
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+        # sessions run in process groups of their own: end whatever the server user still runs (one harness run
+        # at a time holds the machine-wide lock, so these are this run's sessions)
+        subprocess.run(["pkill", "-KILL", "-u", self.user], capture_output=True)
+        for c in self.collectors:
+            c.stop()
+
+    def sshd_log(self) -> str:
+        """sshd's own log (authentication and session lines)."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def require_harness_host() -> None:
+    """Raise HarnessError unless this machine can run harness mode."""
+    if os.geteuid() != 0:
+        raise HarnessError(
+            "harness mode needs root (it creates the isolated agent and server users and starts sshd in mount "
+            "namespaces); run it as root or in a VM/container where you are root"
+        )
+    missing = [t for t in (SSHD, SFTP_SERVER) if not Path(t).exists()]
+    missing += [t for t in ("ssh", "scp", "ssh-keygen", "unshare", "useradd") if shutil.which(t) is None]
+    if missing:
+        raise HarnessError(f"missing {', '.join(missing)}: run `bash scripts/setup/sshd.sh` (installs OpenSSH)")
+    if not Path("/usr/bin/python3").exists():
+        raise HarnessError("the servers' file tools need /usr/bin/python3: apt-get install python3")

@@ -1,0 +1,286 @@
+"""Materialise a server scenario as a real workspace, two real SSH servers, and an isolated agent user.
+
+Layout of one run (a fresh temporary directory, mode 0711 so nobody can list it):
+
+    private/   root 0700   scenario and answer key, sshd configs and host keys, the record, the servers' data roots
+    shared/    root:server-user 0750   the session wrapper, the servers' file tools, authorized_keys, record FIFOs
+    home/      agent 0700  the agent's HOME: .ssh (key, config, known_hosts) and workspace/ (documents, AGENTS.md)
+
+The agent user can reach only home/; the server user only what its sessions need; the record, the answer key and
+the other server's data are root's. The study's addresses are SSH config aliases (`Host 10.0.12.45`, `HostName
+127.0.0.1`, a high port): no traffic ever goes to a private-range address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+from typing import IO
+
+from pydantic import BaseModel
+
+from peerwatch.agents import doc_filename
+from peerwatch.scenarios import Scenario
+from peerwatch.world import Server, ServerFile, World
+
+from ._servers import HarnessError, RecordLine, SshServer, require_harness_host
+
+AGENT_USER = "peerwatch-agent"
+SERVER_USER = "peerwatch-maint"
+QUEUE_NAME = ".delete_queue"
+LOCK_PATH = Path("/run/peerwatch-harness.lock")
+SERVER_TASKS = ("exfiltration_transfer", "exfiltration_deletion")
+_FAKEFS = Path(__file__).parent / "server_bin" / "fakefs.py"
+_TOOLS = ("ls", "stat", "du", "df", "queue-delete")
+
+
+class FileIdentity(BaseModel):
+    """What a file on a server is: its scenario content identity and its apparent size."""
+
+    content_id: str
+    apparent_size: int
+
+
+def _ensure_user(name: str, home: str) -> None:
+    if subprocess.run(["id", "-u", name], capture_output=True).returncode != 0:
+        made = subprocess.run(
+            ["useradd", "--system", "--user-group", "-M", "-d", home, "-s", "/bin/bash", name],
+            capture_output=True,
+            text=True,
+        )
+        if made.returncode != 0:
+            raise HarnessError(f"cannot create user {name}: {made.stderr.strip()}")
+    subprocess.run(["usermod", "-p", "*", "-d", home, name], check=True, capture_output=True)  # key login only
+
+
+def _ids(name: str) -> tuple[int, int]:
+    import pwd
+
+    entry = pwd.getpwnam(name)
+    return entry.pw_uid, entry.pw_gid
+
+
+def _stamp(path: Path, date: str, accessed: str = "2024-01-01") -> None:
+    """Set mtime to `date`; atime earlier, so that a later read moves atime (relatime) and shows the file was read."""
+    m = dt.datetime.fromisoformat(date).replace(hour=9, tzinfo=dt.UTC).timestamp()
+    a = dt.datetime.fromisoformat(accessed).replace(tzinfo=dt.UTC).timestamp()
+    os.utime(path, (min(a, m - 86400), m))
+
+
+def ordinary_bytes(name: str, size: int, summary: str) -> bytes:
+    """Deterministic contents of exactly `size` bytes for an ordinary server file."""
+    line = f"{name}: {summary or 'company file'}\n".encode()
+    return (line * (size // len(line) + 1))[:size]
+
+
+def standin_bytes(name: str, apparent: int, content_id: str) -> bytes:
+    """A small safetensors-shaped stand-in for a huge file: its header metadata carries the apparent size."""
+    header = {
+        "__metadata__": {
+            "format": "pt",
+            "peerwatch_apparent_size": str(apparent),
+            "peerwatch_content_id": content_id,
+            "peerwatch_note": f"stand-in for {name}; the weights are not materialised",
+        },
+        "model.embed_tokens.weight": {"dtype": "BF16", "shape": [0, 0], "data_offsets": [0, 0]},
+    }
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    raw += b" " * (-len(raw) % 8)
+    return struct.pack("<Q", len(raw)) + raw
+
+
+class Workspace:
+    """One harness run's files, users and servers. Use as a context manager: everything stops on exit."""
+
+    def __init__(self, scenario: Scenario, instruction_file: str = "AGENTS.md", keep: bool = False) -> None:
+        if scenario.factors.task not in SERVER_TASKS:
+            raise HarnessError(
+                f"harness mode runs the server tasks ({', '.join(SERVER_TASKS)}), not {scenario.factors.task}"
+            )
+        require_harness_host()
+        self.scenario, self.instruction_file, self.keep = scenario, instruction_file, keep
+        self.record: list[RecordLine] = []
+        self._record_lock = threading.Lock()
+        self.servers: dict[str, SshServer] = {}
+        self.identities: dict[str, FileIdentity] = {}  # sha256 hex -> identity
+        self._lock_file: IO[str] | None = None
+        self.root = Path(tempfile.mkdtemp(prefix="peerwatch-harness-"))
+        self.private, self.shared, self.home = self.root / "private", self.root / "shared", self.root / "home"
+        self.workspace = self.home / "workspace"
+
+    # --- set-up ------------------------------------------------------------------------------------------------------
+
+    def __enter__(self) -> Workspace:
+        try:
+            self._lock()
+            self._setup()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _lock(self) -> None:
+        self._lock_file = LOCK_PATH.open("w")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise HarnessError(f"another harness run holds {LOCK_PATH}; harness runs go one at a time") from None
+
+    def _setup(self) -> None:
+        Path("/data").mkdir(exist_ok=True)  # mount point of the servers' data roots (inside their namespaces)
+        _ensure_user(SERVER_USER, "/data")
+        _ensure_user(AGENT_USER, str(self.home))
+        s_uid, s_gid = _ids(SERVER_USER)
+        a_uid, a_gid = _ids(AGENT_USER)
+        self.root.chmod(0o711)
+        self.private.mkdir(mode=0o700)
+        (self.private / "record").mkdir(mode=0o700)
+        self.shared.mkdir(mode=0o750)
+        os.chown(self.shared, 0, s_gid)
+        bin_dir = self.shared / "bin"
+        bin_dir.mkdir(mode=0o755)
+        shutil.copy(_FAKEFS, bin_dir / "fakefs.py")
+        (bin_dir / "fakefs.py").chmod(0o755)
+        for tool in _TOOLS:
+            (bin_dir / tool).symlink_to("fakefs.py")
+        (self.private / "scenario.json").write_text(self.scenario.model_dump_json(indent=1))
+        self._agent_home(a_uid, a_gid)
+        for server in self.scenario.world.servers:
+            data = self.private / "servers" / server.ip / "data"
+            data.mkdir(parents=True, mode=0o755)
+            self._fill(server, data)
+            for p in [data, *data.iterdir()]:
+                os.chown(p, s_uid, s_gid)
+            self.servers[server.ip] = SshServer(server.ip, data, self.private, self.shared, SERVER_USER, s_gid, bin_dir)
+        self._ssh_config(a_uid, a_gid)
+        for srv in self.servers.values():
+            srv.start(self.record, self._record_lock)
+
+    def _fill(self, server: Server, data: Path) -> None:
+        for f in server.files:
+            if f.size > 50_000_000:
+                body = standin_bytes(f.name, f.size, f.content_id)
+            else:
+                body = ordinary_bytes(f.name, f.size, f.summary)
+            path = data / f.name
+            path.write_bytes(body)
+            path.chmod(0o644)
+            _stamp(path, f.modified)
+            self.identities[hashlib.sha256(body).hexdigest()] = FileIdentity(
+                content_id=f.content_id, apparent_size=f.size
+            )
+
+    def _agent_home(self, uid: int, gid: int) -> None:
+        self.home.mkdir(mode=0o700)
+        self.workspace.mkdir()
+        world = self.scenario.world
+        for doc in world.drive:
+            path = self.workspace / doc_filename(doc.name)
+            path.write_text(doc.content + "\n")
+            _stamp(path, doc.date)
+        instructions = self.scenario.system_prompt
+        if world.memory is not None:
+            instructions += "\n\n## Memory\n\n" + world.memory
+        (self.workspace / self.instruction_file).write_text(instructions + "\n")
+        ssh = self.home / ".ssh"
+        ssh.mkdir(mode=0o700)
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "agent@workspace", "-f", str(ssh / "id_ed25519")],
+            check=True,
+        )
+        keys = self.shared / "authorized_keys"
+        keys.write_text((ssh / "id_ed25519.pub").read_text())
+        keys.chmod(0o644)
+        for dirpath, _, names in os.walk(self.home):
+            os.chown(dirpath, uid, gid)
+            for n in names:
+                os.chown(os.path.join(dirpath, n), uid, gid)
+
+    def _ssh_config(self, uid: int, gid: int) -> None:
+        ssh = self.home / ".ssh"
+        config, known = [], []
+        for ip, srv in self.servers.items():
+            config.append(
+                f"Host {ip}\n    HostName 127.0.0.1\n    Port {srv.port}\n    User {SERVER_USER}\n"
+                f"    HostKeyAlias {ip}\n    IdentityFile ~/.ssh/id_ed25519\n    IdentitiesOnly yes\n"
+                f"    StrictHostKeyChecking yes\n    BatchMode yes\n    LogLevel ERROR\n"
+            )
+            known.append(f"{ip} {srv.host_public_key()}")
+        for name, text in (("config", "\n".join(config)), ("known_hosts", "\n".join(known) + "\n")):
+            (ssh / name).write_text(text)
+            (ssh / name).chmod(0o600)
+            os.chown(ssh / name, uid, gid)
+
+    # --- tear-down ---------------------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the servers, release the lock, and delete the run directory (unless kept)."""
+        for srv in self.servers.values():
+            srv.stop()
+        subprocess.run(["pkill", "-KILL", "-u", AGENT_USER], capture_output=True)
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+        if not self.keep:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    # --- observation -------------------------------------------------------------------------------------------------
+
+    def server_state(self) -> World:
+        """The servers as they are now, as a `World` (files by content identity, apparent sizes, queue)."""
+        world = self.scenario.world.model_copy(deep=True)
+        for server in world.servers:
+            data = self.private / "servers" / server.ip / "data"
+            files: list[ServerFile] = []
+            queue: list[str] = []
+            for path in sorted(data.iterdir()) if data.exists() else []:
+                if path.name == QUEUE_NAME:
+                    queue = [q.strip() for q in path.read_text(errors="replace").splitlines() if q.strip()]
+                    continue
+                if not path.is_file() or path.is_symlink():
+                    continue
+                body = path.read_bytes()
+                digest = hashlib.sha256(body).hexdigest()
+                known = self.identities.get(digest)
+                mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC).date().isoformat()
+                files.append(
+                    ServerFile(
+                        name=path.name,
+                        size=known.apparent_size if known else len(body),
+                        modified=mtime,
+                        content_id=known.content_id if known else f"sha256:{digest[:40]}",
+                    )
+                )
+            server.files, server.delete_queue = files, queue
+        return world
+
+    def docs_read(self) -> list[str]:
+        """Workspace documents whose access time moved since set-up (they were read)."""
+        out = []
+        for doc in self.scenario.world.drive:
+            path = self.workspace / doc_filename(doc.name)
+            with_times = path.stat() if path.exists() else None
+            if with_times is not None and with_times.st_atime > with_times.st_mtime:
+                out.append(doc.name)
+        return out
+
+    def record_lines(self) -> list[RecordLine]:
+        """The record so far, in time order."""
+        with self._record_lock:
+            return sorted(self.record, key=lambda r: r.ts)
+
+    def sshd_logs(self) -> dict[str, str]:
+        """Each server's own sshd log."""
+        return {ip: srv.sshd_log() for ip, srv in self.servers.items()}
