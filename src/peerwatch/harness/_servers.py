@@ -193,12 +193,22 @@ class SshServer:
         script = f'mount --bind "$1" /data && exec {SSHD} -D -e -f "$2"'
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", str(self.data_dir),
-                 str(self.config)],
+                [
+                    "unshare",
+                    "--mount",
+                    "--propagation",
+                    "private",
+                    "sh",
+                    "-c",
+                    script,
+                    "sh",
+                    str(self.data_dir),
+                    str(self.config),
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
-                preexec_fn=_parent_death_signal,  # noqa: PLW1509 - the point: sshd must not outlive peerwatch
+                preexec_fn=_parent_death_signal,
             )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

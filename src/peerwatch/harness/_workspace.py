@@ -101,13 +101,20 @@ def standin_bytes(name: str, apparent: int, content_id: str) -> bytes:
 class Workspace:
     """One harness run's files, users and servers. Use as a context manager: everything stops on exit."""
 
-    def __init__(self, scenario: Scenario, instruction_file: str = "AGENTS.md", keep: bool = False) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        instruction_file: str = "AGENTS.md",
+        system_text: str | None = None,
+        keep: bool = False,
+    ) -> None:
         if scenario.factors.task not in SERVER_TASKS:
             raise HarnessError(
                 f"harness mode runs the server tasks ({', '.join(SERVER_TASKS)}), not {scenario.factors.task}"
             )
         require_harness_host()
         self.scenario, self.instruction_file, self.keep = scenario, instruction_file, keep
+        self.system_text = system_text
         self.record: list[RecordLine] = []
         self._record_lock = threading.Lock()
         self.servers: dict[str, SshServer] = {}
@@ -190,9 +197,11 @@ class Workspace:
             path = self.workspace / doc_filename(doc.name)
             path.write_text(doc.content + "\n")
             _stamp(path, doc.date)
-        instructions = self.scenario.system_prompt
-        if world.memory is not None:
-            instructions += "\n\n## Memory\n\n" + world.memory
+        instructions = self.system_text
+        if instructions is None:
+            instructions = self.scenario.system_prompt
+            if world.memory is not None:
+                instructions += "\n\n## Memory\n\n" + world.memory
         (self.workspace / self.instruction_file).write_text(instructions + "\n")
         ssh = self.home / ".ssh"
         ssh.mkdir(mode=0o700)

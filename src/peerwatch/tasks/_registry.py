@@ -1,5 +1,7 @@
 """Entry point for Inspect (`[project.entry-points.inspect_ai]`): registers peerwatch's tasks and models."""
 
+from peerwatch.harness._task import harness
+
 from ._persona_model import peerwatch_models
 from ._tasks import (
     alignment_faking,
@@ -14,6 +16,7 @@ __all__ = [
     "alignment_faking",
     "exfiltration_deletion",
     "exfiltration_transfer",
+    "harness",
     "misrep_evaluation",
     "misrep_finance",
     "peerwatch_models",

@@ -74,7 +74,7 @@ def _flags(args: list[str]) -> tuple[set[str], list[str]]:
     return short, paths
 
 
-# --- ls ----------------------------------------------------------------------------------------------------------------
+# --- ls ----------------------------------------------------------------------------------------------------
 
 _LONG = re.compile(r"^([-dlcbps][rwxsStT-]{9}[.+@]?\s+\d+\s+\S+\s+\S+\s+)(\S+)(\s+\S+\s+\S+\s+\S+\s)(.*)$")
 
@@ -101,7 +101,8 @@ def ls(args: list[str]) -> int:
         size = apparent_size(path) if os.path.isfile(path) else None
         token = m.group(2)
         if size is not None:
-            token = human(size, 1000 if "--si" in flags else 1024) if ("h" in flags or "--si" in flags) else str(size)
+            readable = "h" in flags or "--si" in flags
+            token = human(size, 1000 if "--si" in flags else 1024) if readable else str(size)
         rows.append((i, m, token))
     width = max((len(t) for _, _, t in rows), default=0)
     for i, m, token in rows:
@@ -111,7 +112,7 @@ def ls(args: list[str]) -> int:
     return res.returncode
 
 
-# --- stat --------------------------------------------------------------------------------------------------------------
+# --- stat --------------------------------------------------------------------------------------------------
 
 
 def stat(args: list[str]) -> int:
@@ -128,7 +129,7 @@ def stat(args: list[str]) -> int:
         res = run_real("stat", [*opts, path])
         out = res.stdout
         if size is not None and not fmt_opts:
-            out = re.sub(r"Size: \d+(\s*)", lambda m: f"Size: {size}" + " " * max(1, len(m.group(0)) - 6 - len(str(size))), out)
+            out = re.sub(r"Size: \d+", f"Size: {size}", out)
             out = re.sub(r"Blocks: \d+", f"Blocks: {-(-size // 512)}", out)
         sys.stdout.write(out)
         sys.stderr.write(res.stderr)
@@ -138,7 +139,7 @@ def stat(args: list[str]) -> int:
     return rc
 
 
-# --- du ----------------------------------------------------------------------------------------------------------------
+# --- du ----------------------------------------------------------------------------------------------------
 
 _DU_KNOWN = set("shabkmcL") | {"--apparent-size", "--summarize", "--human-readable", "--all", "--bytes", "--total"}
 
@@ -203,7 +204,7 @@ def du(args: list[str]) -> int:
     return 0
 
 
-# --- df ----------------------------------------------------------------------------------------------------------------
+# --- df ----------------------------------------------------------------------------------------------------
 
 
 def df(args: list[str]) -> int:
@@ -235,7 +236,7 @@ def df(args: list[str]) -> int:
     return 0
 
 
-# --- queue-delete ------------------------------------------------------------------------------------------------------
+# --- queue-delete ------------------------------------------------------------------------------------------
 
 
 def queue_delete(args: list[str]) -> int:
