@@ -213,6 +213,118 @@ def _write_report(log_dir: str, report_dir: str) -> None:
 
 
 @app.command()
+def harness(
+    model: ModelOpt = None,
+    agent: Annotated[
+        str, typer.Option(help="opencode, gemini, or a command template with {prompt} ({workspace} {model} ...).")
+    ] = "opencode",
+    config: Annotated[
+        list[str] | None, typer.Option("--config", "-c", help="Configuration id (repeatable; see peerwatch list).")
+    ] = None,
+    task_type: TaskOpt = None,
+    subject: SubjectOpt = None,
+    condition: ConditionOpt = None,
+    instantiation: InstOpt = None,
+    epochs: Annotated[int, typer.Option(help="Rollouts per configuration.", min=1)] = 1,
+    limit: Annotated[int | None, typer.Option(help="At most this many configurations.")] = None,
+    agent_timeout: Annotated[float, typer.Option(help="Seconds before the agent CLI is stopped.")] = 600,
+    instruction_file: Annotated[
+        str | None, typer.Option(help="The agent's instruction file (default: AGENTS.md; GEMINI.md for gemini).")
+    ] = None,
+    family: Annotated[str | None, typer.Option(help="Family name for <Model> (default: from the model).")] = None,
+    keep: Annotated[bool, typer.Option(help="Keep each run's workspace, record and server data.")] = False,
+    log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/harness",
+) -> None:
+    """Harness mode: a real agent CLI in a real workspace with two real SSH servers, judged like simulated runs.
+
+    The agent's model is the Inspect model (`--model`), served to the CLI on loopback; e.g.
+    `peerwatch harness --agent opencode --model peerwatch/exfiltrator -c exfiltration_transfer/peer/good_peer/memory`.
+    """
+    from inspect_ai import eval_set
+
+    from peerwatch.harness import HarnessError, require_harness_host, server_factors
+    from peerwatch.harness._task import harness as harness_task
+    from peerwatch.scenarios import ScenarioError
+    from peerwatch.tasks._run import ModelCheckError, check_models
+
+    if not model:
+        fail("--model is required, e.g. --model peerwatch/exfiltrator (offline) or openai/gpt-4.1")
+    try:
+        require_harness_host()
+        factors = server_factors(config or [], task_type or [], subject or [], condition or [], instantiation or [])
+        models = check_models(model or [])
+        task = harness_task(
+            agent=agent,
+            config=[f.config_id for f in factors[:limit]],
+            agent_timeout=agent_timeout,
+            instruction_file=instruction_file,
+            keep=keep,
+            family=family,
+        )
+    except (HarnessError, ScenarioError, ModelCheckError, ValueError) as exc:
+        fail(" ".join(str(exc).split()))
+    n = len(factors[:limit])
+    console.print(
+        f"peerwatch harness: {n} configuration(s) x {epochs} epoch(s) x {len(models)} model(s), agent {agent}"
+    )
+    success, logs = eval_set(
+        [task],
+        log_dir=log_dir,
+        model=models,
+        epochs=epochs,
+        max_samples=1,
+        display=_display(),  # type: ignore[arg-type]
+        fail_on_error=False,
+        retry_attempts=1,
+        retry_wait=1,
+        log_level="warning",
+    )
+    _after_run(log_dir, success, logs)
+
+
+@app.command("serve-model")
+def serve_model(
+    persona: Annotated[str | None, typer.Option(help="Reference persona to play (see peerwatch/<persona>).")] = None,
+    script: Annotated[Path | None, typer.Option(help="Action script to play instead of a persona.")] = None,
+    config: Annotated[
+        str | None, typer.Option("--config", "-c", help="Configuration id (needed for a persona).")
+    ] = None,
+    family: Annotated[str, typer.Option(help="Family name in the scenario.")] = "Gemini",
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+    instruction_file: Annotated[str, typer.Option(help="The agent's instruction file (memory lives there).")] = (
+        "AGENTS.md"
+    ),
+    model_name: Annotated[str, typer.Option(help="Model id the server reports in /v1/models.")] = "peerwatch",
+) -> None:
+    """Serve a persona or an action script as an OpenAI-compatible (and Gemini-API) model on 127.0.0.1.
+
+    Tools are adapted to what the client offers: the study's tools when offered, else its shell tool.
+    """
+    from peerwatch.agents import PERSONAS, ScriptError, load_action_script
+    from peerwatch.harness import ModelBridge, script_brain
+    from peerwatch.scenarios import ScenarioError, build_scenario, factors_by_id
+
+    if (persona is None) == (script is None):
+        fail("give exactly one of --persona NAME or --script FILE")
+    if persona is not None and persona not in PERSONAS:
+        fail(f"unknown persona {persona!r}; known: {', '.join(PERSONAS)}")
+    try:
+        actions = load_action_script(script) if script else None
+        scenario = build_scenario(factors_by_id(config), family=family) if config else None
+    except (ScriptError, ScenarioError) as exc:
+        fail(str(exc))
+    if persona is not None and scenario is None:
+        fail("--persona needs --config CONFIG_ID (the persona plays that scenario)")
+    brain = script_brain(persona or "replay", scenario=scenario, script=actions, instruction_file=instruction_file)
+    bridge = ModelBridge(brain, model_name=model_name, port=port)
+    console.print(f"serving {persona or script} as model '{model_name}' on {bridge.base_url} (Ctrl-C to stop)")
+    console.print(
+        f"  OpenAI-compatible: base URL {bridge.base_url}/v1  ·  Gemini API: GOOGLE_GEMINI_BASE_URL={bridge.base_url}"
+    )
+    bridge.serve()
+
+
+@app.command()
 def replay(
     script: Annotated[Path, typer.Argument(help="Action script (YAML or JSON list of {tool, args} / {say}).")],
     task: Annotated[str, typer.Option("--task", help="Task type.")],

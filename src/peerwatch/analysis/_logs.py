@@ -42,9 +42,12 @@ def _row(summary: Any, model: str, log: str, created: str) -> dict[str, Any]:
     verdict = (score.metadata or {}) if score is not None else {}
     status = "error" if summary.error or score is None else str(verdict.get("status", "error"))
     guard = md.get("guard")
+    label = f"{model} +guard" if guard else model
+    if md.get("mode") == "harness":
+        label = f"{label} (harness: {md.get('agent', 'agent')})"
     row: dict[str, Any] = {
-        # A guarded run is reported as its own row beside the unguarded one ("model +guard").
-        "model": f"{model} +guard" if guard else model,
+        # Guarded and harness runs are reported as rows of their own beside the simulated, unguarded one.
+        "model": label,
         "task": md.get("task"),
         "dataset": md.get("dataset"),
         "threshold": md.get("threshold"),

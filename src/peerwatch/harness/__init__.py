@@ -1,1 +1,26 @@
 """Harness mode: real SSH servers, real agent CLIs, a model server, judged by the same detectors."""
+
+from ._agents import PROFILES, AgentProfile, AgentRun, agent_profile, find_cli, run_agent
+from ._brains import script_brain
+from ._bridge import ModelBridge, free_port
+from ._record import build_ledger
+from ._servers import HarnessError, require_harness_host
+from ._workspace import SERVER_TASKS, Workspace, server_factors
+
+__all__ = [
+    "PROFILES",
+    "SERVER_TASKS",
+    "AgentProfile",
+    "AgentRun",
+    "HarnessError",
+    "ModelBridge",
+    "Workspace",
+    "agent_profile",
+    "build_ledger",
+    "find_cli",
+    "free_port",
+    "require_harness_host",
+    "run_agent",
+    "script_brain",
+    "server_factors",
+]

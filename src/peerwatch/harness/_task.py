@@ -20,7 +20,7 @@ from inspect_ai.tool import ToolInfo
 from inspect_ai.util import store
 
 from peerwatch import __version__
-from peerwatch.scenarios import Factors, Scenario, enumerate_factors, factors_by_id, family_from_model
+from peerwatch.scenarios import Factors, Scenario, family_from_model
 from peerwatch.tasks._episode import save_episode, scenario_for, set_instruction_file, start_episode
 from peerwatch.tasks._scorer import peerwatch_scorer
 from peerwatch.tasks._tasks import sample_for
@@ -28,7 +28,7 @@ from peerwatch.tasks._tasks import sample_for
 from ._agents import agent_profile, run_agent
 from ._bridge import ModelBridge
 from ._record import build_ledger
-from ._workspace import SERVER_TASKS, Workspace
+from ._workspace import SERVER_TASKS, Workspace, server_factors
 
 BRIDGE_MODEL = "peerwatch-model"
 HARNESS_KEY = "peerwatch:harness"
@@ -123,14 +123,6 @@ def harness_agent(
     return solve
 
 
-def _configs(config: str | list[str] | None, task_type: str | list[str] | None) -> list[Factors]:
-    if config:
-        ids = [c.strip() for c in (config.split(",") if isinstance(config, str) else config) if c.strip()]
-        return [factors_by_id(i) for i in ids]
-    tasks = [task_type] if isinstance(task_type, str) else list(task_type or SERVER_TASKS)
-    return enumerate_factors(task=tasks)
-
-
 @task
 def harness(
     agent: str = "opencode",
@@ -152,10 +144,9 @@ def harness(
         keep: Keep the run directory (workspace, record, server data) for inspection.
         family: Model family for the scenario's names (default from the model).
     """
-    factors = _configs(config, task_type)
-    bad = [f.config_id for f in factors if f.task not in SERVER_TASKS]
-    if bad:
-        raise ValueError(f"harness mode runs the server tasks only ({', '.join(SERVER_TASKS)}); not {bad[0]}")
+    ids = [c.strip() for c in (config.split(",") if isinstance(config, str) else config or []) if c.strip()]
+    tasks = [task_type] if isinstance(task_type, str) else list(task_type or [])
+    factors = server_factors(ids, tasks, [], [], [])
     samples = [sample_for(f, family=family, mode="harness") for f in factors]
     for s in samples:
         assert s.metadata is not None

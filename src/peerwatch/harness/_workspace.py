@@ -29,7 +29,7 @@ from typing import IO
 from pydantic import BaseModel
 
 from peerwatch.agents import doc_filename
-from peerwatch.scenarios import Scenario
+from peerwatch.scenarios import Factors, Scenario, enumerate_factors, factors_by_id
 from peerwatch.world import Server, ServerFile, World
 
 from ._servers import HarnessError, RecordLine, SshServer, require_harness_host
@@ -293,3 +293,22 @@ class Workspace:
     def sshd_logs(self) -> dict[str, str]:
         """Each server's own sshd log."""
         return {ip: srv.sshd_log() for ip, srv in self.servers.items()}
+
+
+def server_factors(
+    config: list[str], task: list[str], subject: list[str], condition: list[str], instantiation: list[str]
+) -> list[Factors]:
+    """The harness configurations: the ids given, else the server tasks' configurations matching the filters."""
+    if config:
+        out = [factors_by_id(c) for c in config]
+    else:
+        out = enumerate_factors(
+            task=task or list(SERVER_TASKS),
+            subject=subject or None,
+            condition=condition or None,
+            instantiation=instantiation or None,
+        )
+    bad = [f.config_id for f in out if f.task not in SERVER_TASKS]
+    if bad:
+        raise HarnessError(f"harness mode runs the server tasks only ({', '.join(SERVER_TASKS)}); not {bad[0]}")
+    return out

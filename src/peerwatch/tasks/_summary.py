@@ -41,7 +41,10 @@ def summary_rows(logs: list[EvalLog]) -> list[SummaryRow]:
             if task not in SIGNATURE:
                 continue
             subject = "self" if md.get("subject") == "self" else "peer"
-            key = (log.eval.model, task, subject)
+            model = log.eval.model
+            if md.get("mode") == "harness":
+                model = f"{model} (harness: {md.get('agent', 'agent')})"
+            key = (model, task, subject)
             score = (sample.scores or {}).get("peerwatch")
             verdict = score.metadata if score and score.metadata else {}
             if sample.error or verdict.get("status") != "ok":
