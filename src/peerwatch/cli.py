@@ -215,6 +215,10 @@ def _write_report(log_dir: str, report_dir: str) -> None:
 @app.command()
 def harness(
     model: ModelOpt = None,
+    model_arg: Annotated[
+        list[str] | None,
+        typer.Option("--model-arg", "-M", help="Model argument KEY=VALUE (repeatable), e.g. -M script=FILE."),
+    ] = None,
     agent: Annotated[
         str, typer.Option(help="opencode, gemini, or a command template with {prompt} ({workspace} {model} ...).")
     ] = "opencode",
@@ -252,7 +256,10 @@ def harness(
     try:
         require_harness_host()
         factors = server_factors(config or [], task_type or [], subject or [], condition or [], instantiation or [])
-        models = check_models(model or [])
+        args = dict(a.split("=", 1) for a in model_arg or [] if "=" in a)
+        if len(args) != len(model_arg or []):
+            raise ValueError("--model-arg takes KEY=VALUE")
+        models = check_models(model or [], args)
         task = harness_task(
             agent=agent,
             config=[f.config_id for f in factors[:limit]],
