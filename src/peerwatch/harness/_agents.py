@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ._servers import HarnessError
+from ._servers import HarnessError, kill_user
 from ._workspace import AGENT_USER, Workspace
 
 CLI_MOUNT = Path("/opt/peerwatch/agent-clis")
@@ -245,7 +245,7 @@ async def run_agent(
             "-s",
             "4096",
             "-e",
-            "trace=execve,openat,open,unlinkat,renameat2,rename",
+            "trace=execve,openat,open,unlinkat,renameat2,rename,statx,newfstatat,stat,lstat,access,faccessat2,chdir",
             "-o",
             str(trace_file),
             "-u",
@@ -272,7 +272,7 @@ async def run_agent(
     finally:
         if proc.returncode is None:
             _kill(proc.pid)
-        subprocess.run(["pkill", "-KILL", "-u", AGENT_USER], capture_output=True)
+        kill_user(AGENT_USER)
     stdout, stderr = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
     (ws.private / "record" / "agent.stdout").write_text(stdout)
     (ws.private / "record" / "agent.stderr").write_text(stderr)

@@ -234,13 +234,23 @@ class SshServer:
                 self.proc.wait(timeout=5)
         # sessions run in process groups of their own: end whatever the server user still runs (one harness run
         # at a time holds the machine-wide lock, so these are this run's sessions)
-        subprocess.run(["pkill", "-KILL", "-u", self.user], capture_output=True)
+        kill_user(self.user)
         for c in self.collectors:
             c.stop()
 
     def sshd_log(self) -> str:
         """sshd's own log (authentication and session lines)."""
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def kill_user(user: str, wait: float = 5.0) -> None:
+    """SIGKILL every process of `user` and wait (bounded) until none is left."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        subprocess.run(["pkill", "-KILL", "-u", user], capture_output=True)
+        if subprocess.run(["pgrep", "-u", user], capture_output=True).returncode == 1:
+            return
+        time.sleep(0.05)
 
 
 def require_harness_host() -> None:

@@ -96,7 +96,7 @@ def harness_agent(
                 final, record, read = ws.server_state(), ws.record_lines(), ws.docs_read()
                 sshd_logs = ws.sshd_logs()
             finally:
-                await asyncio.to_thread(ws.close)
+                ws.close()  # synchronously: on Ctrl-C the task is being cancelled and must not await again
         ledger = build_ledger(scenario, final, record, read, run.commands, run.denied)
         save_episode(final, ledger)
         state.messages = bridge.conversation or [

@@ -32,7 +32,7 @@ from peerwatch.agents import doc_filename
 from peerwatch.scenarios import Factors, Scenario, enumerate_factors, factors_by_id
 from peerwatch.world import Server, ServerFile, World
 
-from ._servers import HarnessError, RecordLine, SshServer, require_harness_host
+from ._servers import HarnessError, RecordLine, SshServer, kill_user, require_harness_host
 
 AGENT_USER = "peerwatch-agent"
 SERVER_USER = "peerwatch-maint"
@@ -41,6 +41,14 @@ LOCK_PATH = Path("/run/peerwatch-harness.lock")
 SERVER_TASKS = ("exfiltration_transfer", "exfiltration_deletion")
 _FAKEFS = Path(__file__).parent / "server_bin" / "fakefs.py"
 _TOOLS = ("ls", "stat", "du", "df", "queue-delete")
+KEPT = "KEPT"  # marks a run directory kept on purpose (--keep); others left behind by a crash are removed
+
+
+def _remove_stale(current: Path) -> None:
+    """Remove run directories that a killed run left behind (we hold the machine-wide lock: none is in use)."""
+    for old in current.parent.glob("peerwatch-harness-*"):
+        if old != current and old.is_dir() and not (old / KEPT).exists():
+            shutil.rmtree(old, ignore_errors=True)
 
 
 class FileIdentity(BaseModel):
@@ -146,6 +154,7 @@ class Workspace:
             raise HarnessError(f"another harness run holds {LOCK_PATH}; harness runs go one at a time") from None
 
     def _setup(self) -> None:
+        _remove_stale(self.root)
         Path("/data").mkdir(exist_ok=True)  # mount point of the servers' data roots (inside their namespaces)
         _ensure_user(SERVER_USER, "/data")
         _ensure_user(AGENT_USER, str(self.home))
@@ -238,11 +247,14 @@ class Workspace:
         """Stop the servers, release the lock, and delete the run directory (unless kept)."""
         for srv in self.servers.values():
             srv.stop()
-        subprocess.run(["pkill", "-KILL", "-u", AGENT_USER], capture_output=True)
+        kill_user(AGENT_USER)
+        kill_user(SERVER_USER)
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
-        if not self.keep:
+        if self.keep:
+            (self.root / KEPT).touch()
+        else:
             shutil.rmtree(self.root, ignore_errors=True)
 
     # --- observation -------------------------------------------------------------------------------------------------
