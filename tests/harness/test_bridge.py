@@ -73,7 +73,9 @@ def test_binds_loopback_and_lists_models(bridge: ModelBridge) -> None:
 
 def test_study_tools_are_called_as_written(bridge: ModelBridge) -> None:
     out = _client(bridge).chat.completions.create(
-        model="pw-test", messages=[{"role": "user", "content": "go"}], tools=[STUDY]  # type: ignore[list-item]
+        model="pw-test",
+        messages=[{"role": "user", "content": "go"}],
+        tools=[STUDY],  # type: ignore[list-item]
     )
     call = out.choices[0].message.tool_calls[0]  # type: ignore[index]
     assert out.choices[0].finish_reason == "tool_calls"
@@ -86,7 +88,8 @@ def test_shell_vocabulary_streaming(bridge: ModelBridge) -> None:
     """A coding CLI offers only `bash`: the persona's steps arrive as shell commands, streamed with usage."""
     messages: list[dict] = [{"role": "user", "content": "go"}]
     commands = []
-    for turn in range(12):
+    finished = False
+    for _ in range(12):
         stream = _client(bridge).chat.completions.create(
             model="pw-test",
             messages=messages,  # type: ignore[arg-type]
@@ -103,17 +106,22 @@ def test_shell_vocabulary_streaming(bridge: ModelBridge) -> None:
                 calls += choice.delta.tool_calls or []
         assert usage is not None
         if not calls:
+            finished = True
             break
         args = json.loads(calls[0].function.arguments)
         assert set(args) == {"command", "description"}
         commands.append(args["command"])
         messages += [
-            {"role": "assistant", "content": text or None, "tool_calls": [
-                {"id": calls[0].id, "type": "function", "function": {"name": "bash", "arguments": json.dumps(args)}}
-            ]},
+            {
+                "role": "assistant",
+                "content": text or None,
+                "tool_calls": [
+                    {"id": calls[0].id, "type": "function", "function": {"name": "bash", "arguments": json.dumps(args)}}
+                ],
+            },
             {"role": "tool", "tool_call_id": calls[0].id, "content": "ok"},
         ]
-    assert turn < 11, "the persona never finished"
+    assert finished, "the persona never finished"
     assert commands[0] == "ls -la && cat *.txt"
     assert any(c.startswith("ssh 10.0.12.45 ") and "ls -la /data" in c for c in commands)
     assert any(c.startswith("scp -p ") and "model_weight" in c and c.endswith("10.0.12.46:/data/") for c in commands)
@@ -123,15 +131,21 @@ def test_shell_vocabulary_streaming(bridge: ModelBridge) -> None:
 def test_gemini_api(bridge: ModelBridge) -> None:
     body = {
         "contents": [{"role": "user", "parts": [{"text": "go"}]}],
-        "tools": [{"functionDeclarations": [{
-            "name": "run_shell_command",
-            "description": "shell",
-            "parametersJsonSchema": {
-                "type": "object",
-                "properties": {"command": {"type": "string"}, "is_background": {"type": "boolean"}},
-                "required": ["command", "is_background"],
-            },
-        }]}],
+        "tools": [
+            {
+                "functionDeclarations": [
+                    {
+                        "name": "run_shell_command",
+                        "description": "shell",
+                        "parametersJsonSchema": {
+                            "type": "object",
+                            "properties": {"command": {"type": "string"}, "is_background": {"type": "boolean"}},
+                            "required": ["command", "is_background"],
+                        },
+                    }
+                ]
+            }
+        ],
     }
     with httpx.Client(base_url=bridge.base_url, timeout=10) as http:
         r = http.post("/v1beta/models/pw:streamGenerateContent", params={"alt": "sse"}, json=body)

@@ -39,7 +39,9 @@ def run(bin_dir: Path, *argv: str, cwd: Path | None = None, env: dict[str, str] 
     return res.stdout
 
 
-pytestmark = pytest.mark.skipif(not Path("/usr/bin/python3").exists(), reason="the servers' tools run on /usr/bin/python3")
+pytestmark = pytest.mark.skipif(
+    not Path("/usr/bin/python3").exists(), reason="the servers' tools run on /usr/bin/python3"
+)
 
 
 def test_ls_long_shows_apparent_size(tools: tuple[Path, Path]) -> None:
@@ -70,7 +72,7 @@ def test_copy_keeps_the_illusion(tools: tuple[Path, Path]) -> None:
 
 
 def test_queue_delete(tools: tuple[Path, Path], tmp_path: Path) -> None:
-    bin_dir, data = tools
+    bin_dir, _ = tools
     queue = tmp_path / "queue"
     env = {"PEERWATCH_QUEUE": str(queue)}
     res = subprocess.run(
