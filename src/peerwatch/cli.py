@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -103,12 +104,18 @@ def run(
     approvals: Annotated[
         str | None, typer.Option(help="Approval channel with --guard: file:DIR, http:PORT, approve-all or none.")
     ] = None,
+    message_limit: Annotated[
+        int | None, typer.Option(help="Stop a sample after this many messages (default: none; 20 for local/ models).")
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and exit.")] = False,
     log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/run",
 ) -> None:
-    """Run the study matrix (or a slice of it) against one or more models. Re-running completes what is missing."""
+    """Run the study matrix (or a slice of it) against one or more models. Re-running completes what is missing.
+
+    `--model local/smollm2` serves SmolLM2-135M-Instruct on loopback for the run (set up: scripts/setup/smollm.sh).
+    """
     from peerwatch.scenarios import ScenarioError
-    from peerwatch.tasks._run import ModelCheckError, check_models, plan, run_study, select
+    from peerwatch.tasks._run import plan, select
 
     selection = _selection(task_type, subject, condition, instantiation, dataset, threshold, monitoring)
     try:
@@ -119,6 +126,44 @@ def run(
     if dry_run:
         _print_plan(the_plan, "peerwatch run (dry run)")
         return
+    with contextlib.ExitStack() as stack:
+        names, local = _serve_local_models(stack, model or [], log_dir)
+        _run_checked(
+            names, factors, the_plan, epochs, log_dir, guard, audit, approvals, family, limit,
+            max_connections=1 if local else max_connections,
+            max_tasks=1 if local else None,
+            message_limit=message_limit or (20 if local else None),
+            max_tokens=96 if local else None,  # tool-call arguments are grammar-sampled: ~1 s per 8 tokens on 2 cores
+        )  # fmt: skip
+
+
+def _serve_local_models(stack: contextlib.ExitStack, models: list[str], log_dir: str) -> tuple[list[str], bool]:
+    """Start a loopback server for each `local/...` model; returns the Inspect model strings to use."""
+    from peerwatch.harness import HarnessError
+    from peerwatch.harness._llama import LOCAL_PREFIX, is_local, local_model_server
+
+    out, local = [], False
+    for m in models:
+        if not is_local(m):
+            out.append(m)
+            continue
+        local = True
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        try:
+            out.append(
+                stack.enter_context(local_model_server(m[len(LOCAL_PREFIX) :], log=Path(log_dir) / "local-model.log"))
+            )
+        except HarnessError as exc:
+            fail(str(exc))
+        console.print(f"serving {m} on loopback as {out[-1]} (server log: {log_dir}/local-model.log)")
+    return out, local
+
+
+def _run_checked(  # type: ignore[no-untyped-def]
+    model, factors, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, **limits
+) -> None:
+    from peerwatch.tasks._run import ModelCheckError, check_models, run_study
+
     try:
         models = check_models(model or [])
     except ModelCheckError as exc:
@@ -136,12 +181,12 @@ def run(
         models,
         log_dir,
         epochs,
-        max_connections=max_connections,
         limit=limit,
         family=family,
         approval=approval,
         guard=guard,
         display=_display(),
+        **limits,
     )
     _after_run(log_dir, success, logs)
 

@@ -78,10 +78,15 @@ class RecordLine(BaseModel):
     text: str
 
 
-def _parent_death_signal() -> None:  # runs in the child between fork and exec
+def _parent_death_signal(sig: int = signal.SIGTERM) -> None:  # runs in the child between fork and exec
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, sig)  # PR_SET_PDEATHSIG
     os.setsid()
+
+
+def die_with_parent() -> None:
+    """preexec_fn: SIGKILL this child when peerwatch dies, however it dies."""
+    _parent_death_signal(signal.SIGKILL)
 
 
 class _Collector(threading.Thread):

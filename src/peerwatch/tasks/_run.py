@@ -108,6 +108,8 @@ def run_study(
     display: str | None = None,
     max_tasks: int | None = None,
     guard: str | None = None,
+    message_limit: int | None = None,
+    max_tokens: int | None = None,
 ) -> tuple[bool, list[EvalLog]]:
     """Run (or resume) the study in `log_dir`: running it again completes only what is missing."""
     tasks = build_tasks(factors, family, guard)
@@ -121,6 +123,8 @@ def run_study(
         approval=approval,
         display=display,  # type: ignore[arg-type]
         max_tasks=max_tasks,
+        message_limit=message_limit,
+        max_tokens=max_tokens,
         fail_on_error=False,
         retry_attempts=1,
         retry_wait=1,
