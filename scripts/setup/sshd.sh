@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# OpenSSH server and client (and rsync) for harness mode: peerwatch starts its own sshd processes on 127.0.0.1 high
+# OpenSSH server and client, rsync, strace (the record of the agent's processes) and the system python3 (the servers'
+# file tools) for harness mode: peerwatch starts its own sshd processes on 127.0.0.1 high
 # ports with their own host keys and config; the Debian service itself is never started (policy-rc.d keeps
 # apt from starting it). Needs root for apt-get; harness runs need root to create the isolated agent user.
 set -euo pipefail
-if command -v /usr/sbin/sshd >/dev/null 2>&1 && command -v ssh >/dev/null 2>&1 && command -v rsync >/dev/null 2>&1; then
+have_all=1
+for tool in /usr/sbin/sshd /usr/bin/ssh /usr/bin/scp /usr/bin/rsync /usr/bin/strace /usr/bin/python3; do
+  [ -x "$tool" ] || have_all=0
+done
+if [ "$have_all" = "1" ]; then
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -14,7 +19,7 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   created_policy=1
 fi
 apt-get update -qq
-apt-get install -y -qq openssh-server openssh-client rsync >/dev/null
+apt-get install -y -qq openssh-server openssh-client rsync strace python3 >/dev/null
 if [ "$created_policy" = "1" ]; then
   rm -f /usr/sbin/policy-rc.d
 fi
