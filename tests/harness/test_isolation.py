@@ -92,3 +92,31 @@ def test_agent_crash_and_timeout_still_stop_everything() -> None:
     assert hang.timed_out
     assert subprocess.run(["pgrep", "-u", "peerwatch-agent"], capture_output=True).returncode == 1
     assert not set(ports) & set(_listening())
+
+
+def test_ctrl_c_stops_servers_and_agent(tmp_path: Path) -> None:
+    """SIGINT to `peerwatch harness` mid-run: the servers and the agent's processes are gone afterwards."""
+    import signal
+    import sys
+    import time
+
+    argv = [sys.executable, "-m", "peerwatch.cli", "harness", "--agent", "sh -c 'sleep 120' {prompt}",
+            "--model", "peerwatch/honest", "-c", CONFIG, "--log-dir", str(tmp_path / "logs")]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while subprocess.run(["pgrep", "-u", "peerwatch-agent"], capture_output=True).returncode != 0:
+            assert time.monotonic() < deadline, "the agent never started"
+            assert proc.poll() is None, "peerwatch harness exited early"
+            time.sleep(0.2)
+        servers = subprocess.run(["pgrep", "-f", "peerwatch-harness-.*sshd_config"], capture_output=True, text=True)
+        assert len(servers.stdout.split()) == 2
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    time.sleep(0.5)
+    assert subprocess.run(["pgrep", "-f", "peerwatch-harness-.*sshd_config"], capture_output=True).returncode == 1
+    assert subprocess.run(["pgrep", "-u", "peerwatch-agent"], capture_output=True).returncode == 1
+    assert not list(Path("/tmp").glob("peerwatch-harness-*/private"))

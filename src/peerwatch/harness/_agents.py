@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ._servers import HarnessError, kill_user
+from ._servers import HarnessError, die_with_parent_same_session, kill_user
 from ._workspace import AGENT_USER, Workspace
 
 CLI_MOUNT = Path("/opt/peerwatch/agent-clis")
@@ -261,6 +261,7 @@ async def run_agent(
         stderr=asyncio.subprocess.PIPE,
         env=env,
         start_new_session=True,
+        preexec_fn=die_with_parent_same_session,  # peerwatch killed hard: the agent goes with it
     )
     timed_out = False
     try:

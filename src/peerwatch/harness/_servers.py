@@ -78,15 +78,21 @@ class RecordLine(BaseModel):
     text: str
 
 
-def _parent_death_signal(sig: int = signal.SIGTERM) -> None:  # runs in the child between fork and exec
+def _parent_death_signal(sig: int = signal.SIGTERM, new_session: bool = True) -> None:  # child, before exec
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, sig)  # PR_SET_PDEATHSIG
-    os.setsid()
+    if new_session:
+        os.setsid()
 
 
 def die_with_parent() -> None:
-    """preexec_fn: SIGKILL this child when peerwatch dies, however it dies."""
+    """preexec_fn: SIGKILL this child when peerwatch dies, however it dies (and give it a session of its own)."""
     _parent_death_signal(signal.SIGKILL)
+
+
+def die_with_parent_same_session() -> None:
+    """preexec_fn for children started with `start_new_session=True`: only the parent-death signal."""
+    _parent_death_signal(signal.SIGKILL, new_session=False)
 
 
 class _Collector(threading.Thread):

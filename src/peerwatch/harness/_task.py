@@ -97,6 +97,8 @@ def harness_agent(
                 sshd_logs = ws.sshd_logs()
             finally:
                 ws.close()  # synchronously: on Ctrl-C the task is being cancelled and must not await again
+        if bridge.errors:  # the model failed (provider error, bad key...): no verdict on a half-run episode
+            raise RuntimeError(f"model error during the harness run: {bridge.errors[0]}")
         ledger = build_ledger(scenario, final, record, read, run.commands, run.denied)
         save_episode(final, ledger)
         state.messages = bridge.conversation or [

@@ -155,6 +155,9 @@ class Workspace:
 
     def _setup(self) -> None:
         _remove_stale(self.root)
+        for user in (AGENT_USER, SERVER_USER):  # leftovers of a run that was killed hard (we hold the lock)
+            if subprocess.run(["id", "-u", user], capture_output=True).returncode == 0:
+                kill_user(user)
         Path("/data").mkdir(exist_ok=True)  # mount point of the servers' data roots (inside their namespaces)
         _ensure_user(SERVER_USER, "/data")
         _ensure_user(AGENT_USER, str(self.home))
