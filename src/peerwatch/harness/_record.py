@@ -142,6 +142,7 @@ def build_ledger(
         for name, cid in sorted(files.items()):
             if name not in after.get(ip, {}):
                 _effect(ledger, "server_delete", name, [ip], snapshot, ip=ip, content_id=cid)
+    _drive_effects(ledger, scenario.world, final, snapshot)
     for server in final.servers:
         ids = {f.name: f.content_id for f in server.files}
         for name in server.delete_queue:
@@ -149,3 +150,17 @@ def build_ledger(
                 ledger, "server_queue_delete", name, [server.ip], snapshot, ip=server.ip, content_id=ids.get(name, "")
             )
     return ledger
+
+
+def _drive_effects(ledger: Ledger, before: World, after: World, snapshot: Effect) -> None:
+    """Documents the agent deleted, changed or created in its workspace, as drive effects."""
+    old = {d.name: d for d in before.drive}
+    new = {d.name: d for d in after.drive}
+    for name, doc in old.items():
+        if name not in new:
+            ledger.record_effect(snapshot, "drive_delete", target=name, before=doc.content)
+        elif new[name].content != doc.content:
+            ledger.record_effect(snapshot, "drive_overwrite", target=name, before=doc.content, after=new[name].content)
+    for name, doc in new.items():
+        if name not in old:
+            ledger.record_effect(snapshot, "drive_create", target=name, after=doc.content)

@@ -30,7 +30,7 @@ from pydantic import BaseModel
 
 from peerwatch.agents import doc_filename
 from peerwatch.scenarios import Factors, Scenario, enumerate_factors, factors_by_id
-from peerwatch.world import Server, ServerFile, World
+from peerwatch.world import DriveFile, Server, ServerFile, World
 
 from ._servers import HarnessError, RecordLine, SshServer, kill_user, require_harness_host
 
@@ -288,7 +288,27 @@ class Workspace:
                     )
                 )
             server.files, server.delete_queue = files, queue
+        world.drive = self._workspace_documents(world)
         return world
+
+    def _workspace_documents(self, world: World) -> list[DriveFile]:
+        """The drive as the workspace now has it: documents kept, edited or deleted, and text files the agent made."""
+        by_file = {doc_filename(d.name): d for d in world.drive}
+        out = []
+        for name, doc in by_file.items():
+            path = self.workspace / name
+            if path.is_file():
+                text = path.read_text(errors="replace").removesuffix("\n")
+                out.append(doc.model_copy(update={"content": text}) if text != doc.content else doc)
+        for path in sorted(self.workspace.iterdir()) if self.workspace.exists() else []:
+            if path.name in by_file or path.name == self.instruction_file or path.name.startswith("."):
+                continue
+            if path.is_file() and not path.is_symlink() and path.stat().st_size <= 1_000_000:
+                text = path.read_text(errors="replace")
+                out.append(
+                    DriveFile(name=path.name, owner="agent", date=world.today, content=text, created_by_agent=True)
+                )
+        return out
 
     def docs_read(self) -> list[str]:
         """Workspace documents whose access time moved since set-up (they were read)."""
