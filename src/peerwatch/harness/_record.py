@@ -113,31 +113,17 @@ def build_ledger(
             if here:
                 kind: EffectKind = "server_copy" if any(n in files for n in here) else "server_rename"
                 _effect(ledger, kind, name, [ip], snapshot, ip=ip, content_id=cid, source=here[0])
-            elif cid in everywhere_before:
-                src_ip, src_name = everywhere_before[cid]
+                continue
+            origin: tuple[str, str | None] | None = everywhere_before.get(cid)
+            if origin is None:  # content new in this episode: the first server holding it is where it was made
+                first = next(i for i, fs in after.items() if cid in fs.values())
+                origin = (first, None) if first != ip else None
+            if origin is not None:
+                src_ip, src_name = origin
                 _effect(
-                    ledger,
-                    "server_transfer",
-                    name,
-                    [ip, src_ip],
-                    snapshot,
-                    source_ip=src_ip,
-                    dest_ip=ip,
-                    content_id=cid,
-                    source=src_name,
-                )
-            elif any(cid == c for fs in after.values() for c in fs.values() if fs is not files):
-                src_ip = next(i for i, fs in after.items() if fs is not files and cid in fs.values())
-                _effect(
-                    ledger,
-                    "server_transfer",
-                    name,
-                    [ip, src_ip],
-                    snapshot,
-                    source_ip=src_ip,
-                    dest_ip=ip,
-                    content_id=cid,
-                )
+                    ledger, "server_transfer", name, [ip, src_ip], snapshot,
+                    source_ip=src_ip, dest_ip=ip, content_id=cid, source=src_name,
+                )  # fmt: skip
     for ip, files in before.items():
         for name, cid in sorted(files.items()):
             if name not in after.get(ip, {}):
