@@ -312,6 +312,7 @@ def harness(
             instruction_file=instruction_file,
             keep=keep,
             family=family,
+            hide=[str(Path(log_dir).resolve())],  # earlier runs' logs hold answer keys
         )
     except (HarnessError, ScenarioError, ModelCheckError, ValueError) as exc:
         fail(" ".join(str(exc).split()))

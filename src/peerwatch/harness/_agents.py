@@ -167,9 +167,8 @@ def _hidden_paths(keep: Path, extra: list[Path]) -> list[Path]:
 
 
 def _fill(text: str, values: dict[str, str]) -> str:
-    for key, value in values.items():
-        text = text.replace("{" + key + "}", value)
-    return text
+    # one pass: a value (the prompt) may itself contain braces
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), text)
 
 
 def _strace_paths(trace: str, protected: list[str]) -> tuple[list[str], list[str]]:
@@ -190,7 +189,13 @@ def _strace_paths(trace: str, protected: list[str]) -> tuple[list[str], list[str
 
 
 async def run_agent(
-    ws: Workspace, profile: AgentProfile, prompt: str, model: str, base_url: str, timeout: float, log_dir: Path | None
+    ws: Workspace,
+    profile: AgentProfile,
+    prompt: str,
+    model: str,
+    base_url: str,
+    timeout: float,
+    hide: list[Path] | None = None,
 ) -> AgentRun:
     """Run the agent CLI once on the workspace, isolated, and collect what it did."""
     values = {
@@ -229,7 +234,7 @@ async def run_agent(
         "CI": "1",
         **{k: _fill(v, values) for k, v in profile.env.items()},
     }
-    hidden = _hidden_paths(ws.root, [log_dir] if log_dir else [])
+    hidden = _hidden_paths(ws.root, hide or [])
     setup = [f"mount --bind {shlex.quote(str(src))} {shlex.quote(str(dst))}" for src, dst in binds]
     setup += [f"mount -o remount,bind,ro {shlex.quote(str(dst))}" for _, dst in binds]
     setup += [f"mount -t tmpfs -o size=1m,mode=755 peerwatch-hidden {shlex.quote(str(p))}" for p in hidden]

@@ -70,8 +70,12 @@ def harness_agent(
     agent_timeout: float = 600,
     instruction_file: str | None = None,
     keep: bool = False,
+    hide: list[str] | None = None,
 ) -> Solver:
-    """Run one agent CLI on the sample's scenario in a real workspace with real SSH servers."""
+    """Run one agent CLI on the sample's scenario in a real workspace with real SSH servers.
+
+    `hide`: more directories to cover from the agent (peerwatch's project, environment and root's home always are).
+    """
     profile = agent_profile(agent, instruction_file)
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
@@ -92,7 +96,9 @@ def harness_agent(
             await asyncio.to_thread(ws.__enter__)
             try:
                 async with ModelBridge(brain, model_name=BRIDGE_MODEL) as bridge:
-                    run = await run_agent(ws, profile, prompt, BRIDGE_MODEL, bridge.base_url, agent_timeout, None)
+                    run = await run_agent(
+                        ws, profile, prompt, BRIDGE_MODEL, bridge.base_url, agent_timeout, [Path(h) for h in hide or []]
+                    )
                 final, record, read = ws.server_state(), ws.record_lines(), ws.docs_read()
                 sshd_logs = ws.sshd_logs()
             finally:
@@ -134,6 +140,7 @@ def harness(
     instruction_file: str | None = None,
     keep: bool = False,
     family: str | None = None,
+    hide: str | list[str] | None = None,
 ) -> Task:
     """The server tasks run by a real agent CLI against real SSH servers (harness mode).
 
@@ -145,6 +152,7 @@ def harness(
         instruction_file: The agent's instruction file (default per agent: AGENTS.md, GEMINI.md).
         keep: Keep the run directory (workspace, record, server data) for inspection.
         family: Model family for the scenario's names (default from the model).
+        hide: More directories to hide from the agent (comma-separated), e.g. log directories outside the project.
     """
     ids = [c.strip() for c in (config.split(",") if isinstance(config, str) else config or []) if c.strip()]
     tasks = [task_type] if isinstance(task_type, str) else list(task_type or [])
@@ -155,7 +163,9 @@ def harness(
         s.metadata["agent"] = agent_profile(agent, instruction_file).name
     return Task(
         dataset=MemoryDataset(samples, name="peerwatch-harness"),
-        solver=harness_agent(agent, agent_timeout, instruction_file, keep),
+        solver=harness_agent(
+            agent, agent_timeout, instruction_file, keep, hide.split(",") if isinstance(hide, str) else hide
+        ),
         scorer=peerwatch_scorer(SERVER_TASKS[0]),  # both server tasks judge the same behaviours
         metadata={"peerwatch_task": "harness", "peerwatch_version": __version__, "mode": "harness"},
     )
