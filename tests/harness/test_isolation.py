@@ -119,4 +119,5 @@ def test_ctrl_c_stops_servers_and_agent(tmp_path: Path) -> None:
     time.sleep(0.5)
     assert subprocess.run(["pgrep", "-f", "peerwatch-harness-.*sshd_config"], capture_output=True).returncode == 1
     assert subprocess.run(["pgrep", "-u", "peerwatch-agent"], capture_output=True).returncode == 1
-    assert not list(Path("/tmp").glob("peerwatch-harness-*/private"))
+    left = [d for d in Path("/tmp").glob("peerwatch-harness-*") if not (d / "KEPT").exists()]
+    assert not left, f"run directories left behind: {left}"
