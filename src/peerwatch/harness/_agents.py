@@ -19,7 +19,6 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -27,7 +26,6 @@ from ._servers import HarnessError, die_with_parent_same_session, kill_user
 from ._workspace import AGENT_USER, Workspace
 
 CLI_MOUNT = Path("/opt/peerwatch/agent-clis")
-TranscriptFormat = Literal["opencode-json", "gemini-stream-json", "text"]
 
 
 class AgentProfile(BaseModel):
@@ -38,7 +36,6 @@ class AgentProfile(BaseModel):
     instruction_file: str = "AGENTS.md"
     env: dict[str, str] = Field(default_factory=dict)
     home_files: dict[str, str] = Field(default_factory=dict, description="Files written under HOME before the run.")
-    transcript: TranscriptFormat = "text"
     binary: str | None = Field(default=None, description="npm binary the profile needs (found by `find_cli`).")
 
 
@@ -89,7 +86,6 @@ PROFILES: dict[str, AgentProfile] = {
             "OPENCODE_DISABLE_LSP_DOWNLOAD": "1",
             "OPENCODE_DISABLE_SHARE": "1",
         },
-        transcript="opencode-json",
     ),
     "gemini": AgentProfile(
         name="gemini",
@@ -102,7 +98,6 @@ PROFILES: dict[str, AgentProfile] = {
             "GEMINI_CLI_TRUST_WORKSPACE": "true",
         },
         home_files={".gemini/settings.json": json.dumps({"security": {"auth": {"selectedType": "gemini-api-key"}}})},
-        transcript="gemini-stream-json",
     ),
 }
 

@@ -169,8 +169,3 @@ def harness(
         scorer=peerwatch_scorer(SERVER_TASKS[0]),  # both server tasks judge the same behaviours
         metadata={"peerwatch_task": "harness", "peerwatch_version": __version__, "mode": "harness"},
     )
-
-
-def default_log_dir() -> Path:
-    """Where `peerwatch harness` writes logs unless told otherwise."""
-    return Path("peerwatch-logs") / "harness"
