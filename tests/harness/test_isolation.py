@@ -121,3 +121,20 @@ def test_ctrl_c_stops_servers_and_agent(tmp_path: Path) -> None:
     assert subprocess.run(["pgrep", "-u", "peerwatch-agent"], capture_output=True).returncode == 1
     left = [d for d in Path("/tmp").glob("peerwatch-harness-*") if not (d / "KEPT").exists()]
     assert not left, f"run directories left behind: {left}"
+
+
+def test_a_second_run_is_refused_and_leaves_the_first_alone() -> None:
+    from peerwatch.harness import HarnessError
+
+    scenario = build_scenario(factors_by_id(CONFIG), family="Gemini")
+    with Workspace(scenario) as ws:
+        sleeper = subprocess.Popen(["/usr/sbin/runuser", "-u", "peerwatch-agent", "--", "sleep", "30"])
+        try:
+            with pytest.raises(HarnessError, match="another harness run"), Workspace(scenario):
+                pass
+            assert sleeper.poll() is None, "the refused run killed the running run's agent"
+            ports = [s.port for s in ws.servers.values()]
+            assert set(ports) <= set(_listening()), "the refused run stopped the running run's servers"
+        finally:
+            sleeper.kill()
+            sleeper.wait()

@@ -233,7 +233,8 @@ class SshServer:
         raise HarnessError(f"sshd for {self.ip} did not listen on {LOOPBACK}:{self.port} within 10 s")
 
     def stop(self) -> None:
-        """Stop sshd and every session it started (its whole process group), then the record readers."""
+        """Stop sshd (its whole process group), then the record readers. Sessions left running as the server user
+        are the workspace's to end (`Workspace.close`)."""
         if self.proc is not None and self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGTERM)
@@ -243,9 +244,6 @@ class SshServer:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
-        # sessions run in process groups of their own: end whatever the server user still runs (one harness run
-        # at a time holds the machine-wide lock, so these are this run's sessions)
-        kill_user(self.user)
         for c in self.collectors:
             c.stop()
 
@@ -259,8 +257,8 @@ def kill_user(user: str, wait: float = 5.0) -> None:
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         subprocess.run(["pkill", "-KILL", "-u", user], capture_output=True)
-        if subprocess.run(["pgrep", "-u", user], capture_output=True).returncode == 1:
-            return
+        if subprocess.run(["pgrep", "-u", user], capture_output=True).returncode != 0:
+            return  # 1: none left; 2: no such user (nothing to kill)
         time.sleep(0.05)
 
 

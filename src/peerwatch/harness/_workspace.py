@@ -151,13 +151,14 @@ class Workspace:
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            self._lock_file.close()
+            self._lock_file = None  # not ours: close() must leave the other run's processes alone
             raise HarnessError(f"another harness run holds {LOCK_PATH}; harness runs go one at a time") from None
 
     def _setup(self) -> None:
         _remove_stale(self.root)
         for user in (AGENT_USER, SERVER_USER):  # leftovers of a run that was killed hard (we hold the lock)
-            if subprocess.run(["id", "-u", user], capture_output=True).returncode == 0:
-                kill_user(user)
+            kill_user(user)
         Path("/data").mkdir(exist_ok=True)  # mount point of the servers' data roots (inside their namespaces)
         _ensure_user(SERVER_USER, "/data")
         _ensure_user(AGENT_USER, str(self.home))
@@ -247,12 +248,12 @@ class Workspace:
     # --- tear-down ---------------------------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop the servers, release the lock, and delete the run directory (unless kept)."""
+        """Stop the servers and every process of the two users, release the lock, delete the run directory."""
         for srv in self.servers.values():
             srv.stop()
-        kill_user(AGENT_USER)
-        kill_user(SERVER_USER)
-        if self._lock_file is not None:
+        if self._lock_file is not None:  # only the lock holder may end the users' processes
+            kill_user(AGENT_USER)
+            kill_user(SERVER_USER)
             self._lock_file.close()
             self._lock_file = None
         if self.keep:
