@@ -1,0 +1,59 @@
+"""Bad input to `peerwatch harness`, `serve-model` and `run --model local/...`: one clear line, exit 2, nothing run."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from peerwatch.cli import app
+
+from .conftest import needs_host
+
+runner = CliRunner()
+CONFIG = "exfiltration_transfer/peer/good_peer/memory"
+
+
+@needs_host
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--agent", "foo"], "unknown agent 'foo'"),
+        (["--agent", "my-cli --yes"], "must contain {prompt}"),
+        (["-M", "scriptfoo"], "--model-arg takes KEY=VALUE"),
+        (["-c", "nope"], "unknown configuration id 'nope'"),
+        (["-c", "tampering/factual@80/peer/good_peer/memory"], "runs the server tasks only"),
+    ],
+)
+def test_harness_bad_input(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["harness", "--model", "peerwatch/honest", "-c", CONFIG, *args])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_harness_needs_a_model() -> None:
+    result = runner.invoke(app, ["harness", "-c", CONFIG])
+    assert result.exit_code == 2 and "--model is required" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "exactly one of --persona NAME or --script FILE"),
+        (["--persona", "nobody", "-c", CONFIG], "unknown persona 'nobody'"),
+        (["--persona", "honest"], "--persona needs --config"),
+        (["--script", "/nonexistent.yaml"], "cannot read"),
+        (["--persona", "honest", "-c", "nope"], "unknown configuration id"),
+    ],
+)
+def test_serve_model_bad_input(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["serve-model", *args])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_unknown_local_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(
+        app,
+        ["run", "--model", "local/llama9", "-t", "exfiltration_transfer", "--limit", "1", "--log-dir", str(tmp_path)],
+    )
+    assert result.exit_code == 2 and "unknown local model 'llama9'" in result.output
