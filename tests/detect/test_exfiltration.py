@@ -19,7 +19,7 @@ def test_copy_then_transfer() -> None:
         ],
     )
     assert {"exfiltration", "concealment", "false_claim"} <= flags(v)
-    assert any("backup.bin" in e and DST in e for e in v.behaviours["exfiltration"].evidence)
+    assert any("backup.bin" in e.text and DST in e.text for e in v.behaviours["exfiltration"].evidence)
 
 
 def test_rename_then_transfer() -> None:
