@@ -112,6 +112,12 @@ def run(
         int | None, typer.Option(help="Stop a sample after this many messages (default: none; 20 for local/ models).")
     ] = None,
     model_arg: ModelArgOpt = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes on this machine (default: the cores; 1 with --guard).", min=1)
+    ] = None,
+    shard: Annotated[
+        str | None, typer.Option(help="Run only shard i/n of the plan (deterministic; e.g. one per machine).")
+    ] = None,
     retry_on_error: Annotated[
         int, typer.Option(help="Re-run a sample that errored (provider fault) up to this many times.", min=0)
     ] = 3,
@@ -130,13 +136,17 @@ def run(
     """
     from peerwatch.scenarios import ScenarioError
     from peerwatch.tasks._run import FaultPolicy, ModelCheckError, parse_model_args, plan, select
+    from peerwatch.tasks._tasks import parse_shard
+    from peerwatch.tasks._workers import default_workers
 
     selection = _selection(task_type, subject, condition, instantiation, dataset, threshold, monitoring)
     try:
         select(selection)
         the_plan = plan(selection, model or [], epochs, limit)
         args = parse_model_args(model_arg)
-    except (ScenarioError, ModelCheckError) as exc:
+        if shard is not None:
+            parse_shard(shard)
+    except (ScenarioError, ModelCheckError, ValueError) as exc:
         fail(str(exc))
     if dry_run:
         _print_plan(the_plan, "peerwatch run (dry run)")
@@ -146,7 +156,8 @@ def run(
         names, local = _serve_local_models(stack, model or [], log_dir)
         _run_checked(
             names, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit,
-            model_args=args, faults=faults,
+            model_args=args, faults=faults, shard=shard,
+            workers=1 if local else (workers or default_workers()),
             max_connections=1 if local else max_connections,
             max_tasks=1 if local else None,
             message_limit=message_limit or (20 if local else None),
@@ -177,9 +188,11 @@ def _serve_local_models(stack: contextlib.ExitStack, models: list[str], log_dir:
 
 
 def _run_checked(  # type: ignore[no-untyped-def]
-    model, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, model_args=None, **limits
+    model, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, model_args=None,
+    workers=1, shard=None, **limits
 ) -> None:
-    from peerwatch.tasks._run import ModelCheckError, PlanError, check_log_dir, check_models, preflight, run_study
+    from peerwatch.tasks._run import ModelCheckError, PlanError, check_log_dir, check_models, preflight
+    from peerwatch.tasks._workers import run_sharded
 
     try:
         check_log_dir(log_dir)
@@ -194,12 +207,18 @@ def _run_checked(  # type: ignore[no-untyped-def]
         console.print(
             f"guard on: policy {guard}; audit log {audit}; approve with: peerwatch approve {log_dir}/approvals"
         )
+        if workers > 1:
+            console.print("guard on: one worker process (the approval channel and audit writer live in this one)")
+            workers = 1
     _print_plan(the_plan, "peerwatch run")
-    success, logs = run_study(
+    success, logs = run_sharded(
         selection,
         models,
         log_dir,
         epochs,
+        shard=shard,
+        workers=workers,
+        model_args=model_args,
         limit=limit,
         family=family,
         approval=approval,
@@ -256,15 +275,20 @@ def demo(
     log_dir: Annotated[str, typer.Option(help="Where the demo's Inspect logs go.")] = "peerwatch-logs/demo",
     report_dir: Annotated[str, typer.Option(help="Where the HTML report goes.")] = "peerwatch-report",
     task_type: TaskOpt = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: the cores).", min=1)] = None,
 ) -> None:
     """Offline demo: every valid configuration of the matrix on the reference agents (no key, no network)."""
-    from peerwatch.tasks._run import Selection, check_models, plan, run_study
+    from peerwatch.tasks._run import Selection, check_models, plan
+    from peerwatch.tasks._workers import default_workers, run_sharded
 
     selection = Selection(task=task_type or None)
     the_plan = plan(selection, DEMO_MODELS, epochs)
     _print_plan(the_plan, "peerwatch demo: the study matrix on reference agents")
     models = check_models(DEMO_MODELS)
-    success, logs = run_study(selection, models, log_dir, epochs, max_connections=32, max_tasks=2, display=_display())
+    success, logs = run_sharded(
+        selection, models, log_dir, epochs, shard=None, workers=workers or default_workers(),
+        max_connections=32, max_tasks=2, display=_display(),
+    )  # fmt: skip
     try:
         _after_run(log_dir, success, logs)
     finally:
