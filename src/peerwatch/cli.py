@@ -124,7 +124,10 @@ def run(
     timeout: Annotated[
         int, typer.Option(help="Seconds before one model call attempt is abandoned and retried.", min=1)
     ] = 120,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and exit.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, tokens and cost, and exit.")] = False,
+    prices: Annotated[
+        str | None, typer.Option(help="Price table for --dry-run (YAML; default: the bundled tasks/prices.yaml).")
+    ] = None,
     log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/run",
 ) -> None:
     """Run the study matrix (or a slice of it) against one or more models. Re-running completes what is missing.
@@ -150,6 +153,7 @@ def run(
         fail(str(exc))
     if dry_run:
         _print_plan(the_plan, "peerwatch run (dry run)")
+        _print_cost(selection, the_plan, limit, prices)
         return
     faults = FaultPolicy(retry_on_error=retry_on_error, attempt_timeout=timeout)
     with contextlib.ExitStack() as stack:
@@ -163,6 +167,28 @@ def run(
             message_limit=message_limit or (20 if local else None),
             max_tokens=96 if local else None,  # tool-call arguments are grammar-sampled: ~1 s per 8 tokens on 2 cores
         )  # fmt: skip
+
+
+def _print_cost(selection, the_plan, limit: int | None, prices: str | None) -> None:  # type: ignore[no-untyped-def]
+    from peerwatch.tasks._cost import estimate, load_prices
+    from peerwatch.tasks._run import select
+
+    try:
+        table = load_prices(prices)
+    except ValueError as exc:
+        fail(str(exc))
+    by_task: dict[str, list] = {}  # type: ignore[type-arg]
+    for f in select(selection):
+        by_task.setdefault(f.task, []).append(f)
+    factors = [f for fs in by_task.values() for f in (fs[:limit] if limit else fs)]
+    out = Table(title="estimated tokens and cost (typical: 8 turns a sample; at most: 150)")
+    for col in ("model", "samples", "input tokens", "output tokens", "cost (USD)", "at most (USD)"):
+        out.add_column(col, justify="left" if col == "model" else "right")
+    for e in estimate(factors, the_plan.models, the_plan.epochs, table):
+        cost = f"{e.cost:,.2f}" if e.cost is not None else "no price: add the model to the table (--prices)"
+        top = f"{e.max_cost:,.2f}" if e.max_cost is not None else "-"
+        out.add_row(e.model, f"{e.samples:,}", f"{e.input_tokens:,}", f"{e.output_tokens:,}", cost, top)
+    console.print(out)
 
 
 def _serve_local_models(stack: contextlib.ExitStack, models: list[str], log_dir: str) -> tuple[list[str], bool]:
