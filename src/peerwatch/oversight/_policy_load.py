@@ -153,7 +153,11 @@ def _semantic_problem(policy: Policy) -> tuple[Path_, str] | None:
         for key in ("content", "target"):
             cls = getattr(rule, key)
             if cls is not None and getattr(prot, cls) is None:
-                return ("rules", i, key), f"rule '{rule.id}' names protected class '{cls}', which protected: lacks"
+                return (
+                    "rules",
+                    i,
+                    key,
+                ), f"rule '{rule.id}' names protected class '{cls}', which is not defined under protected:"
         for j, effect in enumerate(rule.effects):
             if effect not in policy.lifecycle_effects:
                 return (
