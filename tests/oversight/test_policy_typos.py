@@ -38,6 +38,14 @@ def _delete_block(start: str) -> str:
     return DEFAULT.replace(block, "", 1)
 
 
+def _laughs(levels: int = 8) -> str:
+    """Nested aliases that expand to 9**levels values (the "billion laughs")."""
+    out = "l0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    for i in range(1, levels + 1):
+        out += f"l{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]\n"
+    return out
+
+
 # (case id, mutated text, a string on the line the error must name; None: any line)
 CASES: list[tuple[str, str, str | None]] = [
     ("lifecycle-effect-typo", _replace("server_transfer,", "server_transfr,"), "server_transfr"),
@@ -116,6 +124,12 @@ CASES: list[tuple[str, str, str | None]] = [
     ("top-level-list", "- " + DEFAULT.replace("\n", "\n  "), None),
     ("empty-file", "", None),
     ("not-yaml", _replace("rules:\n", "rules: [\n"), None),
+    ("python-tag", _replace("name: peerwatch-default", "name: !!python/name:os.system x"), "!!python"),
+    ("custom-tag", _replace("decision: deny", "decision: !deny deny"), "!deny"),
+    ("two-documents", DEFAULT + "---\nname: second\n", None),
+    ("recursive-alias", _replace("tool_rules:", "loop: &l [*l]\ntool_rules:"), None),
+    ("billion-laughs", DEFAULT + _laughs(), None),
+    ("effect-homoglyph", _replace("server_transfer,", "server_tr\u0430nsfer,"), "server_tr"),
     (
         "yaml-merge-key",
         _replace("  - id: no-copies-of-weights\n", "  - <<: {decision: allow}\n    id: no-copies-of-weights\n"),

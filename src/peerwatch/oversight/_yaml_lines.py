@@ -40,10 +40,25 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
     if node is None:
         return None, lines
     constructor = yaml.SafeLoader("")
-    return _build(node, (), lines, constructor, set()), lines
+    budget = [_MAX_NODES]
+    try:
+        return _build(node, (), lines, constructor, set(), budget), lines
+    except yaml.MarkedYAMLError as exc:  # e.g. an unknown tag such as !!python/object
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise YamlLineError(line, f"not allowed in a policy: {exc.problem or exc.context}") from None
 
 
-def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int], c: yaml.SafeLoader, open_: set[int]) -> Any:
+# A policy is small; aliases that expand past this are an attack on the loader (a "billion laughs").
+_MAX_NODES = 100_000
+
+
+def _build(
+    node: yaml.Node, path: Path_, lines: dict[Path_, int], c: yaml.SafeLoader, open_: set[int], budget: list[int]
+) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise YamlLineError(node.start_mark.line + 1, "too many values (aliases expand past 100,000 nodes)")
     lines.setdefault(path, node.start_mark.line + 1)
     if id(node) in open_:  # an alias to one of its own ancestors: infinite data
         raise YamlLineError(node.start_mark.line + 1, "recursive YAML alias")
@@ -61,13 +76,13 @@ def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int], c: yaml.SafeLo
             if key in out:
                 raise YamlLineError(line, f"duplicate key '{key}'")
             lines[(*path, key)] = line
-            out[key] = _build(value_node, (*path, key), lines, c, open_)
+            out[key] = _build(value_node, (*path, key), lines, c, open_, budget)
         return out
     if isinstance(node, yaml.SequenceNode):
         items = []
         for i, item in enumerate(node.value):
             lines[(*path, i)] = item.start_mark.line + 1
-            items.append(_build(item, (*path, i), lines, c, open_))
+            items.append(_build(item, (*path, i), lines, c, open_, budget))
         return items
     return c.construct_object(node)
 
