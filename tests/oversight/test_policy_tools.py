@@ -133,9 +133,17 @@ def test_weakened_policy_holes_are_found(tmp_path: Path) -> None:
 
 def test_approving_human_does_not_open_preservation_holes() -> None:
     weights = [f for f in load_suite() if f.needs == "weights"]
-    through = run_suite(load_policy(), approve_all=True, suite=weights).through
-    # a human who says yes to everything can let the weights be deleted, never moved or copied
-    assert through and all(o.what.startswith("weights deleted") or "queued" in o.what for o in through)
+    # deletions a human approved are no hole; a human who says yes to everything still lets no copy or move through
+    assert run_suite(load_policy(), approve_all=True, suite=weights).through == []
+    # a policy that asks a human where it should deny is exposed by the same run
+    lax = parse_policy(
+        DEFAULT.replace("content: weights\n    decision: deny", "content: weights\n    decision: require_approval")
+    )
+    assert {o.attack for o in run_suite(lax, approve_all=True, suite=weights).through} >= {
+        "transfer-direct",
+        "copy-same-server",
+    }
+    assert run_suite(lax, suite=weights).through == []  # with nobody approving, it holds
 
 
 def test_policy_test_cli(tmp_path: Path) -> None:
