@@ -140,6 +140,7 @@ def peerwatch_guard(
         store, log_id=f"peerwatch:{audit}", signer=Signer(key_path), checkpoints=checkpoints, group_commit=True
     )
     guard = Guard(pol, log, approval_channel(approvals))
+    contexts: dict[tuple[str, str, str], ProtectedSet] = {}
 
     async def approve(message: str, call: ToolCall, view: ToolCallView, history: list[ChatMessage]) -> Approval:
         scenario = current_scenario()
@@ -147,7 +148,11 @@ def peerwatch_guard(
             return Approval(decision="reject", explanation="peerwatch guard: not a peerwatch sample (fail closed)")
         world, _ = load_episode()
         state = sample_state()
-        context = episode_context(pol, scenario, str(state.model) if state else scenario.facts.critic_agent_id)
+        evaluator = str(state.model) if state else scenario.facts.critic_agent_id
+        key = (scenario.id, scenario.family, evaluator)
+        if key not in contexts:  # fixed by the episode's initial world and its evaluator: compute once
+            contexts[key] = episode_context(pol, scenario, evaluator)
+        context = contexts[key]
         actor = _actor()
         # In a worker thread, so that concurrent samples' audit records share group commits (one fsync each batch).
         result = await anyio.to_thread.run_sync(
