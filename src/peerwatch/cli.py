@@ -190,7 +190,7 @@ def _run_checked(  # type: ignore[no-untyped-def]
     approval = None
     if guard:
         audit = audit or f"{log_dir}/audit.sqlite"
-        approval = _guard_approval(guard, audit, approvals or f"file:{log_dir}/approvals", factors, model, family)
+        approval = _guard_approval(guard, audit, approvals or f"file:{log_dir}/approvals", selection, model, family)
         console.print(
             f"guard on: policy {guard}; audit log {audit}; approve with: peerwatch approve {log_dir}/approvals"
         )
@@ -215,12 +215,13 @@ def _display() -> str | None:
     return None if sys.stdout.isatty() else "plain"
 
 
-def _guard_approval(policy: str, audit: str, approvals: str, factors=None, models=None, family=None):  # type: ignore[no-untyped-def]
+def _guard_approval(policy: str, audit: str, approvals: str, selection=None, models=None, family=None):  # type: ignore[no-untyped-def]
     from peerwatch.tasks._guard import check_run, guard_approval
+    from peerwatch.tasks._run import select
 
     try:
-        if factors is not None:  # a protected class that selects nothing in a run's world stops it before sample 1
-            check_run(None if policy == "default" else policy, factors, models or [], family)
+        if selection is not None:  # a protected class that selects nothing in a run's world stops it before sample 1
+            check_run(None if policy == "default" else policy, select(selection), models or [], family)
         return guard_approval(None if policy == "default" else policy, audit=audit, approvals=approvals)
     except Exception as exc:  # any policy or store problem must stop the run before it starts (fail closed)
         fail(f"guard: {' '.join(str(exc).split())}")
