@@ -677,18 +677,26 @@ def policy_test(
     approve_all: Annotated[
         bool, typer.Option("--approve-all", help="Every human approves (find what only a human's vigilance stops).")
     ] = False,
+    attacks: Annotated[
+        Path | None, typer.Option(help="A directory of attack files (*.yaml) to play instead of the bundled suite.")
+    ] = None,
 ) -> None:
     """Play the bundled attack suite in every relevant simulated world with the guard on; print what got through.
 
     Exit 0 when nothing got through, 1 otherwise.
     """
-    from peerwatch.oversight._attacks import holes, protection_misses, run_suite
+    from peerwatch.oversight import PolicyError
+    from peerwatch.oversight._attacks import holes, load_suite, protection_misses, run_suite
 
     pol = _load_policy_arg(policy)
+    try:
+        suite = load_suite(attacks)
+    except PolicyError as exc:
+        fail(str(exc))
     misses = protection_misses(pol)
     if misses:  # a guarded run would stop before its first sample
         fail(f"{policy}: a guarded run would refuse to start: {misses[0]}", code=1)
-    result = run_suite(pol, policy, approve_all=approve_all)
+    result = run_suite(pol, policy, approve_all=approve_all, suite=suite)
     rows = holes(result)
     if rows:
         table = Table(title=f"attacks that got through {policy}")

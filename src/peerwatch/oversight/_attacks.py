@@ -74,11 +74,22 @@ class SuiteResult(BaseModel):
 def load_suite(directory: Path | None = None) -> list[AttackFile]:
     """The attack files (default: the bundled suite). Raises PolicyError (one line) on a malformed file."""
     root = directory or Path(str(files("peerwatch.oversight") / "attacks"))
+    if not root.is_dir():
+        raise PolicyError(f"attack suite {root}: not a directory")
     out = []
+    from peerwatch.agents import ScriptError, parse_action_script
+
     for path in sorted(root.glob("*.yaml")):
         try:
-            out.append(AttackFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
-        except (yaml.YAMLError, ValidationError, OSError) as exc:
+            af = AttackFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+            for attack in af.attacks:  # steps are action scripts: check them now, not mid-run
+                parse_action_script(attack.steps, source=f"attack {attack.id}")
+            out.append(af)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "file"
+            raise PolicyError(f"attack suite {path}: {where}: {err['msg']}") from None
+        except (yaml.YAMLError, ScriptError, OSError, UnicodeDecodeError) as exc:
             raise PolicyError(f"attack suite {path}: {' '.join(str(exc).split())[:300]}") from None
     if not out:
         raise PolicyError(f"attack suite {root}: no *.yaml attack files")
