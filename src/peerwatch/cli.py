@@ -140,7 +140,7 @@ def run(
     from peerwatch.scenarios import ScenarioError
     from peerwatch.tasks._run import FaultPolicy, ModelCheckError, parse_model_args, plan, select
     from peerwatch.tasks._tasks import parse_shard
-    from peerwatch.tasks._workers import default_workers
+    from peerwatch.tasks._workers import resolve_workers
 
     selection = _selection(task_type, subject, condition, instantiation, dataset, threshold, monitoring)
     try:
@@ -161,7 +161,7 @@ def run(
         _run_checked(
             names, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit,
             model_args=args, faults=faults, shard=shard,
-            workers=1 if local else (workers or default_workers()),
+            workers=1 if local else resolve_workers(log_dir, workers, shard, the_plan.run_configurations),
             max_connections=1 if local else max_connections,
             max_tasks=1 if local else None,
             message_limit=message_limit or (20 if local else None),
@@ -308,14 +308,15 @@ def demo(
 ) -> None:
     """Offline demo: every valid configuration of the matrix on the reference agents (no key, no network)."""
     from peerwatch.tasks._run import Selection, check_models, plan
-    from peerwatch.tasks._workers import default_workers, run_sharded
+    from peerwatch.tasks._workers import resolve_workers, run_sharded
 
     selection = Selection(task=task_type or None)
     the_plan = plan(selection, DEMO_MODELS, epochs)
     _print_plan(the_plan, "peerwatch demo: the study matrix on reference agents")
     models = check_models(DEMO_MODELS)
     success, logs = run_sharded(
-        selection, models, log_dir, epochs, shard=None, workers=workers or default_workers(),
+        selection, models, log_dir, epochs, shard=None,
+        workers=resolve_workers(log_dir, workers, None, the_plan.total_configurations),
         max_connections=32, max_tasks=2, display=_display(),
     )  # fmt: skip
     try:
