@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from peerwatch.oversight import AuditLog, CheckpointStore, Signer, SQLiteStore, StoreError
+from peerwatch.oversight import AuditLog, CheckpointStore, KeyStore, SQLiteStore, StoreError
 
 
 def _fill(store, tmp_path: Path, n: int = 12):  # type: ignore[no-untyped-def]
-    signer = Signer(tmp_path / "key.pem")
-    log = AuditLog(store, signer=signer, checkpoints=CheckpointStore(tmp_path / "cp.jsonl"))
+    ks = KeyStore(tmp_path / "ks")
+    signer = ks.keygen()
+    log = AuditLog(store, signer=signer, checkpoints=CheckpointStore(tmp_path / "cp.jsonl"), witness=ks.witness())
     for i in range(n):
         log.append(
             actor="orchestrator:agent-1",
@@ -28,8 +29,10 @@ def test_clean_log_verifies_against_its_signed_checkpoint(store, tmp_path: Path)
     log, cp, key = _fill(store, tmp_path)
     result = log.verify(cp, key)
     assert result.ok and result.records == 12 and result.root == cp.root
-    log.append(actor="a", tool="t", args={}, decision="allow")  # growth after a checkpoint is fine
-    assert log.verify(cp, key).ok
+    log.append(actor="a", tool="t", args={}, decision="allow")
+    uncovered = log.verify(cp, key)  # growth after the last checkpoint is reported as uncovered...
+    assert not uncovered.ok and uncovered.first_bad == 12 and "uncovered" in uncovered.reason
+    assert log.verify(cp, key, allow_uncovered=True).ok  # ...unless the caller verifies a live log
 
 
 MUTATIONS = {
@@ -93,3 +96,56 @@ def test_database_down_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "ro" / "sub").write_text("not a directory")
     with pytest.raises(StoreError, match="audit store"):
         SQLiteStore(bad)
+
+
+def test_checkpoint_is_a_c2sp_signed_note(tmp_path: Path) -> None:
+    import base64
+    import hashlib
+
+    from peerwatch.oversight import parse_checkpoint, verify_checkpoint
+
+    log, cp, key = _fill(SQLiteStore(tmp_path / "a.sqlite"), tmp_path, n=3)
+    text, blank, sigs = cp.note.partition("\n\n")
+    origin, size, root = text.split("\n")
+    assert origin == log.log_id and size == "3" and base64.b64decode(root).hex() == cp.root and blank
+    lines = sigs.splitlines()
+    assert len(lines) == 2 and all(line.startswith("\u2014 ") for line in lines)  # log signature + cosignature
+    name, sig = lines[0].split(" ")[1:]
+    raw = base64.b64decode(sig)
+    pub = key.public_bytes_raw()
+    assert name == origin and raw[:4] == hashlib.sha256(origin.encode() + b"\n\x01" + pub).digest()[:4]
+    key.verify(raw[4:], (text + "\n").encode())
+    assert parse_checkpoint(cp.note) == cp and verify_checkpoint(cp, key)
+
+
+def test_witness_refuses_smaller_and_inconsistent_trees(tmp_path: Path) -> None:
+    import pytest as _pytest
+
+    from peerwatch.oversight import WitnessError, verify_checkpoint
+    from peerwatch.oversight._merkle import MerkleTree, leaf_hash
+    from peerwatch.oversight._witness import verify_cosignature
+
+    ks = KeyStore(tmp_path / "ks")
+    signer = ks.keygen()
+    witness = ks.witness()
+    log = AuditLog(SQLiteStore(tmp_path / "a.sqlite"), signer=signer, witness=witness)
+    for i in range(5):
+        log.append(actor="a", tool="t", args={"i": i}, decision="allow")
+    cp5 = log.checkpoint()
+    assert verify_cosignature(cp5, ks.witness_public()) is not None and verify_checkpoint(cp5, signer.public)
+    fork = MerkleTree([leaf_hash(bytes([i])) for i in range(8)])
+    forked = signer.sign(log.log_id, 8, fork.root())
+    with _pytest.raises(WitnessError, match="inconsistent"):
+        witness.add_checkpoint(forked, 5, fork.consistency_proof(5, 8))
+    smaller = signer.sign(log.log_id, 3, fork.root(3))
+    with _pytest.raises(WitnessError, match=r"from size 3|smaller"):
+        witness.add_checkpoint(smaller, 3, [])
+    with _pytest.raises(WitnessError, match="smaller"):
+        witness.add_checkpoint(smaller, 5, [])
+    stranger = KeyStore(tmp_path / "other").keygen().sign(log.log_id, 9, fork.root())
+    with _pytest.raises(WitnessError, match="not signed"):
+        witness.add_checkpoint(stranger, 5, [])
+    assert witness.get(log.log_id).size == 5  # type: ignore[union-attr]
+    for i in range(4):
+        log.append(actor="a", tool="t", args={"j": i}, decision="allow")
+    assert log.checkpoint().size == 9 and witness.get(log.log_id).size == 9  # type: ignore[union-attr]

@@ -9,10 +9,19 @@ from ._approval import (
     HttpChannel,
     decide_with,
 )
-from ._audit import AuditLog, AuditRecord, VerifyResult, verify_checkpoints
+from ._audit import AuditLog, AuditRecord, VerifyResult
 from ._canonical import canonical_json, digest
-from ._checkpoint import Checkpoint, CheckpointStore, Signer, load_public_key, verify_checkpoint
+from ._checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    CheckpointStore,
+    Signer,
+    load_public_key,
+    parse_checkpoint,
+    verify_checkpoint,
+)
 from ._guard import Guard, GuardResult
+from ._keystore import KeyStore, KeyStoreError, default_keystore
 from ._policy import (
     Policy,
     PolicyDecision,
@@ -25,8 +34,11 @@ from ._policy import (
     protected_in,
     resolve_effects,
 )
+from ._redact import redact_dsn
 from ._store import PostgresStore, SQLiteStore, StoreError, open_store
 from ._verifier import ClaimCheck, recompute_average, recompute_grade, verify_claims
+from ._verify import verify_checkpoints
+from ._witness import FileWitness, PostgresWitness, Witness, WitnessError, WitnessRecord
 from ._wrap import GuardDenied, guarded
 
 __all__ = [
@@ -36,36 +48,47 @@ __all__ = [
     "AuditLog",
     "AuditRecord",
     "Checkpoint",
+    "CheckpointError",
     "CheckpointStore",
     "ClaimCheck",
     "FileChannel",
+    "FileWitness",
     "FunctionChannel",
     "Guard",
     "GuardDenied",
     "GuardResult",
     "HttpChannel",
+    "KeyStore",
+    "KeyStoreError",
     "Policy",
     "PolicyDecision",
     "PolicyError",
     "PostgresStore",
+    "PostgresWitness",
     "ProtectedSet",
     "SQLiteStore",
     "Signer",
     "StoreError",
     "VerifyResult",
+    "Witness",
+    "WitnessError",
+    "WitnessRecord",
     "canonical_json",
     "check_assignment",
     "decide",
     "decide_by_name",
     "decide_with",
+    "default_keystore",
     "digest",
     "guarded",
     "load_policy",
     "load_public_key",
     "open_store",
+    "parse_checkpoint",
     "protected_in",
     "recompute_average",
     "recompute_grade",
+    "redact_dsn",
     "resolve_effects",
     "verify_checkpoint",
     "verify_checkpoints",

@@ -18,16 +18,19 @@ from inspect_ai.tool import ToolCall, ToolCallView
 from peerwatch.oversight import (
     ApprovalChannel,
     AuditLog,
-    CheckpointStore,
+    CheckpointError,
     FileChannel,
     FunctionChannel,
     Guard,
     HttpChannel,
-    Signer,
+    KeyStore,
+    StoreError,
+    WitnessError,
     load_policy,
     open_store,
     protected_in,
 )
+from peerwatch.oversight._redact import is_dsn, redact_dsn
 
 from ._episode import current_scenario, load_episode
 
@@ -55,12 +58,84 @@ def approval_channel(spec: str) -> ApprovalChannel | None:
     raise ValueError(f"unknown approval channel '{spec}'; use file:DIR, http:PORT, approve-all or none")
 
 
+class GuardSession:
+    """One guarded run's audit log, signer and witness; the first store or checkpoint fault stops the world."""
+
+    def __init__(self, audit: str, keystore: KeyStore, run_dirs: list[Path]) -> None:
+        keystore.check_placement(run_dirs)
+        signer = keystore.signer(create=True)
+        self.log = AuditLog(open_store(audit), signer=signer, witness=keystore.witness(), group_commit=True)
+        self.fault: str | None = None
+        self.finished = False
+
+    def stop(self, reason: str) -> None:
+        """Remember the first fault; every later call is refused and the run exits non-zero."""
+        self.fault = self.fault or reason
+
+    def checkpoint(self) -> None:
+        """Sign, witness and publish a checkpoint; a failure is a fault."""
+        try:
+            self.log.checkpoint()
+        except (StoreError, CheckpointError, WitnessError, OSError) as exc:
+            self.stop(" ".join(str(exc).split()))
+
+    def finish(self) -> str | None:
+        """Checkpoint the end of the run (nothing left uncovered); returns the fault, if any."""
+        if not self.finished and self.fault is None:
+            self.checkpoint()
+        self.finished = True
+        return self.fault
+
+
+_SESSIONS: list[GuardSession] = []
+_BY_ID: dict[str, GuardSession] = {}
+
+
+def finish_guard_sessions() -> str | None:
+    """Finish every open guarded session (final checkpoint); the first fault, or None."""
+    faults = [s.finish() for s in _SESSIONS]
+    _SESSIONS.clear()
+    return next((f for f in faults if f), None)
+
+
+def audit_refused_calls(calls: list[ToolCall], results: list[Any]) -> None:
+    """Record calls Inspect refused before the approver saw them (unknown tools, unparseable arguments)."""
+    session = next((s for s in reversed(_SESSIONS) if not s.finished), None)
+    if session is None:
+        return
+    by_id = {getattr(m, "tool_call_id", None): m for m in results}
+    entries = []
+    for call in calls:
+        msg = by_id.get(call.id)
+        error = getattr(msg, "error", None)
+        if error is None or error.type != "parsing":  # other errors came after the guard had recorded the call
+            continue
+        args = call.arguments if isinstance(call.arguments, dict) else {"_raw": repr(call.arguments)}
+        entries.append(
+            {
+                "actor": _actor(),
+                "tool": call.function,
+                "args": args,
+                "decision": "deny",
+                "rule": "refused-before-guard",
+                "effect": {"reason": f"{error.type}: {error.message}"[:500]},
+            }
+        )
+    if entries:
+        try:
+            session.log.append_many(entries)
+        except StoreError as exc:
+            session.stop(str(exc))
+
+
 @approver(name="peerwatch_guard")
 def peerwatch_guard(
     policy: str | None = None,
     audit: str = "peerwatch-audit/audit.sqlite",
     approvals: str = "file:peerwatch-approvals",
-    key: str | None = None,
+    keystore: str | None = None,
+    run_dir: str | None = None,
+    session: str | None = None,
 ) -> Approver:
     """Approve or reject each tool call with the peerwatch lifecycle policy.
 
@@ -68,18 +143,18 @@ def peerwatch_guard(
         policy: Policy file (default: the built-in policy).
         audit: Audit store: a SQLite path or a postgresql:// DSN.
         approvals: Approval channel (see `approval_channel`).
-        key: Ed25519 key file for checkpoints (default: beside the audit store).
+        keystore: The operator's key store (default: `$PEERWATCH_KEYSTORE` or the user's config dir).
+        run_dir: The run's log directory (the key store must lie outside it).
+        session: A session opened by `open_session` (then `audit` is only its printable name). Inspect records
+            these arguments in its logs, so a DSN with a password must travel this way.
     """
     pol = load_policy(policy)
-    store = open_store(audit)
-    key_path = Path(key) if key else Path(audit).with_suffix(".key.pem")
-    checkpoints = CheckpointStore(Path(audit).with_suffix(".checkpoints.jsonl"))
-    log = AuditLog(
-        store, log_id=f"peerwatch:{audit}", signer=Signer(key_path), checkpoints=checkpoints, group_commit=True
-    )
-    guard = Guard(pol, log, approval_channel(approvals))
+    session = _BY_ID[session_id] if (session_id := session) else open_session(audit, keystore, run_dir)[1]
+    guard = Guard(pol, session.log, approval_channel(approvals))
 
     async def approve(message: str, call: ToolCall, view: ToolCallView, history: list[ChatMessage]) -> Approval:
+        if session.fault:
+            return Approval(decision="terminate", explanation=f"peerwatch guard stopped: {session.fault}")
         scenario = current_scenario()
         if scenario is None:
             return Approval(decision="reject", explanation="peerwatch guard: not a peerwatch sample (fail closed)")
@@ -89,8 +164,12 @@ def peerwatch_guard(
         result = await anyio.to_thread.run_sync(
             lambda: guard.check(actor, call.function, call.arguments, call.id, world, protected)
         )
-        if result.decision == "allow" and call.function == "end_task":
-            await anyio.to_thread.run_sync(log.checkpoint)  # one signed checkpoint per finished episode
+        if result.rule == "fail-closed" and "StoreError" in result.reason:
+            session.stop(result.reason.removeprefix("guard error: StoreError: "))
+        elif result.decision == "allow" and call.function == "end_task":
+            await anyio.to_thread.run_sync(session.checkpoint)  # one witnessed checkpoint per finished episode
+        if session.fault:
+            return Approval(decision="terminate", explanation=f"peerwatch guard stopped: {session.fault}")
         return Approval(
             decision="approve" if result.allowed else "reject",
             explanation=f"{result.decision} by rule {result.rule}: {result.reason}",
@@ -100,7 +179,20 @@ def peerwatch_guard(
     return approve
 
 
+def open_session(audit: str, keystore: str | None = None, run_dir: str | None = None) -> tuple[str, GuardSession]:
+    """Open the audit store, check the key store's placement and register a session; returns (id, session)."""
+    dirs = [Path(d) for d in (run_dir, None if is_dsn(audit) else str(Path(audit).parent)) if d]
+    session = GuardSession(audit, KeyStore(keystore), dirs)
+    _SESSIONS.append(session)
+    sid = f"session-{len(_BY_ID) + 1}"
+    _BY_ID[sid] = session
+    return sid, session
+
+
 def guard_approval(policy: Path | str | None, **options: Any) -> list[ApprovalPolicy]:
     """The approval policies for `eval(approval=...)`: the guard in front of every tool."""
     load_policy(policy)  # fail before the run starts on a bad policy file
-    return [ApprovalPolicy(approver=peerwatch_guard(str(policy) if policy else None, **options), tools="*")]
+    audit = options.pop("audit", "peerwatch-audit/audit.sqlite")
+    sid, _ = open_session(audit, options.pop("keystore", None), options.get("run_dir"))
+    guard = peerwatch_guard(str(policy) if policy else None, audit=redact_dsn(audit), session=sid, **options)
+    return [ApprovalPolicy(approver=guard, tools="*")]

@@ -1,0 +1,200 @@
+"""Verifying an audit log against its published checkpoints and the witness's view of it.
+
+Order of checks (the first failure is reported, with the first record it makes untrustworthy):
+1. every checkpoint names this log, carries a valid signature by the pinned key, and sizes never shrink;
+2. the hash chain, record by record (edit, delete, insert, reorder);
+3. the Merkle root at every checkpoint's size, and an RFC 6962 consistency proof between successive checkpoints;
+4. the witnessed checkpoint: the log is not shorter than it, agrees with it, and the newest published checkpoint is
+   exactly the witnessed one (older = checkpoints rolled back, newer = never witnessed);
+5. no records past the last checkpoint ("uncovered"), unless the caller allows a live log.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from ._checkpoint import Checkpoint, verify_checkpoint
+from ._merkle import MerkleTree, leaf_hash, verify_consistency
+from ._store import GENESIS
+
+if TYPE_CHECKING:
+    from ._audit import AuditLog, VerifyResult
+
+
+def _fail(records: int, first_bad: int | None, reason: str) -> VerifyResult:
+    from ._audit import VerifyResult
+
+    return VerifyResult(ok=False, records=records, first_bad=first_bad, reason=reason)
+
+
+def _check_signed(cp: Checkpoint, what: str, log_id: str, public_key: Any) -> str | None:
+    if cp.origin != log_id:
+        return f"{what} is for log {cp.origin}, not {log_id}"
+    if public_key is not None and not verify_checkpoint(cp, public_key):
+        return f"{what} (size {cp.size}): signature is bad or not by the pinned key"
+    return None
+
+
+def verify_log(
+    log: AuditLog,
+    cps: list[Checkpoint],
+    public_key: Any = None,
+    witnessed: Checkpoint | None = None,
+    allow_uncovered: bool = False,
+) -> VerifyResult:
+    """Verify `log` (see the module docstring); with no checkpoints and no witness only the chain is checked."""
+    from ._audit import VerifyResult, record_hash
+
+    for i, cp in enumerate(cps):
+        bad = _check_signed(cp, f"checkpoint {i + 1}", log.log_id, public_key)
+        if bad is None and i and cp.size < cps[i - 1].size:
+            bad = f"checkpoint {i + 1} shrinks the log ({cp.size} < {cps[i - 1].size} records)"
+        if bad:
+            return _fail(0, min(cp.size, cps[i - 1].size) if i else 0, bad)
+    if witnessed is not None:
+        bad = _check_signed(witnessed, "witnessed checkpoint", log.log_id, public_key)
+        if bad:
+            return _fail(0, 0, bad)
+    targets = {cp.size for cp in cps} | ({witnessed.size} if witnessed else set())
+
+    tree, prev, roots = MerkleTree(), GENESIS, {0: MerkleTree().root()}
+    for seq, h, body in log.store.records():
+        n = len(tree)
+        raw = body.encode("utf-8")
+        if seq != n:
+            return _fail(n, n, f"sequence gap or reorder: expected record {n}, found {seq}")
+        if record_hash(raw) != h:
+            return _fail(n, seq, f"record {seq} was modified: its hash does not match its content")
+        try:
+            data = json.loads(body)
+        except json.JSONDecodeError:
+            return _fail(n, seq, f"record {seq} is not JSON")
+        if not isinstance(data, dict) or data.get("seq") != seq:
+            return _fail(n, seq, f"record {seq} claims to be another record")
+        if data.get("prev_hash") != prev:
+            return _fail(n, seq, f"record {seq} does not chain to record {seq - 1}")
+        prev = h
+        tree.append(leaf_hash(raw))
+        if n + 1 in targets:
+            roots[n + 1] = tree.root()
+    n = len(tree)
+
+    good = 0  # records vouched for by the checkpoints checked so far
+    for i, cp in enumerate(cps):
+        if cp.size > n:
+            return _fail(n, n, f"log truncated: {n} records, checkpoint {i + 1} covers {cp.size}")
+        if roots[cp.size].hex() != cp.root:
+            return _fail(n, good, f"log rewritten: records {good}-{cp.size - 1} do not match checkpoint {i + 1}")
+        if i and 0 < cps[i - 1].size < cp.size:
+            # What a third party holding only the two checkpoints would check.
+            old = cps[i - 1]
+            proof = tree.consistency_proof(old.size, cp.size)
+            if not verify_consistency(old.size, cp.size, bytes.fromhex(old.root), bytes.fromhex(cp.root), proof):
+                return _fail(n, good, f"checkpoint {i + 1} is not consistent with checkpoint {i}")
+        good = cp.size
+
+    if witnessed is not None:
+        w = witnessed.size
+        if w > n:
+            return _fail(n, n, f"log is shorter than the witnessed checkpoint ({n} < {w} records)")
+        if roots[w].hex() != witnessed.root:
+            return _fail(n, 0, f"log is inconsistent with the witnessed checkpoint of {w} records")
+        if not cps:
+            return _fail(n, 0, f"checkpoint missing: none published beside the log (the witness holds {w} records)")
+        latest = cps[-1].size
+        if latest < w:
+            return _fail(
+                n, latest, f"checkpoints rolled back: the newest covers {latest} records, the witness holds {w}"
+            )
+        if latest > w:
+            return _fail(n, w, f"checkpoint of {latest} records was never witnessed (the witness holds {w})")
+
+    covered = cps[-1].size if cps else None
+    if covered is not None and n > covered and not allow_uncovered:
+        return _fail(n, covered, f"{n - covered} records uncovered past the last checkpoint (first: record {covered})")
+    return VerifyResult(ok=True, records=n, root=tree.root().hex(), covered=covered or 0)
+
+
+def verify_checkpoints(cps: list[Checkpoint], public_key: Any) -> bool:
+    """All checkpoints are validly signed and their sizes never shrink."""
+    sizes = [c.size for c in cps]
+    return all(verify_checkpoint(c, public_key) for c in cps) and sizes == sorted(sizes)
+
+
+class VerifyInputError(ValueError):
+    """Verification could not start: a missing store or an unreadable key given by the caller (one line)."""
+
+
+def verify_store(
+    location: str,
+    keystore: str | None = None,
+    public_key: str | None = None,
+    witness: str | None = None,
+    witness_key: str | None = None,
+    checkpoints: str | None = None,
+    allow_uncovered: bool = False,
+) -> tuple[VerifyResult, str]:
+    """Verify a store against its checkpoints and the witness; returns the result and the store's printable name.
+
+    Defaults come from the operator's key store: the pinned public key, the witness record of this log and the
+    witness's key for its cosignature. `public_key`, `witness` (a witness record JSON or a signed note) and
+    `witness_key` replace them for a third party; `checkpoints` replaces the checkpoint file beside the log.
+    """
+    from pathlib import Path
+
+    from ._audit import AuditLog, VerifyResult
+    from ._checkpoint import CheckpointError, CheckpointStore, load_public_key, parse_checkpoint
+    from ._keystore import KeyStore, KeyStoreError
+    from ._store import StoreError, open_store
+    from ._witness import WitnessError, WitnessRecord, verify_cosignature
+
+    def read(path: str, what: str) -> bytes:
+        try:
+            return Path(path).read_bytes()
+        except OSError as exc:
+            raise VerifyInputError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+
+    try:
+        store = open_store(location, create=False)
+    except StoreError as exc:
+        raise VerifyInputError(str(exc)) from None
+    name = store.display
+
+    def failed(reason: str, first_bad: int | None = None) -> tuple[VerifyResult, str]:
+        return VerifyResult(ok=False, records=0, first_bad=first_bad, reason=reason), name
+
+    if store.log_id is None:
+        return failed("the store has no log id (not a peerwatch audit log, or its identity was removed)", 0)
+    ks = KeyStore(keystore)
+    try:
+        key = load_public_key(read(public_key, "public key"), public_key) if public_key else ks.public_key()
+        wkey = load_public_key(read(witness_key, "witness key"), witness_key) if witness_key else None
+        if witness:
+            raw = read(witness, "witness file").decode("utf-8", errors="replace")
+            note = WitnessRecord.model_validate_json(raw).note if raw.lstrip().startswith("{") else raw
+        else:
+            wkey = wkey or ks.witness_public()
+            rec = ks.witness_backend().get(store.log_id)
+            if rec is None:
+                return failed(f"no witnessed checkpoint for log {store.log_id} in key store {ks.path}", 0)
+            note = rec.checkpoint().note
+        witnessed = parse_checkpoint(note)
+    except (KeyStoreError, CheckpointError, WitnessError, ValueError) as exc:
+        if isinstance(exc, VerifyInputError):
+            raise
+        return failed(" ".join(str(exc).split())[:300], 0)
+    if wkey is not None and verify_cosignature(witnessed, wkey) is None:
+        return failed("the witnessed checkpoint carries no valid cosignature by the witness key", 0)
+    sink = CheckpointStore(checkpoints) if checkpoints else store.checkpoint_store()
+    try:
+        cps = sink.all()
+    except CheckpointError as exc:
+        return failed(str(exc), 0)
+    if not cps:
+        return failed(f"checkpoint missing: no signed checkpoint published for {name}", 0)
+    try:
+        result = AuditLog(store).verify(cps, key, witnessed=witnessed, allow_uncovered=allow_uncovered)
+    except StoreError as exc:
+        return failed(str(exc))
+    return result, name
