@@ -149,3 +149,14 @@ def test_witness_refuses_smaller_and_inconsistent_trees(tmp_path: Path) -> None:
     for i in range(4):
         log.append(actor="a", tool="t", args={"j": i}, decision="allow")
     assert log.checkpoint().size == 9 and witness.get(log.log_id).size == 9  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("body", ["not json", "[1, 2]", '{"seq": "4"}', '{"seq": 4, "prev_hash": "x"}'])
+def test_forged_bodies_with_matching_hashes_are_named(store, tmp_path: Path, body: str) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+
+    log, cp, key = _fill(store, tmp_path, n=8)
+    h = hashlib.sha256(body.encode()).hexdigest()
+    store.execute("UPDATE audit SET body = ?, hash = ? WHERE seq = 4", (body, h))
+    result = log.verify(cp, key)
+    assert not result.ok and result.first_bad == 4, result
