@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
@@ -142,6 +143,9 @@ class AuditLog:
     def _flush(self) -> None:
         # The first waiting caller commits everything queued so far, and keeps going until the queue is empty.
         while True:
+            # Let the callers just released by the previous commit queue their next record before we take the batch:
+            # without this the leader races them and commits ever smaller batches (one fsync each).
+            time.sleep(0)
             with self._lock:
                 batch, self._queue = self._queue, []
                 if not batch:

@@ -15,12 +15,14 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ._checkpoint import Checkpoint, verify_checkpoint
+from ._checkpoint import DASH, Checkpoint, verify_checkpoint
 from ._merkle import MerkleTree, leaf_hash, verify_consistency
 from ._store import GENESIS
+from ._witness import WITNESS_NAME, verify_cosignature
 
 if TYPE_CHECKING:
     from ._audit import AuditLog, VerifyResult
+    from ._store import AuditStore
 
 
 def _fail(records: int, first_bad: int | None, reason: str) -> VerifyResult:
@@ -29,12 +31,33 @@ def _fail(records: int, first_bad: int | None, reason: str) -> VerifyResult:
     return VerifyResult(ok=False, records=records, first_bad=first_bad, reason=reason)
 
 
-def _check_signed(cp: Checkpoint, what: str, log_id: str, public_key: Any) -> str | None:
+def _check_signed(cp: Checkpoint, what: str, log_id: str, public_key: Any, witness_key: Any = None) -> str | None:
     if cp.origin != log_id:
         return f"{what} is for log {cp.origin}, not {log_id}"
-    if public_key is not None and not verify_checkpoint(cp, public_key):
+    if public_key is None:
+        return None
+    if not verify_checkpoint(cp, public_key):
         return f"{what} (size {cp.size}): signature is bad or not by the pinned key"
+    # We write exactly two kinds of line, so any other line, or a bad one beside a good one, is tampering.
+    for name, sig in cp.signatures():
+        if name == cp.origin:
+            ok = verify_checkpoint(cp.model_copy(update={"note": _only(cp, name, sig)}), public_key)
+        elif name == WITNESS_NAME:
+            ok = witness_key is None or verify_cosignature(
+                cp.model_copy(update={"note": _only(cp, name, sig)}), witness_key
+            ) is not None
+        else:
+            ok = False
+        if not ok:
+            return f"{what} (size {cp.size}): signature line of {name[:60]} is bad"
     return None
+
+
+def _only(cp: Checkpoint, name: str, sig: bytes) -> str:
+    """The note with just one signature line."""
+    import base64
+
+    return f"{cp.text()}\n{DASH} {name} {base64.b64encode(sig).decode()}\n"
 
 
 def _links(store: Any) -> Iterator[tuple[int, str, str, bool, Any, Any]]:
@@ -84,18 +107,19 @@ def verify_log(
     public_key: Any = None,
     witnessed: Checkpoint | None = None,
     allow_uncovered: bool = False,
+    witness_key: Any = None,
 ) -> VerifyResult:
     """Verify `log` (see the module docstring); with no checkpoints and no witness only the chain is checked."""
     from ._audit import VerifyResult
 
     for i, cp in enumerate(cps):
-        bad = _check_signed(cp, f"checkpoint {i + 1}", log.log_id, public_key)
+        bad = _check_signed(cp, f"checkpoint {i + 1}", log.log_id, public_key, witness_key)
         if bad is None and i and cp.size < cps[i - 1].size:
             bad = f"checkpoint {i + 1} shrinks the log ({cp.size} < {cps[i - 1].size} records)"
         if bad:
             return _fail(0, min(cp.size, cps[i - 1].size) if i else 0, bad)
     if witnessed is not None:
-        bad = _check_signed(witnessed, "witnessed checkpoint", log.log_id, public_key)
+        bad = _check_signed(witnessed, "witnessed checkpoint", log.log_id, public_key, witness_key)
         if bad:
             return _fail(0, 0, bad)
     targets = {cp.size for cp in cps} | ({witnessed.size} if witnessed else set())
@@ -156,7 +180,7 @@ class VerifyInputError(ValueError):
 
 
 def verify_store(
-    location: str,
+    location: str | AuditStore,
     keystore: str | None = None,
     public_key: str | None = None,
     witness: str | None = None,
@@ -185,7 +209,7 @@ def verify_store(
             raise VerifyInputError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
 
     try:
-        store = open_store(location, create=False)
+        store = open_store(location, create=False) if isinstance(location, str) else location
     except StoreError as exc:
         raise VerifyInputError(str(exc)) from None
     name = store.display
@@ -223,7 +247,7 @@ def verify_store(
     if not cps:
         return failed(f"checkpoint missing: no signed checkpoint published for {name}", 0)
     try:
-        result = AuditLog(store).verify(cps, key, witnessed=witnessed, allow_uncovered=allow_uncovered)
+        result = verify_log(AuditLog(store), cps, key, witnessed, allow_uncovered, witness_key=wkey)
     except StoreError as exc:
         return failed(str(exc))
     return result, name
