@@ -35,6 +35,7 @@ from ._policy import (
     resolve_effects,
 )
 from ._redact import redact_dsn
+from ._session import AuditSession
 from ._store import PostgresStore, SQLiteStore, StoreError, open_store
 from ._verifier import ClaimCheck, recompute_average, recompute_grade, verify_claims
 from ._verify import verify_checkpoints
@@ -47,6 +48,7 @@ __all__ = [
     "ApprovalRequest",
     "AuditLog",
     "AuditRecord",
+    "AuditSession",
     "Checkpoint",
     "CheckpointError",
     "CheckpointStore",

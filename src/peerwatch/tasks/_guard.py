@@ -17,20 +17,17 @@ from inspect_ai.tool import ToolCall, ToolCallView
 
 from peerwatch.oversight import (
     ApprovalChannel,
-    AuditLog,
-    CheckpointError,
     FileChannel,
     FunctionChannel,
     Guard,
     HttpChannel,
     KeyStore,
     StoreError,
-    WitnessError,
     load_policy,
-    open_store,
     protected_in,
 )
 from peerwatch.oversight._redact import is_dsn, redact_dsn
+from peerwatch.oversight._session import AuditSession
 
 from ._episode import current_scenario, load_episode
 
@@ -58,33 +55,7 @@ def approval_channel(spec: str) -> ApprovalChannel | None:
     raise ValueError(f"unknown approval channel '{spec}'; use file:DIR, http:PORT, approve-all or none")
 
 
-class GuardSession:
-    """One guarded run's audit log, signer and witness; the first store or checkpoint fault stops the world."""
-
-    def __init__(self, audit: str, keystore: KeyStore, run_dirs: list[Path]) -> None:
-        keystore.check_placement(run_dirs)
-        signer = keystore.signer(create=True)
-        self.log = AuditLog(open_store(audit), signer=signer, witness=keystore.witness(), group_commit=True)
-        self.fault: str | None = None
-        self.finished = False
-
-    def stop(self, reason: str) -> None:
-        """Remember the first fault; every later call is refused and the run exits non-zero."""
-        self.fault = self.fault or reason
-
-    def checkpoint(self) -> None:
-        """Sign, witness and publish a checkpoint; a failure is a fault."""
-        try:
-            self.log.checkpoint()
-        except (StoreError, CheckpointError, WitnessError, OSError) as exc:
-            self.stop(" ".join(str(exc).split()))
-
-    def finish(self) -> str | None:
-        """Checkpoint the end of the run (nothing left uncovered); returns the fault, if any."""
-        if not self.finished and self.fault is None:
-            self.checkpoint()
-        self.finished = True
-        return self.fault
+GuardSession = AuditSession
 
 
 _SESSIONS: list[GuardSession] = []
