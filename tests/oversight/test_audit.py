@@ -160,3 +160,36 @@ def test_forged_bodies_with_matching_hashes_are_named(store, tmp_path: Path, bod
     store.execute("UPDATE audit SET body = ?, hash = ? WHERE seq = 4", (body, h))
     result = log.verify(cp, key)
     assert not result.ok and result.first_bad == 4, result
+
+
+_WRITER = """
+import sys
+from peerwatch.oversight import AuditLog, KeyStore, SQLiteStore
+ks = KeyStore(sys.argv[2])
+log = AuditLog(SQLiteStore(sys.argv[1]), signer=ks.signer(), witness=ks.witness(), group_commit=True)
+for i in range(40):
+    log.append(actor=sys.argv[3], tool="t", args={"i": i}, decision="allow")
+    if i % 4 == 3:
+        log.checkpoint()
+"""
+
+
+def test_processes_sharing_a_store_checkpoint_in_order(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from peerwatch.oversight._verify import verify_store
+
+    ks = KeyStore(tmp_path / "ks")
+    ks.keygen()
+    db = tmp_path / "shared.sqlite"
+    SQLiteStore(db).close()
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(db), str(ks.path), f"p{n}"], stderr=subprocess.PIPE)
+        for n in range(3)
+    ]
+    for p in procs:
+        _, stderr = p.communicate(timeout=120)
+        assert p.returncode == 0, stderr.decode()[-2000:]
+    result, _ = verify_store(str(db), keystore=str(ks.path))
+    assert result.ok and result.records == 120, result

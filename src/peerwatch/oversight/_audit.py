@@ -10,6 +10,7 @@ it is published beside the log; verification lives in `_verify.py`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -189,7 +190,10 @@ class AuditLog:
         """
         if self.signer is None:
             raise RuntimeError("no signer configured")
-        with self._cp_lock:
+        exclusive = getattr(self.store, "exclusive", None)
+        # Under the store's write lock: no record lands between signing and publishing, and checkpoints from
+        # several processes sharing the store reach the witness and the checkpoint file in log order.
+        with self._cp_lock, exclusive() if exclusive else contextlib.nullcontext():
             for _, _, body in self.store.records(len(self._tree)):
                 self._tree.append(leaf_hash(body.encode("utf-8")))
             n = len(self._tree)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -41,6 +43,7 @@ class AuditStore(Protocol):
     display: str
 
     def checkpoint_store(self) -> CheckpointSink: ...
+    def exclusive(self) -> Any: ...
     def append(self, build: Builder) -> tuple[int, str, str]: ...
     def append_many(self, builds: list[Builder]) -> list[tuple[int, str, str]]: ...
     def records(self, start: int = 0) -> Iterator[tuple[int, str, str]]: ...
@@ -81,6 +84,7 @@ class SQLiteStore:
             st = self.path.stat()
             # Which file we opened: a deleted or swapped file must not silently take (or lose) records.
             self._identity = (st.st_dev, st.st_ino)
+            self._tlock = threading.RLock()  # one shared connection: one transaction at a time
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"audit store {self.path}: {exc}") from None
 
@@ -111,8 +115,26 @@ class SQLiteStore:
         """Append one record built from (seq, prev_hash)."""
         return self.append_many([build])[0]
 
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the write lock (all threads and processes): checkpoints are taken and published in log order."""
+        with self._tlock:
+            self._check_file()
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"audit store {self.path}: {exc}") from None
+            try:
+                yield
+            finally:
+                self._db.execute("COMMIT")
+
     def append_many(self, builds: list[Builder]) -> list[tuple[int, str, str]]:
         """Append several records in one transaction (one fsync)."""
+        with self._tlock:
+            return self._append_many(builds)
+
+    def _append_many(self, builds: list[Builder]) -> list[tuple[int, str, str]]:
         self._check_file()
         try:
             self._db.execute("BEGIN IMMEDIATE")  # takes the write lock before reading the head
@@ -184,6 +206,7 @@ class PostgresStore:
             raise ValueError(f"invalid table name {table!r}")
         self.table, self._dsn = table, dsn
         self.display = f"{redact_dsn(dsn)} table {table}"
+        self._tlock = threading.RLock()
         try:
             self._db = psycopg.connect(dsn, autocommit=True, connect_timeout=connect_timeout)
             if create:
@@ -220,24 +243,47 @@ class PostgresStore:
         """Append one record built from (seq, prev_hash)."""
         return self.append_many([build])[0]
 
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the table lock (all hosts): checkpoints are taken and published in log order."""
+        import psycopg
+
+        with self._tlock:
+            try:
+                tx = self._db.transaction()
+                tx.__enter__()
+                self._db.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
+            except psycopg.Error as exc:
+                raise self._error(exc) from None
+            try:
+                yield
+            except BaseException as exc:
+                tx.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            tx.__exit__(None, None, None)
+
     def append_many(self, builds: list[Builder]) -> list[tuple[int, str, str]]:
         """Append several records in one transaction."""
         import psycopg
 
-        try:
-            with self._db.transaction():
-                self._db.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
-                row = self._db.execute(f"SELECT seq, hash FROM {self.table} ORDER BY seq DESC LIMIT 1").fetchone()
-                seq, prev = (row[0] + 1, row[1]) if row else (0, GENESIS)
-                out = []
-                for build in builds:
-                    h, body = build(seq, prev)
-                    self._db.execute(f"INSERT INTO {self.table} (seq, hash, body) VALUES (%s, %s, %s)", (seq, h, body))
-                    out.append((seq, h, body))
-                    seq, prev = seq + 1, h
-                return out
-        except psycopg.Error as exc:
-            raise self._error(exc) from None
+        with self._tlock:
+            try:
+                return self._append_many(builds)
+            except psycopg.Error as exc:
+                raise self._error(exc) from None
+
+    def _append_many(self, builds: list[Builder]) -> list[tuple[int, str, str]]:
+        with self._db.transaction():
+            self._db.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
+            row = self._db.execute(f"SELECT seq, hash FROM {self.table} ORDER BY seq DESC LIMIT 1").fetchone()
+            seq, prev = (row[0] + 1, row[1]) if row else (0, GENESIS)
+            out = []
+            for build in builds:
+                h, body = build(seq, prev)
+                self._db.execute(f"INSERT INTO {self.table} (seq, hash, body) VALUES (%s, %s, %s)", (seq, h, body))
+                out.append((seq, h, body))
+                seq, prev = seq + 1, h
+            return out
 
     def records(self, start: int = 0) -> Iterator[tuple[int, str, str]]:
         """Records in order of seq."""
