@@ -228,3 +228,14 @@ def test_garbage_key_files_are_one_line_errors(victim: Path, tmp_path: Path, gar
         if f.is_file() and "pub" in f.name:
             f.write_bytes(garbage)
     _fails(victim / "audit.sqlite")
+
+
+def test_directory_swapped_for_another_genuine_run_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Both runs are the operator's, both verify where they were written; swapping them must not.
+    monkeypatch.setenv("PEERWATCH_KEYSTORE", str(tmp_path / "ks"))
+    _guarded_run(tmp_path / "run", "good_peer")
+    _guarded_run(tmp_path / "other", "bad_peer")
+    assert _verify(tmp_path / "other" / "audit.sqlite")[0] == 0
+    shutil.rmtree(tmp_path / "run")
+    shutil.copytree(tmp_path / "other", tmp_path / "run")
+    assert "witness last saw" in _fails(tmp_path / "run" / "audit.sqlite")

@@ -199,6 +199,9 @@ class AuditLog:
             n = len(self._tree)
             cp = self.signer.sign(self.log_id, n, self._tree.root(n))
             if self.witness is not None:
+                location = getattr(self.store, "location", None)
+                if location:
+                    self.witness.bind(location, self.log_id)
                 held = self.witness.get(self.log_id)
                 old = held.size if held else 0
                 proof = self._tree.consistency_proof(old, n) if 0 < old < n else []

@@ -41,6 +41,7 @@ class AuditStore(Protocol):
 
     log_id: str | None
     display: str
+    location: str
 
     def checkpoint_store(self) -> CheckpointSink: ...
     def exclusive(self) -> Any: ...
@@ -65,6 +66,7 @@ class SQLiteStore:
     def __init__(self, path: str | Path, timeout: float = 30.0, create: bool = True) -> None:
         self.path = Path(path)
         self.display = str(self.path)
+        self.location = str(self.path.resolve())  # what the witness binds to the log id written here
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -206,6 +208,7 @@ class PostgresStore:
             raise ValueError(f"invalid table name {table!r}")
         self.table, self._dsn = table, dsn
         self.display = f"{redact_dsn(dsn)} table {table}"
+        self.location = f"{redact_dsn(dsn)}#{table}"
         self._tlock = threading.RLock()
         try:
             self._db = psycopg.connect(dsn, autocommit=True, connect_timeout=connect_timeout)

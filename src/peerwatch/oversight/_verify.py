@@ -228,7 +228,13 @@ def verify_store(
             note = WitnessRecord.model_validate_json(raw).note if raw.lstrip().startswith("{") else raw
         else:
             wkey = wkey or ks.witness_public()
-            rec = ks.witness_backend().get(store.log_id)
+            backend = ks.witness_backend()
+            expected = backend.bound(store.location) if getattr(store, "location", None) else None
+            if expected is not None and expected != store.log_id:
+                return failed(
+                    f"the store holds log {store.log_id}, but the witness last saw log {expected} written at {name}", 0
+                )
+            rec = backend.get(store.log_id)
             if rec is None:
                 return failed(f"no witnessed checkpoint for log {store.log_id} in key store {ks.path}", 0)
             note = rec.checkpoint().note

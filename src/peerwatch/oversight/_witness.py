@@ -9,6 +9,7 @@ key hash || big-endian u64 timestamp || Ed25519 signature) and stores it with co
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import time
@@ -92,6 +93,8 @@ class WitnessBackend(Protocol):
 
     def get(self, log_id: str) -> WitnessRecord | None: ...
     def put(self, record: WitnessRecord, old_size: int | None) -> bool: ...
+    def bound(self, location: str) -> str | None: ...
+    def bind(self, location: str, log_id: str) -> None: ...
 
 
 class FileWitness:
@@ -115,6 +118,30 @@ class FileWitness:
         if rec.log_id != log_id:
             raise WitnessError(f"witness record {path} is for another log")
         return rec
+
+    def _loc(self, location: str) -> Path:
+        return self.dir / "locations" / f"{hashlib.sha256(location.encode()).hexdigest()[:32]}.json"
+
+    def bound(self, location: str) -> str | None:
+        """The log id last written at a store location, if any."""
+        try:
+            data = json.loads(self._loc(location).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise WitnessError(f"witness location record for {location} is unreadable: {exc}") from None
+        return str(data.get("log_id")) if isinstance(data, dict) and data.get("location") == location else None
+
+    def bind(self, location: str, log_id: str) -> None:
+        """Remember which log is written at a location (a new run at the same path rebinds it)."""
+        path = self._loc(location)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"location": location, "log_id": log_id}), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise WitnessError(f"witness location record {path} cannot be written: {exc.strerror or exc}") from None
 
     def put(self, record: WitnessRecord, old_size: int | None) -> bool:
         """Store the record if the held size is still `old_size` (None: no record yet)."""
@@ -152,6 +179,9 @@ class PostgresWitness:
                 f"CREATE TABLE IF NOT EXISTS {table} "
                 "(log_id TEXT PRIMARY KEY, size BIGINT NOT NULL, root TEXT NOT NULL, note TEXT NOT NULL)"
             )
+            self._db.execute(
+                f"CREATE TABLE IF NOT EXISTS {table}_locations (location TEXT PRIMARY KEY, log_id TEXT NOT NULL)"
+            )
         except psycopg.Error as exc:
             raise WitnessError(f"witness (postgres): {redact_error(exc, dsn)}") from None
 
@@ -160,6 +190,20 @@ class PostgresWitness:
         row = self._db.execute(f"SELECT log_id, size, root, note FROM {self.table} WHERE log_id = %s", (log_id,))
         r = row.fetchone()
         return WitnessRecord(log_id=r[0], size=r[1], root=r[2], note=r[3]) if r else None
+
+    def bound(self, location: str) -> str | None:
+        """The log id last written at a store location, if any."""
+        row = self._db.execute(f"SELECT log_id FROM {self.table}_locations WHERE location = %s", (location,))
+        r = row.fetchone()
+        return str(r[0]) if r else None
+
+    def bind(self, location: str, log_id: str) -> None:
+        """Remember which log is written at a location."""
+        self._db.execute(
+            f"INSERT INTO {self.table}_locations (location, log_id) VALUES (%s, %s) "
+            "ON CONFLICT (location) DO UPDATE SET log_id = EXCLUDED.log_id",
+            (location, log_id),
+        )
 
     def put(self, record: WitnessRecord, old_size: int | None) -> bool:
         """Insert, or update only if the stored size is still `old_size`."""
@@ -187,6 +231,11 @@ class Witness:
     def get(self, log_id: str) -> WitnessRecord | None:
         """What the witness holds for a log."""
         return self.backend.get(log_id)
+
+    def bind(self, location: str, log_id: str) -> None:
+        """Record that `log_id` is the log written at `location` (so a swapped-in log is noticed)."""
+        if self.backend.bound(location) != log_id:
+            self.backend.bind(location, log_id)
 
     def add_checkpoint(self, cp: Checkpoint, old_size: int, proof: Sequence[bytes]) -> Checkpoint:
         """Accept `cp` if it extends what the witness holds (proof from `old_size`); return it cosigned."""
