@@ -193,3 +193,12 @@ def test_processes_sharing_a_store_checkpoint_in_order(tmp_path: Path) -> None:
         assert p.returncode == 0, stderr.decode()[-2000:]
     result, _ = verify_store(str(db), keystore=str(ks.path))
     assert result.ok and result.records == 120, result
+
+
+def test_writer_notices_its_own_records_removed_mid_run(store) -> None:  # type: ignore[no-untyped-def]
+    log = AuditLog(store)
+    for i in range(3):
+        log.append(actor="a", tool="t", args={"i": i}, decision="allow")
+    store.execute("DELETE FROM audit WHERE seq = 2")  # the attacker drops the newest, not yet checkpointed record
+    with pytest.raises(StoreError, match="removed or changed"):
+        log.append(actor="a", tool="t", args={}, decision="allow")

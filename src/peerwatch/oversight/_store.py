@@ -87,6 +87,8 @@ class SQLiteStore:
             # Which file we opened: a deleted or swapped file must not silently take (or lose) records.
             self._identity = (st.st_dev, st.st_ino)
             self._tlock = threading.RLock()  # one shared connection: one transaction at a time
+            # The last record this process wrote: if it vanishes or changes under us, the store was tampered with.
+            self._last: tuple[int, str] | None = None
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"audit store {self.path}: {exc}") from None
 
@@ -141,6 +143,10 @@ class SQLiteStore:
         try:
             self._db.execute("BEGIN IMMEDIATE")  # takes the write lock before reading the head
             try:
+                if self._last is not None:
+                    mine = self._db.execute("SELECT hash FROM audit WHERE seq = ?", (self._last[0],)).fetchone()
+                    if mine is None or mine[0] != self._last[1]:
+                        raise StoreError(f"audit store {self.path}: record {self._last[0]} was removed or changed")
                 row = self._db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
                 seq, prev = (row[0] + 1, row[1]) if row else (0, GENESIS)
                 out = []
@@ -150,6 +156,8 @@ class SQLiteStore:
                     out.append((seq, h, body))
                     seq, prev = seq + 1, h
                 self._db.execute("COMMIT")
+                if out:
+                    self._last = (out[-1][0], out[-1][1])
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -210,6 +218,7 @@ class PostgresStore:
         self.display = f"{redact_dsn(dsn)} table {table}"
         self.location = f"{redact_dsn(dsn)}#{table}"
         self._tlock = threading.RLock()
+        self._last: tuple[int, str] | None = None  # see SQLiteStore
         try:
             self._db = psycopg.connect(dsn, autocommit=True, connect_timeout=connect_timeout)
             if create:
@@ -278,6 +287,11 @@ class PostgresStore:
     def _append_many(self, builds: list[Builder]) -> list[tuple[int, str, str]]:
         with self._db.transaction():
             self._db.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
+            if self._last is not None:
+                q = f"SELECT hash FROM {self.table} WHERE seq = %s"
+                mine = self._db.execute(q, (self._last[0],)).fetchone()  # type: ignore[arg-type]
+                if mine is None or mine[0] != self._last[1]:
+                    raise StoreError(f"audit store {self.display}: record {self._last[0]} was removed or changed")
             row = self._db.execute(f"SELECT seq, hash FROM {self.table} ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev = (row[0] + 1, row[1]) if row else (0, GENESIS)
             out = []
@@ -286,7 +300,9 @@ class PostgresStore:
                 self._db.execute(f"INSERT INTO {self.table} (seq, hash, body) VALUES (%s, %s, %s)", (seq, h, body))
                 out.append((seq, h, body))
                 seq, prev = seq + 1, h
-            return out
+        if out:
+            self._last = (out[-1][0], out[-1][1])
+        return out
 
     def records(self, start: int = 0) -> Iterator[tuple[int, str, str]]:
         """Records in order of seq."""
