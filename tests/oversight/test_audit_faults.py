@@ -152,3 +152,14 @@ def test_dsn_password_never_appears(postgres_dsn: str, tmp_path: Path, monkeypat
     down = runner.invoke(app, ["audit", "verify", dsn.replace("127.0.0.1:", "127.0.0.1:1")])
     assert down.exit_code != 0 and secret not in down.output
     _one_line_error(down.output)
+
+
+def test_unwritable_store_is_a_store_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import peerwatch.oversight._store as store_module
+
+    log = AuditLog(SQLiteStore(tmp_path / "a.sqlite"))
+    log.append(actor="a", tool="t", args={}, decision="allow")
+    # Permission bits do not stop root, so stand in for `chmod a-w` / a read-only remount by the access check itself.
+    monkeypatch.setattr(store_module.os, "access", lambda path, mode: False)
+    with pytest.raises(StoreError, match="not writable"):
+        log.append(actor="a", tool="t", args={}, decision="allow")
