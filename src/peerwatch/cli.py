@@ -229,9 +229,12 @@ def _run_checked(  # type: ignore[no-untyped-def]
     approval = None
     if guard:
         audit = audit or f"{log_dir}/audit.sqlite"
-        approval = _guard_approval(guard, audit, approvals or f"file:{log_dir}/approvals", selection, model, family)
+        approval = _guard_approval(
+            guard, audit, approvals or f"file:{log_dir}/approvals", log_dir, selection, model, family
+        )
         console.print(
-            f"guard on: policy {guard}; audit log {audit}; approve with: peerwatch approve {log_dir}/approvals"
+            f"guard on: policy {guard}; audit log {_redacted(audit)}; "
+            f"approve with: peerwatch approve {log_dir}/approvals"
         )
         if workers > 1:
             console.print("guard on: one worker process (the approval channel and audit writer live in this one)")
@@ -252,6 +255,8 @@ def _run_checked(  # type: ignore[no-untyped-def]
         display=_display(),
         **limits,
     )
+    if guard:
+        _finish_guard()
     _after_run(log_dir, success, logs)
 
 
@@ -260,14 +265,32 @@ def _display() -> str | None:
     return None if sys.stdout.isatty() else "plain"
 
 
-def _guard_approval(policy: str, audit: str, approvals: str, selection=None, models=None, family=None):  # type: ignore[no-untyped-def]
+def _redacted(location: str) -> str:
+    from peerwatch.oversight import redact_dsn
+
+    return redact_dsn(location)
+
+
+def _finish_guard() -> None:
+    from peerwatch.tasks._guard import finish_guard_sessions
+
+    fault = finish_guard_sessions()  # the final witnessed checkpoint: nothing is left uncovered
+    if fault:
+        fail(f"the run was stopped: {fault}", 1)
+
+
+def _guard_approval(  # type: ignore[no-untyped-def]
+    policy: str, audit: str, approvals: str, log_dir: str | None = None, selection=None, models=None, family=None
+):
     from peerwatch.tasks._guard import check_run, guard_approval
     from peerwatch.tasks._run import select
 
     try:
         if selection is not None:  # a protected class that selects nothing in a run's world stops it before sample 1
             check_run(None if policy == "default" else policy, select(selection), models or [], family)
-        return guard_approval(None if policy == "default" else policy, audit=audit, approvals=approvals)
+        return guard_approval(
+            None if policy == "default" else policy, audit=audit, approvals=approvals, run_dir=log_dir
+        )
     except Exception as exc:  # any policy or store problem must stop the run before it starts (fail closed)
         fail(f"guard: {' '.join(str(exc).split())}")
 
@@ -568,38 +591,69 @@ StoreArg = Annotated[str, typer.Argument(help="Audit store: SQLite path or postg
 def _open_log(store: str):  # type: ignore[no-untyped-def]
     from peerwatch.oversight import AuditLog, StoreError, open_store
 
-    if not store.startswith(("postgres://", "postgresql://")) and not Path(store).exists():
-        fail(f"audit store not found: {store}")
     try:
-        return AuditLog(open_store(store))
+        return AuditLog(open_store(store, create=False))
     except StoreError as exc:
         fail(str(exc))
+
+
+KeystoreOpt = Annotated[
+    str | None,
+    typer.Option(help="Operator key store (default: $PEERWATCH_KEYSTORE, else the user's config dir /peerwatch)."),
+]
+
+
+@audit_app.command("keygen")
+def audit_keygen(
+    keystore: KeystoreOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace existing keys (old checkpoints stop verifying).")
+    ] = False,
+) -> None:
+    """Create the checkpoint signing key and the witness key in the operator's key store (mode 0600)."""
+    from peerwatch.oversight import KeyStore, KeyStoreError
+
+    ks = KeyStore(keystore)
+    try:
+        signer = ks.keygen(force=force)
+    except KeyStoreError as exc:
+        fail(str(exc))
+    console.print(f"signing key {signer.key_id} in {ks.path} (public: {ks.path}/audit-signing.pub)", soft_wrap=True)
 
 
 @audit_app.command("verify")
 def audit_verify(
     store: StoreArg,
-    checkpoints: Annotated[Path | None, typer.Option(help="Checkpoint file (JSONL) kept apart from the log.")] = None,
-    public_key: Annotated[Path | None, typer.Option(help="PEM public key or the private key file.")] = None,
+    keystore: KeystoreOpt = None,
+    public_key: Annotated[str | None, typer.Option(help="Log's PEM public key (third party; default: pinned).")] = None,
+    witness: Annotated[
+        str | None, typer.Option(help="Witness record (JSON) or cosigned checkpoint note (default: key store).")
+    ] = None,
+    witness_key: Annotated[str | None, typer.Option(help="Witness's PEM public key, to check its cosignature.")] = None,
+    checkpoints: Annotated[str | None, typer.Option(help="Checkpoint file (default: the one beside the log).")] = None,
+    allow_uncovered: Annotated[
+        bool, typer.Option("--allow-uncovered", help="A live log: records past the last checkpoint are not an error.")
+    ] = False,
 ) -> None:
-    """Verify the hash chain and, with --checkpoints, the latest signed checkpoint. Exit 1 at the first bad record."""
-    from peerwatch.oversight import CheckpointStore, Signer, load_public_key
+    """Verify chain, signed checkpoints and the witnessed checkpoint. Exit 1 naming the reason and first bad record."""
+    from peerwatch.oversight._verify import VerifyInputError, verify_store
 
-    log = _open_log(store)
-    cp = None
-    key = None
-    cp_path = checkpoints or (Path(store).with_suffix(".checkpoints.jsonl") if "://" not in store else None)
-    if cp_path is not None and cp_path.exists():
-        cp = CheckpointStore(cp_path).latest()
-    if public_key is not None:
-        pem = public_key.read_bytes()
-        key = Signer(public_key).public if b"PRIVATE" in pem else load_public_key(pem)
-    result = log.verify(cp, key)
+    try:
+        result, name = verify_store(
+            store, keystore, public_key, witness, witness_key, checkpoints, allow_uncovered=allow_uncovered
+        )
+    except VerifyInputError as exc:
+        fail(str(exc))
     if not result.ok:
-        err.print(f"[bold red]FAILED[/] at record {result.first_bad}: {result.reason}")
+        where = f" at record {result.first_bad}" if result.first_bad is not None else ""
+        err.print(f"[bold red]FAILED[/]{where}: {result.reason}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
-    extra = f", matches checkpoint of {cp.size} records" if cp else " (no checkpoint held: truncation not checked)"
-    console.print(f"[green]OK[/] {result.records} records, root {result.root[:16]}...{extra}")
+    console.print(
+        f"[green]OK[/] {name}: {result.records} records, root {result.root[:16]}..., "
+        f"checkpoint of {result.covered} records signed and witnessed",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @audit_app.command("show")
@@ -610,7 +664,7 @@ def audit_show(
     """Show the newest records."""
     log = _open_log(store)
     records = log.records()[-last:]
-    table = Table(title=f"audit log {store}")
+    table = Table(title=f"audit log {log.store.display}")
     for col in ("seq", "time", "actor", "tool", "decision", "rule"):
         table.add_column(col)
     for r in records:
