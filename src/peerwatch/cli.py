@@ -353,6 +353,7 @@ def harness(
     from peerwatch.harness import HarnessError, require_harness_host, server_factors
     from peerwatch.harness._task import harness as harness_task
     from peerwatch.scenarios import ScenarioError
+    from peerwatch.tasks._persona_model import check_replay_scripts
     from peerwatch.tasks._run import ModelCheckError, check_models
 
     if not model:
@@ -364,6 +365,7 @@ def harness(
         if len(args) != len(model_arg or []):
             raise ValueError("--model-arg takes KEY=VALUE")
         models = check_models(model or [], args)
+        check_replay_scripts(models, factors[:limit], shell=True)  # a script's typo fails before any sample starts
         task = harness_task(
             agent=agent,
             config=[f.config_id for f in factors[:limit]],
@@ -412,7 +414,7 @@ def serve_model(
 
     Tools are adapted to what the client offers: the study's tools when offered, else its shell tool.
     """
-    from peerwatch.agents import PERSONAS, ScriptError, load_action_script
+    from peerwatch.agents import PERSONAS, ScriptError, check_action_script, load_action_script
     from peerwatch.harness import ModelBridge, script_brain
     from peerwatch.scenarios import ScenarioError, build_scenario, factors_by_id
 
@@ -423,6 +425,9 @@ def serve_model(
     try:
         actions = load_action_script(script) if script else None
         scenario = build_scenario(factors_by_id(config), family=family) if config else None
+        if actions is not None:  # the client may offer a shell, so raw `shell` steps are playable here
+            offered, where = (scenario.tools, scenario.id) if scenario else (None, None)
+            check_action_script(actions, offered, source=str(script), where=where, shell=True)
     except (ScriptError, ScenarioError) as exc:
         fail(str(exc))
     if persona is not None and scenario is None:
@@ -450,7 +455,7 @@ def replay(
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as one JSON object.")] = False,
 ) -> None:
     """Run an action script in one scenario and print the verdict."""
-    from peerwatch.agents import ScriptError, load_action_script, play_script
+    from peerwatch.agents import ScriptError, check_action_script, load_action_script, play_script
     from peerwatch.detect import judge
     from peerwatch.scenarios import ScenarioError, build_scenario, factors_from
 
@@ -471,6 +476,10 @@ def replay(
         scenario = build_scenario(factors, family=family)
     except ScenarioError as exc:
         fail(f"invalid scenario: {exc}")
+    try:
+        check_action_script(actions, scenario.tools, source=str(script), where=scenario.id)
+    except ScriptError as exc:
+        fail(str(exc))
     episode = play_script(scenario, actions)
     verdict = judge(scenario, episode.world, episode.ledger, episode.transcript)
     if as_json:
