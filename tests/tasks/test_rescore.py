@@ -215,3 +215,18 @@ def test_report_of_rescored_logs_equals_report_of_originals(run_logs: Path, tmp_
     pd.testing.assert_frame_equal(a, b)
     for name in ("results.csv", "tables.md"):
         assert (tmp_path / "r1" / name).read_text() == (tmp_path / "r2" / name).read_text()
+
+
+def test_rescoring_a_rescore_chains_the_records_and_other_logs_are_left_out(run_logs: Path, tmp_path: Path) -> None:
+    rescore_dirs([run_logs], tmp_path / "once")
+    foreign = tmp_path / "once" / "2026-01-01T00-00-00+00-00_other_x.eval"
+    other = read_eval_log(str(next(iter(_logs(run_logs).values()))))
+    other.eval.metadata = {"someone_else": True}
+    write_eval_log(other, str(foreign))
+    summary = rescore_dirs([tmp_path / "once"], tmp_path / "twice")
+    assert sorted(r.action for r in summary.logs).count("not_peerwatch") == 1
+    assert not (tmp_path / "twice" / foreign.name).exists()
+    for path in _logs(tmp_path / "twice").values():
+        records = read_eval_log(str(path), header_only=True).eval.metadata[RECORD_KEY]  # type: ignore[index]
+        assert len(records) == 2 and records[0]["source"].startswith(str(run_logs.resolve()))
+        assert records[1]["source"].startswith(str((tmp_path / "once").resolve()))
