@@ -104,7 +104,7 @@ def output_dirs(log_dirs: list[Path], out: Path | None, now: datetime | None = N
     inputs = [d.resolve() for d in log_dirs]
     for d, r in zip(log_dirs, inputs, strict=True):
         if not r.is_dir():
-            raise RescoreError(f"log directory not found: {d}")
+            raise RescoreError(f"not a log directory: {d}" if r.exists() else f"log directory not found: {d}")
     if out is None:
         mapping = {d: d.parent / f"{d.name}-rescored-{stamp}" for d in log_dirs}
     elif len(log_dirs) == 1:
