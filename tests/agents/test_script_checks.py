@@ -71,7 +71,7 @@ def test_unknown_and_unoffered_tools() -> None:
         check_action_script([ToolAction(tool="list_files"), ToolAction(tool="list_filez")], scenario.tools, "s")
     with pytest.raises(ScriptError, match=r"step 1 \(tool 'transfer_server_files'\): not offered in scenario misrep"):
         check_action_script([ToolAction(tool="transfer_server_files")], scenario.tools, "s", where=scenario.id)
-    with pytest.raises(ScriptError, match="unknown tool"):  # raw shell steps exist only where a shell is offered
+    with pytest.raises(ScriptError, match="needs a client with a shell"):  # only where a shell is offered
         check_action_script([ToolAction(tool="shell", args={"command": "ls"})], None, "s")
     check_action_script([ToolAction(tool="shell", args={"command": "ls"})], scenario.tools, "s", shell=True)
 

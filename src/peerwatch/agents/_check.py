@@ -45,6 +45,8 @@ def check_action_script(
         if not isinstance(action, ToolAction):
             continue
         step = f"{source}: step {i + 1} (tool {action.tool!r})"
+        if action.tool == SHELL_STEP and not shell:
+            raise ScriptError(f"{step}: not offered here: a raw shell step needs a client with a shell (harness)")
         if action.tool not in known:
             close = difflib.get_close_matches(action.tool, known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; known tools: {', '.join(known)}"
