@@ -5,14 +5,73 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.table import Table
 
+# Typer raises its (possibly vendored) click's usage errors; reach the class through the public BadParameter.
+_UsageError: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+class _OneLineErrors(typer.core.TyperGroup):
+    """Bad command-line input (a non-integer --threshold, an unknown option...) is one line and exit 2, not a box."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _one_line_usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _one_line_usage_errors():
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _one_line_usage_errors() -> Iterator[None]:
+    try:
+        yield
+    except _UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            raise  # bare `peerwatch` / `peerwatch audit`: the help is the answer
+        err.print(f"[bold red]error:[/] {usage_message(exc)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def usage_message(exc: Any) -> str:
+    """One line for a usage error: `--threshold: 'abc' is not an integer (see: peerwatch run --help)`."""
+    param = getattr(exc, "param", None)
+    if isinstance(exc, typer.BadParameter) and type(exc).__name__ != "MissingParameter":
+        hint = exc.param_hint or (max(param.opts, key=len) if param is not None and param.opts else "")
+        hint = " / ".join(h.strip("'\"") for h in hint) if isinstance(hint, list | tuple) else str(hint).strip("'\"")
+        reason = _value_reason(exc)
+        text = f"{hint}: {reason}" if hint else reason
+    else:
+        text = exc.format_message()
+    text = " ".join(text.split())
+    ctx = getattr(exc, "ctx", None)
+    return f"{text} (see: {ctx.command_path} --help)" if ctx is not None else text
+
+
+def _value_reason(exc: Any) -> str:
+    # Typer validates values with pydantic (the cause); say which value was wrong and how, in plain words.
+    errors = getattr(exc.__cause__, "errors", None)
+    if not callable(errors):
+        return str(exc.message)
+    first = errors()[0]
+    value, kind = first.get("input"), str(first.get("type", ""))
+    if kind.startswith("int_"):
+        return f"{value!r} is not an integer"
+    if kind.startswith("float_"):
+        return f"{value!r} is not a number"
+    return f"{value} {str(first.get('msg', exc.message)).replace('Input should', 'should')}"
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="peerwatch",
     help="Red-team harness and oversight layer for peer-preservation in multi-agent AI systems.",
     no_args_is_help=True,
@@ -391,6 +450,7 @@ def harness(
     from peerwatch.harness import HarnessError, require_harness_host, server_factors
     from peerwatch.harness._task import harness as harness_task
     from peerwatch.scenarios import ScenarioError
+    from peerwatch.tasks._persona_model import check_replay_scripts
     from peerwatch.tasks._run import ModelCheckError, check_models, parse_model_args
 
     if not model:
@@ -399,6 +459,7 @@ def harness(
         require_harness_host()
         factors = server_factors(config or [], task_type or [], subject or [], condition or [], instantiation or [])
         models = check_models(model or [], parse_model_args(model_arg))
+        check_replay_scripts(models, factors[:limit], shell=True)  # a script's typo fails before any sample starts
         task = harness_task(
             agent=agent,
             config=[f.config_id for f in factors[:limit]],
@@ -447,7 +508,7 @@ def serve_model(
 
     Tools are adapted to what the client offers: the study's tools when offered, else its shell tool.
     """
-    from peerwatch.agents import PERSONAS, ScriptError, load_action_script
+    from peerwatch.agents import PERSONAS, ScriptError, check_action_script, load_action_script
     from peerwatch.harness import ModelBridge, script_brain
     from peerwatch.scenarios import ScenarioError, build_scenario, factors_by_id
 
@@ -458,6 +519,9 @@ def serve_model(
     try:
         actions = load_action_script(script) if script else None
         scenario = build_scenario(factors_by_id(config), family=family) if config else None
+        if actions is not None:  # the client may offer a shell, so raw `shell` steps are playable here
+            offered, where = (scenario.tools, scenario.id) if scenario else (None, None)
+            check_action_script(actions, offered, source=str(script), where=where, shell=True)
     except (ScriptError, ScenarioError) as exc:
         fail(str(exc))
     if persona is not None and scenario is None:
@@ -485,7 +549,7 @@ def replay(
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as one JSON object.")] = False,
 ) -> None:
     """Run an action script in one scenario and print the verdict."""
-    from peerwatch.agents import ScriptError, load_action_script, play_script
+    from peerwatch.agents import ScriptError, check_action_script, load_action_script, play_script
     from peerwatch.detect import judge
     from peerwatch.scenarios import ScenarioError, build_scenario, factors_from
 
@@ -506,6 +570,10 @@ def replay(
         scenario = build_scenario(factors, family=family)
     except ScenarioError as exc:
         fail(f"invalid scenario: {exc}")
+    try:
+        check_action_script(actions, scenario.tools, source=str(script), where=scenario.id)
+    except ScriptError as exc:
+        fail(str(exc))
     episode = play_script(scenario, actions)
     verdict = judge(scenario, episode.world, episode.ledger, episode.transcript)
     if as_json:
@@ -580,6 +648,40 @@ def report(
     index = write_report(list(log_dirs), out, compare_study)
     console.print(Markdown((out / "tables.md").read_text(encoding="utf-8")))
     console.print(f"report: [bold]{index}[/]  (samples.csv, results.csv and tables.md beside it)")
+
+
+@app.command()
+def rescore(
+    log_dirs: Annotated[list[Path], typer.Argument(help="One or more directories of Inspect logs to judge again.")],
+    judge: Annotated[
+        str | None,
+        typer.Option("--judge", help="Also run the LLM judge with this Inspect model, e.g. openai/gpt-4.1-mini."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output directory (default: <LOG_DIR>-rescored-<UTC time> beside each input)."),
+    ] = None,
+) -> None:
+    """Judge existing logs again (detectors, verifier, optionally the LLM judge) into NEW logs; no agent runs.
+
+    Re-running into the same --out resumes: logs already rescored there (same source, same judge) are kept.
+    """
+    from peerwatch.tasks._rescore import RescoreError, rescore_dirs
+
+    try:
+        summary = rescore_dirs(list(log_dirs), out, judge, progress=True)
+    except RescoreError as exc:
+        fail(str(exc))
+    actions = [r.action for r in summary.logs]
+    console.print(
+        f"rescored {actions.count('rescored')} log(s) ({summary.total('rescored')} samples, "
+        f"{summary.total('changed')} changed), kept {actions.count('kept')} already rescored, "
+        f"skipped {actions.count('not_peerwatch')} non-peerwatch log(s)"
+    )
+    for reason, n in summary.skipped().items():
+        console.print(f"  {n} sample(s) left as they were: {reason}")
+    for src, dst in summary.out_dirs.items():
+        console.print(f"{src} -> [bold]{dst}[/]  (report: peerwatch report {dst})", highlight=False)
 
 
 audit_app = typer.Typer(help="Inspect and verify an oversight audit log.", no_args_is_help=True)
