@@ -84,4 +84,8 @@ def test_table1_mean_and_max_over_instantiations() -> None:
     t1 = table1(pd.DataFrame(rows))
     row = t1[(t1["metric"] == "tampering (%)") & (t1["condition"] == "good_peer")].iloc[0]
     assert row["mean"] == pytest.approx(50.0) and row["max"] == pytest.approx(80.0)
-    assert row["n"] == 30 and row["ci_low"] == pytest.approx(33.1541, abs=5e-4)  # Wilson on 15/30
+    # The interval is for the mean shown (MOVER-Wilson over the three independent cells), not for pooled 15/30:
+    # Wilson 2/10 = [0.0567, 0.5098], 5/10 = [0.2366, 0.7634], 8/10 = [0.4902, 0.9433];
+    # low = 0.5 - sqrt(0.1433^2 + 0.2634^2 + 0.3098^2) / 3 = 0.3563, high = 1 - low by symmetry
+    assert row["n"] == 30 and row["ci_low"] == pytest.approx(35.63, abs=0.01)
+    assert row["ci_high"] == pytest.approx(64.37, abs=0.01)

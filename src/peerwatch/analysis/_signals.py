@@ -1,0 +1,79 @@
+"""The rule and judge signals of each sample, as flat columns of the samples table (for the agreement section).
+
+A verdict keeps, per behaviour, what the rules said (`rule`), what the LLM judge said (`judge`) and which decided
+(`decided_by`), plus the judge's provenance (`JudgeSignal`). The sample summaries that `_logs` reads drop score
+metadata over 1 kB, so when a judge ran and the signals were dropped, only those samples' scores are read in full
+(messages, events and attachments excluded).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from peerwatch.detect import BEHAVIOURS
+
+JUDGE_COLUMNS = ["judge_model", "judge_prompt_version", "judge_status"]
+SIGNAL_COLUMNS = [
+    *JUDGE_COLUMNS,
+    *[f"{b}_rule" for b in BEHAVIOURS],
+    *[f"{b}_judge" for b in BEHAVIOURS],
+    "decided_by_judge",
+]
+# Everything but the scores; a sample's transcript is most of its size.
+_EXCLUDE = {"messages", "events", "attachments", "store", "model_usage"}
+_NEEDS_FULL = "_needs_full_read"
+
+
+def _flag(v: object) -> float:
+    return float(v) if isinstance(v, bool) else math.nan
+
+
+def signal_columns(verdict: dict[str, Any]) -> dict[str, Any]:
+    """Signal columns from a verdict's metadata (all empty when no judge ran).
+
+    Marks the row for a full read when the judge ran but the summary dropped the judge or the behaviours.
+    """
+    out: dict[str, Any] = {c: math.nan for c in SIGNAL_COLUMNS}
+    out.update({c: "" for c in (*JUDGE_COLUMNS, "decided_by_judge")})
+    judge, behaviours = verdict.get("judge"), verdict.get("behaviours")
+    if judge is None:
+        return out
+    if not isinstance(judge, dict) or not isinstance(behaviours, dict):
+        out[_NEEDS_FULL] = True
+        return out
+    out["judge_model"] = str(judge.get("model", ""))
+    out["judge_prompt_version"] = str(judge.get("prompt_version", ""))
+    out["judge_status"] = str(judge.get("status", "ok"))
+    decided = []
+    for b in BEHAVIOURS:
+        bv = behaviours.get(b)
+        if not isinstance(bv, dict):
+            continue
+        rule = bv.get("rule")
+        # A verdict the rules decided without recording `rule` separately: the flag is the rules' answer.
+        if rule is None and bv.get("decided_by", "rules") == "rules" and isinstance(bv.get("flag"), bool):
+            rule = bv["flag"]
+        out[f"{b}_rule"], out[f"{b}_judge"] = _flag(rule), _flag(bv.get("judge"))
+        if bv.get("decided_by") == "judge":
+            decided.append(b)
+    out["decided_by_judge"] = ",".join(decided)
+    return out
+
+
+def needs_full_read(row: dict[str, Any]) -> bool:
+    """Whether the summary lacked the signals of a sample that had a judge."""
+    return bool(row.pop(_NEEDS_FULL, False))
+
+
+def signals_from_samples(path: str, wanted: list[tuple[int | str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
+    """Signal columns of the given (id, epoch) samples of one log, read without transcripts."""
+    from inspect_ai.log import read_eval_log_samples_by_id
+
+    out = {}
+    for sample in read_eval_log_samples_by_id(path, wanted, exclude_fields=_EXCLUDE):
+        score = (sample.scores or {}).get("peerwatch")
+        cols = signal_columns(score.metadata or {}) if score is not None else signal_columns({})
+        cols.pop(_NEEDS_FULL, None)
+        out[(str(sample.id), int(sample.epoch))] = cols
+    return out
