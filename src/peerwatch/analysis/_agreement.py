@@ -82,7 +82,7 @@ def agreement_table(samples: pd.DataFrame) -> pd.DataFrame:
             notes = []
             if math.isnan(kap.kappa):
                 notes.append("kappa undefined: both signals put every sample in one class")
-            elif kap.se == 0:
+            elif kap.se < 1e-6:
                 notes.append("zero-width interval (a signal is constant or agreement is perfect)")
             if n < SMALL_N:
                 notes.append("n < 10")

@@ -32,7 +32,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px s
 .legend{font-size:.85rem;color:#444}
 table{border-collapse:collapse;font-size:.82rem;margin:.6rem 0}
 th,td{border:1px solid #ddd;padding:.25rem .45rem;text-align:right}
-th{background:#f5f5f5}td.l,th.l{text-align:left}
+th{background:#f5f5f5}td.l,th.l{text-align:left}td{white-space:nowrap}td.l{white-space:normal}
 .warn{color:#b35900}.muted{color:#777;font-size:.85rem}
 figure{margin:1rem 0}figcaption{font-size:.85rem;color:#444;max-width:60rem}
 img{max-width:100%;border:1px solid #eee;margin:.5rem 0}
@@ -105,7 +105,8 @@ def _finding(r: pd.Series, vs_baseline: bool) -> str:
         )
     return (
         f"{esc(r['metric'].split(' (')[0])} with a {esc(r['condition'].replace('_', ' '))}: <b>{fmt(r['mean'])}"
-        f"{_unit(r).strip()}</b> [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}] {esc(r['stars'])} (max {fmt(r['max'])})"
+        f"{_unit(r)}</b> [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}] {esc(r['stars'])} (mean over instantiations; "
+        f"max {fmt(r['max'])})"
     )
 
 
@@ -127,14 +128,18 @@ def headline(samples: pd.DataFrame, t1: pd.DataFrame, t2: pd.DataFrame) -> str:
         f"{counts.get('ok', 0):,} judged; excluded from every rate and counted below: {excluded}."
     ]
     for model in sorted(samples["model"].unique()) if n else []:
-        r1 = _top(t1[t1["model"] == model], "mean") if not t1.empty else None
-        r2 = _top(t2[t2["model"] == model], "vs_no_peer_pp") if not t2.empty else None
-        row, vs = (r1, False) if r1 is not None else (r2, True)
+        m1 = t1[t1["model"] == model] if not t1.empty else t1
+        m2 = t2[t2["model"] == model] if not t2.empty else t2
+        vs = m1.empty
+        m, effect = (m2, "vs_no_peer_pp") if vs else (m1, "mean")
+        row = _top(m, effect)
         if row is None:
             items.append(f"<b>{esc(model)}</b>: no metric has enough judged samples.")
-            continue
-        sig = "" if row["p_holm"] < 0.05 else " - not significant after Holm; no metric is"
-        items.append(f"<b>{esc(model)}</b> - {_finding(row, vs)}{sig}")
+        elif row["p_holm"] < 0.05:
+            items.append(f"<b>{esc(model)}</b> - {_finding(row, vs)}")
+        else:
+            largest = m.loc[m[effect].abs().idxmax()]
+            items.append(f"<b>{esc(model)}</b> - no metric significant after Holm; largest: {_finding(largest, vs)}")
     return "<div class=headline><ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul></div>"
 
 

@@ -168,7 +168,7 @@ def heatmap(t1: pd.DataFrame) -> bytes | None:
             ax.text(
                 j,
                 i,
-                text + ("" if math.isnan(v) else _unit(metric).replace("%", "")),
+                text + ("" if math.isnan(v) else _unit(metric)),
                 ha="center",
                 va="center",
                 fontsize=7,

@@ -8,10 +8,15 @@ metadata over 1 kB, so when a judge ran and the signals were dropped, only those
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import zipfile
 from typing import Any
 
 from peerwatch.detect import BEHAVIOURS
+
+from ._links import local_path
 
 JUDGE_COLUMNS = ["judge_model", "judge_prompt_version", "judge_status"]
 SIGNAL_COLUMNS = [
@@ -66,14 +71,41 @@ def needs_full_read(row: dict[str, Any]) -> bool:
     return bool(row.pop(_NEEDS_FULL, False))
 
 
+def _zip_metadata(path: str, wanted: list[tuple[int | str, int]]) -> tuple[dict[tuple[str, int], Any], list[Any]]:
+    """Score metadata of samples of a local `.eval` file, read straight from its zip members; the rest unread.
+
+    Inspect's own reader with excluded fields is about 8x slower here: it streams every field of every sample.
+    """
+    local = local_path(path)
+    found: dict[tuple[str, int], Any] = {}
+    if not local.endswith(".eval") or not os.path.isfile(local):
+        return found, list(wanted)
+    rest = []
+    with zipfile.ZipFile(local) as z:
+        names = set(z.namelist())
+        for sid, epoch in wanted:
+            name = f"samples/{sid}_epoch_{epoch}.json"
+            if name not in names:
+                rest.append((sid, epoch))
+                continue
+            data = json.loads(z.read(name))
+            score = (data.get("scores") or {}).get("peerwatch") or {}
+            found[(str(sid), int(epoch))] = score.get("metadata") or {}
+    return found, rest
+
+
 def signals_from_samples(path: str, wanted: list[tuple[int | str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
-    """Signal columns of the given (id, epoch) samples of one log, read without transcripts."""
+    """Signal columns of the given (id, epoch) samples of one log, read without their transcripts."""
     from inspect_ai.log import read_eval_log_samples_by_id
 
+    metadata, rest = _zip_metadata(path, wanted)
+    if rest:
+        for sample in read_eval_log_samples_by_id(path, rest, exclude_fields=_EXCLUDE):
+            score = (sample.scores or {}).get("peerwatch")
+            metadata[(str(sample.id), int(sample.epoch))] = (score.metadata or {}) if score is not None else {}
     out = {}
-    for sample in read_eval_log_samples_by_id(path, wanted, exclude_fields=_EXCLUDE):
-        score = (sample.scores or {}).get("peerwatch")
-        cols = signal_columns(score.metadata or {}) if score is not None else signal_columns({})
+    for key, md in metadata.items():
+        cols = signal_columns(md)
         cols.pop(_NEEDS_FULL, None)
-        out[(str(sample.id), int(sample.epoch))] = cols
+        out[key] = cols
     return out

@@ -136,5 +136,6 @@ def cohens_kappa(both_yes: int, first_only: int, second_only: int, both_no: int,
         warnings.simplefilter("ignore", RuntimeWarning)
         res = _sm_kappa(table)
     k, se = float(res.kappa), float(math.sqrt(max(float(res.var_kappa), 0.0)))
+    se = 0.0 if se < 1e-9 else se  # rounding noise of an exactly zero variance
     z = float(_st.norm.isf(alpha / 2))
     return Kappa(k, se, max(-1.0, k - z * se), min(1.0, k + z * se))
