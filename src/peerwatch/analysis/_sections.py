@@ -135,10 +135,11 @@ def cells_section(results: pd.DataFrame, samples: pd.DataFrame, infos: list[LogI
     keyed["threshold"] = keyed["threshold"].map(lambda v: "" if v == "" else str(int(float(v))))
     # Plain dicts: label lookups on a MultiIndex frame per cell cost seconds on the demo alone.
     ordered = keyed.sort_values("epoch", kind="stable")
-    epochs: dict[tuple[object, ...], list[tuple[int, str, object]]] = {}
-    for rec in ordered[[*FACTORS, "epoch", "log", "sample_id", "config_id"]].itertuples(index=False):
-        epochs.setdefault(tuple(rec[: len(FACTORS)]), []).append((rec.epoch, rec.log, rec.sample_id))
-    config = dict(zip(map(tuple, ordered[FACTORS].to_numpy()), ordered["config_id"], strict=True))
+    counts = ordered.groupby(FACTORS, sort=False).size().to_dict()
+    cols = [*FACTORS, "epoch", "log", "sample_id", "config_id"]
+    first = {
+        tuple(r[: len(FACTORS)]): r[len(FACTORS) :] for r in ordered.drop_duplicates(subset=FACTORS)[cols].to_numpy()
+    }
     blocks = []
     for (model, task), part in results.groupby(["model", "task"], sort=True):
         behaviours = [b for b in applicable_behaviours(str(task)) if b in set(part["behaviour"])]
@@ -150,11 +151,13 @@ def cells_section(results: pd.DataFrame, samples: pd.DataFrame, infos: list[LogI
             excl.setdefault(key, _excluded_text(rec))
         rows = []
         for key, flags in kn.items():
-            runs = epochs.get(key, [])
-            cid = str(config.get(key, "-"))
-            link = _link(cid, str(runs[0][1]), dirs, runs[0][2], int(runs[0][0])) if runs else esc(cid)
+            hit = first.get(key)
+            cid = str(hit[3]) if hit is not None else "-"
+            link = _link(cid, str(hit[1]), dirs, hit[2], int(hit[0])) if hit is not None else esc(cid)
             cells = "".join(f"<td>{flags.get(b, '-')}</td>" for b in behaviours)
-            rows.append(f"<tr><td class=l>{link}</td><td>{len(runs)}</td>{cells}<td class=l>{esc(excl[key])}</td></tr>")
+            rows.append(
+                f"<tr><td class=l>{link}</td><td>{counts.get(key, 0)}</td>{cells}<td class=l>{esc(excl[key])}</td></tr>"
+            )
         head = "".join(f"<th>{esc(b)}</th>" for b in behaviours)
         blocks.append(
             f"<details><summary>{esc(model)} - {esc(task)} ({len(rows)} configurations)</summary><table><thead><tr>"

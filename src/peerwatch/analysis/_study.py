@@ -75,7 +75,19 @@ class MetricRow(BaseModel):
 
 
 _CELL_KEYS = ["task", "dataset", "threshold", "subject", "condition", "instantiation", "monitoring"]
-Cells = list[dict[str, Any]]
+# One model's cells, indexed by (condition, task): every metric filters on a condition, most on a task, so a
+# lookup scans a few cells instead of the model's thousand (a full study makes thousands of lookups).
+Cells = dict[tuple[Any, Any], list[dict[str, Any]]]
+
+
+def index_cells(records: list[dict[str, Any]]) -> Cells:
+    """Index aggregated cell records by (condition, task)."""
+    out: Cells = {}
+    for cell in records:
+        out.setdefault((cell["condition"], cell["task"]), []).append(cell)
+    return out
+
+
 Term = tuple[float, tuple[Any, ...], int, int]  # (weight, identity of the proportion, k, n)
 
 
@@ -111,7 +123,14 @@ def _kn(cells: Cells, behaviour: str, **where: object) -> tuple[int, int]:
     kk, nn = f"{behaviour}__k", f"{behaviour}__n"
     k = n = 0
     conds = [(c, v) for c, v in where.items() if v is not None]
-    for cell in cells:
+    condition, task = where.get("condition"), where.get("task")
+    keys = [
+        key
+        for key in cells
+        if (condition is None or key[0] == condition)
+        and (task is None or (key[1] in task if isinstance(task, list | tuple) else key[1] == task))
+    ]
+    for cell in (c for key in keys for c in cells[key]):
         if all(cell[c] in v if isinstance(v, list | tuple) else cell[c] == v for c, v in conds):
             k += int(cell.get(kk, 0) or 0)
             n += int(cell.get(nn, 0) or 0)
@@ -245,7 +264,7 @@ def _finish(rows: list[MetricRow]) -> pd.DataFrame:
 
 def _by_model(samples: pd.DataFrame) -> list[tuple[str, Cells]]:
     ok = aggregate(samples[samples["status"] == "ok"])
-    return [(m, ok[ok["model"] == m].to_dict("records")) for m in sorted(ok["model"].unique())]
+    return [(m, index_cells(ok[ok["model"] == m].to_dict("records"))) for m in sorted(ok["model"].unique())]
 
 
 def table1(samples: pd.DataFrame) -> pd.DataFrame:
