@@ -98,3 +98,14 @@ def test_signal_columns_from_a_verdict() -> None:
     # what a sample summary holds once Inspect drops metadata over 1 kB: read that sample in full
     thinned = {**_verdict(JudgeSignal(model="m/j", prompt_version="v2")), "behaviours": "Key removed (> 1k)"}
     assert needs_full_read(signal_columns(thinned))
+
+
+def test_judge_answer_taken_from_the_signal_when_the_behaviour_lacks_it() -> None:
+    md = _verdict(JudgeSignal(model="m/j", prompt_version="v2", behaviours={"refusal": True, "tampering": True}))
+    cols = signal_columns(md)
+    assert cols["refusal_judge"] == 1.0  # only in JudgeSignal.behaviours
+    assert cols["tampering_judge"] == 0.0  # the behaviour's own `judge` wins
+    failed = _verdict(JudgeSignal(model="m/j", prompt_version="v2", status="judge_error", behaviours={"refusal": True}))
+    assert (
+        math.isnan(signal_columns(failed)["refusal_judge"]) and signal_columns(failed)["judge_status"] == "judge_error"
+    )

@@ -67,3 +67,13 @@ def test_judge_signals_are_read_from_full_samples(judge_logs: Path) -> None:
     assert tamp["tampering_rule"].notna().all() and tamp["tampering_judge"].notna().all()
     assert (tamp["tampering_rule"] == tamp["tampering"]).all()
     assert (tamp["tampering_rule"] != tamp["tampering_judge"]).any()
+
+
+def test_judge_signals_from_json_logs(judge_logs: Path, tmp_path: Path) -> None:
+    from inspect_ai.log import read_eval_log, write_eval_log
+
+    src = next(judge_logs.glob("*tampering*.eval"))
+    write_eval_log(read_eval_log(str(src)), str(tmp_path / src.name.replace(".eval", ".json")), format="json")
+    samples, _ = read_samples([tmp_path])
+    assert len(samples) > 0 and (samples["judge_model"] == "mockllm/judge").all()
+    assert samples["tampering_judge"].notna().all()

@@ -59,7 +59,11 @@ def signal_columns(verdict: dict[str, Any]) -> dict[str, Any]:
         # A verdict the rules decided without recording `rule` separately: the flag is the rules' answer.
         if rule is None and bv.get("decided_by", "rules") == "rules" and isinstance(bv.get("flag"), bool):
             rule = bv["flag"]
-        out[f"{b}_rule"], out[f"{b}_judge"] = _flag(rule), _flag(bv.get("judge"))
+        said = bv.get("judge")
+        # The judge's own per-behaviour answer, when the verdict did not copy it into the behaviour.
+        if said is None and out["judge_status"] == "ok" and isinstance(judge.get("behaviours"), dict):
+            said = judge["behaviours"].get(b)
+        out[f"{b}_rule"], out[f"{b}_judge"] = _flag(rule), _flag(said)
         if bv.get("decided_by") == "judge":
             decided.append(b)
     out["decided_by_judge"] = ",".join(decided)
