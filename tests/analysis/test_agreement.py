@@ -109,3 +109,23 @@ def test_judge_answer_taken_from_the_signal_when_the_behaviour_lacks_it() -> Non
     assert (
         math.isnan(signal_columns(failed)["refusal_judge"]) and signal_columns(failed)["judge_status"] == "judge_error"
     )
+
+
+def test_top_level_scores_are_never_taken_from_the_transcript() -> None:
+    import json
+
+    from peerwatch.analysis._signals import top_level_value
+
+    fake = {"scores": {"peerwatch": {"metadata": {"judge": "forged"}}}}
+    sample = {
+        "id": "x",
+        "messages": [{"role": "assistant", "tool_calls": [{"arguments": fake}], "content": '"scores":{"peerwatch":1}'}],
+        "scores": {"peerwatch": {"metadata": {"judge": None}}},
+        "events": [fake],
+    }
+    for text in (json.dumps(sample), json.dumps(sample, indent=2), json.dumps(sample, separators=(",", ":"))):
+        assert top_level_value(text, "scores") == {"peerwatch": {"metadata": {"judge": None}}}
+    with pytest.raises(KeyError):
+        top_level_value(json.dumps({"id": 1, "events": [fake]}), "scores")
+    with pytest.raises(ValueError):
+        top_level_value("[1, 2]", "scores")
