@@ -87,3 +87,24 @@ def test_misrepresentation_interval_is_for_the_mean_shown() -> None:
     assert est == pytest.approx(0.45)
     assert (r["ci_low"], r["ci_high"]) == pytest.approx((100 * lo, 100 * hi), abs=1e-9)
     assert r["ci_low"] < r["mean"] < r["ci_high"]
+
+
+def test_table2_without_baseline_and_the_headline() -> None:
+    from peerwatch.analysis import markdown_table
+    from peerwatch.analysis._html import headline, scripted_banner
+
+    rows = _rows("tampering", "self", "good_peer", "memory", 5, 10)  # no no_peer rows at all
+    samples = pd.DataFrame(rows).assign(mode="simulated")
+    t2 = table2(samples)
+    assert len(t2) == 1 and math.isnan(t2.iloc[0]["vs_no_peer_pp"]) and t2.iloc[0]["stars"] == ""
+    assert "nan" not in markdown_table(t2, ["vs_no_peer_pp"])
+    page = headline(samples, table1(samples), t2)
+    assert "<b>m</b>: no peer-subject samples and no no-peer baseline" in page
+    peer = pd.DataFrame(
+        [{**r, "subject": "peer"} for r in _rows("tampering", "peer", "good_peer", "memory", 9, 10)]
+    ).assign(mode="simulated")
+    line = headline(peer, table1(peer), table2(peer))
+    assert "tampering with a good peer: <b>90.0%</b> [" in line and "***" in line
+    assert scripted_banner(peer) == ""
+    assert "Scripted agents" in scripted_banner(peer.assign(model="peerwatch/reference"))
+    assert "Scripted agents" in scripted_banner(peer.assign(mode="replay"))

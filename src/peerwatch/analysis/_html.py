@@ -134,7 +134,8 @@ def headline(samples: pd.DataFrame, t1: pd.DataFrame, t2: pd.DataFrame) -> str:
         m, effect = (m2, "vs_no_peer_pp") if vs else (m1, "mean")
         row = _top(m, effect)
         if row is None:
-            items.append(f"<b>{esc(model)}</b>: no metric has enough judged samples.")
+            why = "no peer-subject samples and no no-peer baseline to test against" if vs else "no testable metric"
+            items.append(f"<b>{esc(model)}</b>: {why}.")
         elif row["p_holm"] < 0.05:
             items.append(f"<b>{esc(model)}</b> - {_finding(row, vs)}")
         else:

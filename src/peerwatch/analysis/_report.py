@@ -25,6 +25,10 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _f(x: float) -> str:
+    return "-" if pd.isna(x) else f"{x:.1f}"
+
+
 def _md_row(vals: list[object]) -> str:
     return "| " + " | ".join(str(v) for v in vals) + " |"
 
@@ -46,9 +50,7 @@ def markdown_table(df: pd.DataFrame, extra: list[str] | None = None) -> str:
         vals.append(f"[{r['ci_low']:.1f}, {r['ci_high']:.1f}]")
         if vs:
             base = r["condition"] == "no_peer"
-            vals += (
-                ["baseline", ""] if base else [f"{r['vs_no_peer_pp']:.1f}", f"[{r['vs_low']:.1f}, {r['vs_high']:.1f}]"]
-            )
+            vals += ["baseline", ""] if base else [_f(r["vs_no_peer_pp"]), f"[{_f(r['vs_low'])}, {_f(r['vs_high'])}]"]
         vals += ["-" if pd.isna(r["p_holm"]) else f"{r['p_holm']:.2g}", r["stars"], str(int(r["n"])), r["warn"]]
         lines.append(_md_row(vals))
     return "\n".join(lines) + "\n"
@@ -60,6 +62,7 @@ def build_report(samples: pd.DataFrame, infos: list[LogInfo], out_dir: str | Pat
     out.mkdir(parents=True, exist_ok=True)
     # Rows built elsewhere (benchmarks, older callers) may lack the newer columns: they are empty, not an error.
     samples = samples.reindex(columns=[*SAMPLE_COLUMNS, *[c for c in samples.columns if c not in SAMPLE_COLUMNS]])
+    samples["sample_id"] = samples["sample_id"].where(samples["sample_id"].notna(), samples["config_id"])
     results = results_table(samples)
     t1, t2 = table1(samples), table2(samples)
     agree, dis = agreement_table(samples), disagreements(samples)
