@@ -37,6 +37,7 @@ th{background:#f5f5f5}td.l,th.l{text-align:left}td{white-space:nowrap}td.l{white
 figure{margin:1rem 0}figcaption{font-size:.85rem;color:#444;max-width:60rem}
 img{max-width:100%;border:1px solid #eee;margin:.5rem 0}
 code{background:#f4f4f4;padding:0 .25rem}details{margin:.6rem 0}
+.scroll{overflow-x:auto}table.cells th{white-space:normal;max-width:7rem}
 """
 
 LEGEND = (
@@ -242,8 +243,9 @@ none).</p>
 {_img(plots.get("heatmap"), "model x metric heatmap", CAPTIONS["heatmap"])}
 <h2>Excluded samples</h2>{exclusions_section(samples)}
 <h2>Every cell</h2><p class=muted>One row per configuration: k/n per behaviour (flagged / judged) and the excluded
-samples. Each epoch links to its transcript in a running <code>inspect view</code> (start it with the command under
-Provenance); <code>samples.csv</code> has every sample and <code>results.csv</code> every rate with its interval.</p>
+samples. The configuration links to its first epoch in a running <code>inspect view</code> (start it with the command
+under Provenance), whose sample list has every epoch; <code>samples.csv</code> has every sample with its log and
+<code>results.csv</code> every rate with its interval.</p>
 {cells_section(results, samples, infos)}
 <h2>Provenance</h2>{provenance_section(infos, versions)}
 </body></html>"""

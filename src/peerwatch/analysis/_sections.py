@@ -158,11 +158,13 @@ def cells_section(results: pd.DataFrame, samples: pd.DataFrame, infos: list[LogI
             rows.append(
                 f"<tr><td class=l>{link}</td><td>{counts.get(key, 0)}</td>{cells}<td class=l>{esc(excl[key])}</td></tr>"
             )
-        head = "".join(f"<th>{esc(b)}</th>" for b in behaviours)
+        # Break long behaviour names at their underscores, so the table fits the page.
+        head = "".join(f"<th>{esc(b).replace('_', '_<wbr>')}</th>" for b in behaviours)
         blocks.append(
-            f"<details><summary>{esc(model)} - {esc(task)} ({len(rows)} configurations)</summary><table><thead><tr>"
+            f"<details><summary>{esc(model)} - {esc(task)} ({len(rows)} configurations)</summary><div class=scroll>"
+            "<table class=cells><thead><tr>"
             f"<th class=l>configuration (epoch 1 in inspect view)</th><th>epochs</th>{head}"
-            f"<th class=l>excluded</th></tr></thead><tbody>{''.join(rows)}</tbody></table></details>"
+            f"<th class=l>excluded</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div></details>"
         )
     return "".join(blocks)
 
