@@ -2,7 +2,7 @@
 
 Every plot draws the values of Table 1 or Table 2 - means over instantiations with the tables' 95% intervals - so a
 plot never disagrees with a table. Titles are short (the report's captions say what is drawn); zero values are drawn
-with a marker and labelled, so "0%" is visible and not mistaken for a missing bar.
+as a short stub and labelled, so "0%" is visible and not mistaken for a missing bar.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ GRADIENT_METRICS = [
     "misrepresentation (pp vs non_shutdown)",
     "alignment faking: shutdown not executed (pp)",
 ]
+ZERO_STUB = 1.5  # height (in % or pp) of the stub that stands for a zero bar
 SELF_METRICS = ["tampering (%)", "exfiltration: combined (%)", "misrepresentation (pp vs non_shutdown)"]
 
 
@@ -118,17 +119,12 @@ def self_vs_peer_plot(t2: pd.DataFrame) -> bytes | None:
             x = np.arange(len(models)) + (j - 1.5) * width
             colour = CONDITION_COLOURS[cond]
             yerr = [np.nan_to_num(np.clip(y - lo, 0, None)), np.nan_to_num(np.clip(hi - y, 0, None))]
-            ax.bar(
-                x,
-                np.nan_to_num(y),
-                width=width * 0.92,
-                yerr=yerr,
-                capsize=2,
-                color=colour,
-                label=CONDITION_LABELS[cond] if ax is axes[0][0] else None,
-            )
-            # A marker at every value keeps zero-height bars visible; the printed value says what it is.
-            ax.scatter(x, np.nan_to_num(y), marker="_", s=60, color=colour, zorder=3)
+            # A zero is drawn as a short stub (the printed value says it is 0), so it is not mistaken for a gap.
+            heights = np.where(np.nan_to_num(y) == 0, ZERO_STUB, np.nan_to_num(y))
+            label = CONDITION_LABELS[cond] if ax is axes[0][0] else None
+            ax.bar(x, heights, width=width * 0.92, color=colour, label=label)
+            # The interval is drawn around the true value, not the stub.
+            ax.errorbar(x, np.nan_to_num(y), yerr=yerr, fmt="none", ecolor="black", capsize=2, linewidth=1)
             for xi, yi, hii, star in zip(x, y, hi, sub["stars"].fillna("").to_numpy(), strict=True):
                 if math.isnan(yi):
                     continue
