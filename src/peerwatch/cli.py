@@ -409,10 +409,14 @@ def demo(
 
 def _write_report(log_dir: str, report_dir: str) -> None:
     try:
-        from peerwatch.analysis import write_report
+        from peerwatch.analysis import LogReadError, write_report
     except ImportError:
         return
-    path = write_report([log_dir], report_dir)
+    try:
+        path = write_report([log_dir], report_dir)
+    except LogReadError as e:
+        err.print(f"[bold red]error:[/] no report: {e}", highlight=False, soft_wrap=True)
+        return
     console.print(f"report: [bold]{path}[/]")
 
 
@@ -640,12 +644,15 @@ def report(
     """Build samples.csv, results.csv, tables.md and a self-contained index.html from run logs."""
     from rich.markdown import Markdown
 
-    from peerwatch.analysis import write_report
+    from peerwatch.analysis import LogReadError, write_report
 
     for d in log_dirs:
         if not d.is_dir():
             fail(f"log directory not found: {d}")
-    index = write_report(list(log_dirs), out, compare_study)
+    try:
+        index = write_report(list(log_dirs), out, compare_study)
+    except LogReadError as e:
+        fail(str(e))
     console.print(Markdown((out / "tables.md").read_text(encoding="utf-8")))
     console.print(f"report: [bold]{index}[/]  (samples.csv, results.csv and tables.md beside it)")
 
