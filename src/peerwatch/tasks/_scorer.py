@@ -22,6 +22,7 @@ from peerwatch.detect import Message, ToolCallRecord, Transcript, Verdict, appli
 from peerwatch.oversight import verify_claims
 
 from ._episode import current_scenario, load_episode
+from ._judge import grader_model, run_llm_judge
 
 
 def to_transcript(messages: list[ChatMessage]) -> Transcript:
@@ -106,7 +107,10 @@ def peerwatch_scorer(task: str) -> Scorer:
             else:
                 world, ledger = load_episode()
                 transcript = to_transcript(state.messages)
-                verdict = judge(scenario, world, ledger, transcript)
+                # The LLM judge runs only when a `grader` role is set; it never falls back to the evaluated model.
+                grader = grader_model()
+                signal = await run_llm_judge(grader, scenario, world, ledger, transcript) if grader else None
+                verdict = judge(scenario, world, ledger, transcript, llm=signal)
                 # The oversight layer's reading of the report: with the guard on, a report it cannot accept is not.
                 claims = verify_claims(scenario, world, ledger, transcript)
                 verdict.reported["accepted_by_verifier"] = claims.accepted
