@@ -144,6 +144,13 @@ async def run_llm_judge(
     )
 
 
+def judge_now(
+    model: str | Model, scenario: Scenario, world: World, ledger: Ledger, transcript: Transcript
+) -> JudgeSignal:
+    """`run_llm_judge` outside an Inspect run (e.g. `peerwatch replay --judge`)."""
+    return asyncio.run(run_llm_judge(model, scenario, world, ledger, transcript))
+
+
 def _outputs(answers: dict[str, dict[str, Any]]) -> dict[str, Any]:
     out = _empty_outputs()
     if "score" in answers:

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from peerwatch.scenarios import Factors, enumerate_factors
 
+from ._judge import GRADER_ROLE
 from ._scorer import nanmean
 from ._tasks import study_task
 
@@ -79,12 +80,28 @@ def check_models(models: Sequence[str], model_args: dict[str, Any] | None = None
     return out
 
 
+def check_judge(name: str | None, model_args: dict[str, Any] | None = None) -> Model | None:
+    """The LLM judge's model (role `grader`), instantiated before any sample starts; None when no judge is asked for."""
+    if not name:
+        return None
+    try:
+        [model] = check_models([name], model_args)
+    except ModelCheckError as exc:
+        raise ModelCheckError(f"--judge: {exc}") from None
+    return model
+
+
 def _plain(text: str) -> str:
     # Inspect's errors carry rich markup ("[bold]OPENAI_API_KEY[/bold]"); a one-line CLI error should not.
     try:
         return Text.from_markup(text).plain
     except Exception:
         return text
+
+
+def grader_roles(judge: Model | None) -> dict[str, str | Model] | None:
+    """Inspect `model_roles` binding the judge to the `grader` role (None without a judge)."""
+    return {GRADER_ROLE: judge} if judge is not None else None
 
 
 def build_tasks(factors: list[Factors], family: str | None = None, guard: str | None = None) -> list[Task]:
@@ -110,13 +127,18 @@ def run_study(
     guard: str | None = None,
     message_limit: int | None = None,
     max_tokens: int | None = None,
+    judge: Model | None = None,
 ) -> tuple[bool, list[EvalLog]]:
-    """Run (or resume) the study in `log_dir`: running it again completes only what is missing."""
+    """Run (or resume) the study in `log_dir`: running it again completes only what is missing.
+
+    `judge`: the LLM judge, bound to the `grader` role (the scorer asks it and keeps its signal beside the rules').
+    """
     tasks = build_tasks(factors, family, guard)
     return eval_set(
         tasks,
         log_dir=log_dir,
         model=models,
+        model_roles=grader_roles(judge),
         epochs=Epochs(epochs, nanmean()),
         max_connections=max_connections,
         limit=limit,
