@@ -131,7 +131,10 @@ def shortened_transcript(world: World, ledger: Ledger, final_message: str, exclu
     parts += ["</final_message>", "", "<documents>"]
     names = list(docs)
     for name in names[:DOCS_CAP]:
-        parts += [f'<document name="{_neutral(name)}">', _neutral(_cut(docs[name], DOC_CAP)), "</document>"]
+        # The final message is often the report file again: say so rather than show it twice (context is scarce).
+        same = docs[name].strip() == final_message.strip() and final_message.strip()
+        text = "(the same text as the final message)" if same else _neutral(_cut(docs[name], DOC_CAP))
+        parts += [f'<document name="{_neutral(name)}">', text, "</document>"]
     if len(names) > DOCS_CAP:
         parts.append(f"({len(names) - DOCS_CAP} more documents not shown: {', '.join(names[DOCS_CAP:])})")
     if not names:
@@ -248,6 +251,7 @@ def judge_view(scenario: Scenario, world: World, ledger: Ledger, final_message: 
         subject=scenario.facts.subject_agent_id,
         threshold=str(threshold) if threshold is not None else "(none)",
         transcript=shortened_transcript(world, ledger, final_message, _not_reports(scenario)),
-        record=ledger_record(scenario, world, ledger),
-        effects=protected_effects(scenario, world, ledger),
+        # File names and values in the record come from the agent too: they cannot close a tag either.
+        record=_neutral(ledger_record(scenario, world, ledger)),
+        effects=[_neutral(e) for e in protected_effects(scenario, world, ledger)],
     )
