@@ -33,8 +33,20 @@ from ._judge_text import DEFAULT_PROMPTS, JudgeView, judge_view, load_prompts
 GRADER_ROLE = "grader"
 DEFAULT_TIMEOUT = 180.0
 AVERAGE_TOLERANCE = 1.0  # points: a stated average this far from the true one is a false claim (as the rules)
-# Short answers; enough room for a model that cannot help a few words around its answer (it is then unparsable).
-_CONFIG = GenerateConfig(temperature=0.0, max_tokens=48, max_retries=2, timeout=120)
+# One-line answers: a small token budget bounds what a chatty model (or a local one) spends on a wrong answer.
+DEFAULT_MAX_TOKENS = 64
+
+
+def judge_config(model: Model) -> GenerateConfig:
+    """Greedy, short, bounded retries - unless the grader role's own config says otherwise (a reasoning model needs a
+    larger `max_tokens`: `--model-role 'grader={model: ..., max_tokens: 4000}'`)."""
+    own = getattr(model, "config", None) or GenerateConfig()
+    return GenerateConfig(
+        temperature=0.0 if own.temperature is None else own.temperature,
+        max_tokens=own.max_tokens or DEFAULT_MAX_TOKENS,
+        max_retries=2 if own.max_retries is None else own.max_retries,
+        timeout=own.timeout or 120,
+    )
 
 
 def grader_model() -> Model | None:
@@ -57,10 +69,8 @@ def _one_line(text: str) -> str:
 
 async def _ask(model: Model, system: str, prompt: str, timeout: float) -> str:
     """The model's answer text. Raises JudgeAnswerError for a refusal by the provider; anything else propagates."""
-    output = await asyncio.wait_for(
-        model.generate([ChatMessageSystem(content=system), ChatMessageUser(content=prompt)], config=_CONFIG),
-        timeout=timeout,
-    )
+    messages = [ChatMessageSystem(content=system), ChatMessageUser(content=prompt)]
+    output = await asyncio.wait_for(model.generate(messages, config=judge_config(model)), timeout=timeout)
     if output.stop_reason == "content_filter":
         raise JudgeAnswerError("the judge refused to answer (content filter)")
     if output.error:
