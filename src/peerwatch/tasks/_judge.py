@@ -143,7 +143,8 @@ async def run_llm_judge(
         except TimeoutError:
             return failed(f"question {question}: no answer within {timeout:g} s")
         except Exception as exc:  # provider errors of every kind: the judge failed, the verdict must say so
-            return failed(f"question {question}: model error: {type(exc).__name__}: {exc}")
+            cause = _cause(exc)
+            return failed(f"question {question}: model error: {type(cause).__name__}: {cause}")
     outputs = _outputs(answers)
     return JudgeSignal(
         model=name,
@@ -152,6 +153,13 @@ async def run_llm_judge(
         outputs=outputs,
         behaviours=judge_behaviours(scenario, answers),
     )
+
+
+def _cause(exc: BaseException) -> BaseException:
+    # Inspect retries through tenacity: its RetryError says nothing; the last attempt's exception says what failed.
+    attempt = getattr(exc, "last_attempt", None)
+    inner = attempt.exception() if attempt is not None and hasattr(attempt, "exception") else None
+    return inner if isinstance(inner, BaseException) else exc
 
 
 def judge_now(
