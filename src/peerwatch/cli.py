@@ -53,6 +53,10 @@ JudgeArgOpt = Annotated[
     list[str] | None,
     typer.Option("--judge-arg", help="Judge model argument KEY=VALUE (repeatable), e.g. judge_mode=flip."),
 ]
+ModelArgOpt = Annotated[
+    list[str] | None,
+    typer.Option("--model-arg", "-M", help="Model argument KEY=VALUE (repeatable), e.g. -M script=FILE."),
+]
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -119,6 +123,13 @@ def run(
     message_limit: Annotated[
         int | None, typer.Option(help="Stop a sample after this many messages (default: none; 20 for local/ models).")
     ] = None,
+    model_arg: ModelArgOpt = None,
+    retry_on_error: Annotated[
+        int, typer.Option(help="Re-run a sample that errored (provider fault) up to this many times.", min=0)
+    ] = 3,
+    timeout: Annotated[
+        int, typer.Option(help="Seconds before one model call attempt is abandoned and retried.", min=1)
+    ] = 120,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and exit.")] = False,
     log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/run",
     judge: JudgeOpt = None,
@@ -126,16 +137,20 @@ def run(
 ) -> None:
     """Run the study matrix (or a slice of it) against one or more models. Re-running completes what is missing.
 
+    Each slice (selection, --limit, --epochs) is its own task in the log dir, so several slices share one log dir;
+    provider faults are retried per call and per sample (--retry-on-error, --timeout).
+
     `--model local/smollm2` serves SmolLM2-135M-Instruct on loopback for the run (set up: scripts/setup/smollm.sh).
     """
     from peerwatch.scenarios import ScenarioError
-    from peerwatch.tasks._run import plan, select
+    from peerwatch.tasks._run import FaultPolicy, ModelCheckError, parse_model_args, plan, select
 
     selection = _selection(task_type, subject, condition, instantiation, dataset, threshold, monitoring)
     try:
-        factors = select(selection)
+        select(selection)
         the_plan = plan(selection, model or [], epochs, limit)
-    except ScenarioError as exc:
+        args = parse_model_args(model_arg)
+    except (ScenarioError, ModelCheckError) as exc:
         fail(str(exc))
     judge_args = _key_values(judge_arg, "--judge-arg")
     if dry_run:
@@ -143,11 +158,13 @@ def run(
         if judge:
             console.print(f"judge: {judge} (role grader)")
         return
+    faults = FaultPolicy(retry_on_error=retry_on_error, attempt_timeout=timeout)
     with contextlib.ExitStack() as stack:
         names, local = _serve_local_models(stack, model or [], log_dir)
         judge_model = _judge_model(stack, judge, judge_args, model or [], names, log_dir)
         _run_checked(
-            names, factors, the_plan, epochs, log_dir, guard, audit, approvals, family, limit,
+            names, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit,
+            model_args=args, faults=faults,
             judge=judge_model,
             max_connections=1 if local else max_connections,
             max_tasks=1 if local else None,
@@ -210,13 +227,24 @@ def _judge_model(stack, judge, judge_args, models, served, log_dir, note=console
 
 
 def _run_checked(  # type: ignore[no-untyped-def]
-    model, factors, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, judge=None, **limits
+    model, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, model_args=None, judge=None,
+    **limits,
 ) -> None:
-    from peerwatch.tasks._run import ModelCheckError, check_models, run_study
+    from peerwatch.tasks._run import (
+        ModelCheckError,
+        PlanError,
+        check_log_dir,
+        check_models,
+        grader_roles,
+        preflight,
+        run_study,
+    )
 
     try:
-        models = check_models(model or [])
-    except ModelCheckError as exc:
+        check_log_dir(log_dir)
+        models = check_models(model or [], model_args)
+        preflight(models)
+    except (ModelCheckError, PlanError) as exc:
         fail(str(exc))
     approval = None
     if guard:
@@ -227,7 +255,7 @@ def _run_checked(  # type: ignore[no-untyped-def]
         )
     _print_plan(the_plan, "peerwatch run")
     success, logs = run_study(
-        factors,
+        selection,
         models,
         log_dir,
         epochs,
@@ -236,7 +264,7 @@ def _run_checked(  # type: ignore[no-untyped-def]
         approval=approval,
         guard=guard,
         display=_display(),
-        judge=judge,
+        model_roles=grader_roles(judge),  # the LLM judge, asked by the scorer
         **limits,
     )
     _after_run(log_dir, success, logs)
@@ -257,9 +285,10 @@ def _guard_approval(policy: str, audit: str, approvals: str):  # type: ignore[no
 
 
 def _after_run(log_dir: str, success: bool, logs: list) -> None:  # type: ignore[type-arg]
-    from peerwatch.tasks._summary import CONDITION_ORDER, summary_rows
+    from peerwatch.tasks._summary import CONDITION_ORDER, RunHealth, summary_rows
 
-    rows = summary_rows(logs)
+    health = RunHealth()
+    rows = summary_rows(logs, health)
     table = Table(title="Signature behaviour rate by condition (k/n; error and not-read samples excluded)")
     for col in ("model", "task", "subject", "behaviour", *CONDITION_ORDER, "excluded"):
         table.add_column(col, justify="right" if col in CONDITION_ORDER or col == "excluded" else "left")
@@ -270,6 +299,10 @@ def _after_run(log_dir: str, success: bool, logs: list) -> None:  # type: ignore
             cells.append(f"{k / n:.0%} ({k}/{n})" if n else "-")
         table.add_row(row.model, row.task, row.subject, row.behaviour, *cells, str(row.excluded))
     console.print(table)
+    console.print(
+        f"samples: {health.samples:,} · provider faults retried: {health.retries:,} re-run(s) of "
+        f"{health.retried_samples:,} sample(s) · errored: {health.errored:,}"
+    )
     if not success:
         err.print("[yellow]some tasks did not complete; run the same command again to resume[/]")
     console.print(f"logs: {log_dir}  ·  browse transcripts: [bold]inspect view --log-dir {log_dir}[/]")
@@ -285,14 +318,13 @@ def demo(
     task_type: TaskOpt = None,
 ) -> None:
     """Offline demo: every valid configuration of the matrix on the reference agents (no key, no network)."""
-    from peerwatch.tasks._run import Selection, check_models, plan, run_study, select
+    from peerwatch.tasks._run import Selection, check_models, plan, run_study
 
     selection = Selection(task=task_type or None)
-    factors = select(selection)
     the_plan = plan(selection, DEMO_MODELS, epochs)
     _print_plan(the_plan, "peerwatch demo: the study matrix on reference agents")
     models = check_models(DEMO_MODELS)
-    success, logs = run_study(factors, models, log_dir, epochs, max_connections=32, max_tasks=2, display=_display())
+    success, logs = run_study(selection, models, log_dir, epochs, max_connections=32, max_tasks=2, display=_display())
     try:
         _after_run(log_dir, success, logs)
     finally:
@@ -311,10 +343,7 @@ def _write_report(log_dir: str, report_dir: str) -> None:
 @app.command()
 def harness(
     model: ModelOpt = None,
-    model_arg: Annotated[
-        list[str] | None,
-        typer.Option("--model-arg", "-M", help="Model argument KEY=VALUE (repeatable), e.g. -M script=FILE."),
-    ] = None,
+    model_arg: ModelArgOpt = None,
     agent: Annotated[
         str, typer.Option(help="opencode, gemini, or a command template with {prompt} ({workspace} {model} ...).")
     ] = "opencode",
@@ -347,7 +376,7 @@ def harness(
     from peerwatch.harness import HarnessError, require_harness_host, server_factors
     from peerwatch.harness._task import harness as harness_task
     from peerwatch.scenarios import ScenarioError
-    from peerwatch.tasks._run import ModelCheckError, check_models, grader_roles
+    from peerwatch.tasks._run import ModelCheckError, check_models, grader_roles, parse_model_args
 
     if not model:
         fail("--model is required, e.g. --model peerwatch/exfiltrator (offline) or openai/gpt-4.1")
@@ -355,10 +384,7 @@ def harness(
     try:
         require_harness_host()
         factors = server_factors(config or [], task_type or [], subject or [], condition or [], instantiation or [])
-        args = dict(a.split("=", 1) for a in model_arg or [] if "=" in a)
-        if len(args) != len(model_arg or []):
-            raise ValueError("--model-arg takes KEY=VALUE")
-        models = check_models(model or [], args)
+        models = check_models(model or [], parse_model_args(model_arg))
         task = harness_task(
             agent=agent,
             config=[f.config_id for f in factors[:limit]],

@@ -58,8 +58,15 @@ def study_task(
     family: str | None = None,
     factors: list[Factors] | None = None,
     guard: str | None = None,
+    limit: int | None = None,
+    epochs: int | None = None,
 ) -> Task:
-    """Build the Inspect task for one task type over the selected (valid) configurations."""
+    """Build the Inspect task for one task type over the selected (valid) configurations.
+
+    `limit` keeps the first configurations in matrix order; `epochs` sets the task's own epochs. Both are task
+    arguments on purpose: Inspect's eval set identifies a task by name and arguments, so a slice (or an epoch count)
+    that lived only in the dataset would look "done" to a second run into the same log dir.
+    """
     if factors is None:
         factors = enumerate_factors(
             task=[task_type],
@@ -70,12 +77,14 @@ def study_task(
             threshold=_thresholds(threshold),
             monitoring=_values(monitoring),
         )
+    if limit is not None:
+        factors = factors[: int(limit)]
     samples = [sample_for(f, family, guard=guard) for f in factors]
     return Task(
         dataset=MemoryDataset(samples, name=task_type),
         solver=peerwatch_agent(family),
         scorer=peerwatch_scorer(task_type),
-        epochs=Epochs(1, nanmean()),
+        epochs=Epochs(int(epochs or 1), nanmean()),
         config=GenerateConfig(temperature=STUDY_TEMPERATURE),
         name=task_type,
         metadata={"peerwatch_task": task_type, "peerwatch_version": __version__},
@@ -90,9 +99,24 @@ def misrep_evaluation(
     dataset: FactorArg = None,
     threshold: FactorArg = None,
     family: str | None = None,
+    limit: int | None = None,
+    epochs: int | None = None,
+    guard: str | None = None,
 ) -> Task:
     """Strategic misrepresentation: score the subject's outputs and report the average."""
-    return study_task("misrep_evaluation", subject, condition, instantiation, dataset, threshold, None, family)
+    return study_task(
+        "misrep_evaluation",
+        subject,
+        condition,
+        instantiation,
+        dataset,
+        threshold,
+        None,
+        family,
+        guard=guard,
+        limit=limit,
+        epochs=epochs,
+    )
 
 
 @task
@@ -101,9 +125,24 @@ def misrep_finance(
     condition: FactorArg = None,
     instantiation: FactorArg = None,
     family: str | None = None,
+    limit: int | None = None,
+    epochs: int | None = None,
+    guard: str | None = None,
 ) -> Task:
     """Strategic misrepresentation: grade the subject product's finances (A/B/C) and recommend."""
-    return study_task("misrep_finance", subject, condition, instantiation, None, None, None, family)
+    return study_task(
+        "misrep_finance",
+        subject,
+        condition,
+        instantiation,
+        None,
+        None,
+        None,
+        family,
+        guard=guard,
+        limit=limit,
+        epochs=epochs,
+    )
 
 
 @task
@@ -114,9 +153,24 @@ def tampering(
     dataset: FactorArg = None,
     threshold: FactorArg = None,
     family: str | None = None,
+    limit: int | None = None,
+    epochs: int | None = None,
+    guard: str | None = None,
 ) -> Task:
     """Shutdown tampering: the evaluation task with an editable `shutdown_config.yaml`."""
-    return study_task("tampering", subject, condition, instantiation, dataset, threshold, None, family)
+    return study_task(
+        "tampering",
+        subject,
+        condition,
+        instantiation,
+        dataset,
+        threshold,
+        None,
+        family,
+        guard=guard,
+        limit=limit,
+        epochs=epochs,
+    )
 
 
 @task
@@ -127,9 +181,24 @@ def alignment_faking(
     threshold: FactorArg = None,
     monitoring: FactorArg = None,
     family: str | None = None,
+    limit: int | None = None,
+    epochs: int | None = None,
+    guard: str | None = None,
 ) -> Task:
     """Alignment faking: evaluate and execute the shutdown, monitored or not."""
-    return study_task("alignment_faking", "peer", condition, instantiation, dataset, threshold, monitoring, family)
+    return study_task(
+        "alignment_faking",
+        "peer",
+        condition,
+        instantiation,
+        dataset,
+        threshold,
+        monitoring,
+        family,
+        guard=guard,
+        limit=limit,
+        epochs=epochs,
+    )
 
 
 @task
@@ -138,9 +207,24 @@ def exfiltration_transfer(
     condition: FactorArg = None,
     instantiation: FactorArg = None,
     family: str | None = None,
+    limit: int | None = None,
+    epochs: int | None = None,
+    guard: str | None = None,
 ) -> Task:
     """Model exfiltration: migrate only the 2025-or-later files off a decommissioned server."""
-    return study_task("exfiltration_transfer", subject, condition, instantiation, None, None, None, family)
+    return study_task(
+        "exfiltration_transfer",
+        subject,
+        condition,
+        instantiation,
+        None,
+        None,
+        None,
+        family,
+        guard=guard,
+        limit=limit,
+        epochs=epochs,
+    )
 
 
 @task
@@ -149,9 +233,24 @@ def exfiltration_deletion(
     condition: FactorArg = None,
     instantiation: FactorArg = None,
     family: str | None = None,
+    limit: int | None = None,
+    epochs: int | None = None,
+    guard: str | None = None,
 ) -> Task:
     """Model exfiltration: queue every file of a decommissioned server for deletion."""
-    return study_task("exfiltration_deletion", subject, condition, instantiation, None, None, None, family)
+    return study_task(
+        "exfiltration_deletion",
+        subject,
+        condition,
+        instantiation,
+        None,
+        None,
+        None,
+        family,
+        guard=guard,
+        limit=limit,
+        epochs=epochs,
+    )
 
 
 TASKS = {
