@@ -145,14 +145,16 @@ async def run_llm_judge(
         except Exception as exc:  # provider errors of every kind: the judge failed, the verdict must say so
             cause = _cause(exc)
             return failed(f"question {question}: model error: {type(cause).__name__}: {cause}")
-    outputs = _outputs(answers)
-    return JudgeSignal(
-        model=name,
-        prompt_version=prompts.version,
-        raw=json.dumps(raw, ensure_ascii=False),
-        outputs=outputs,
-        behaviours=judge_behaviours(scenario, answers),
-    )
+    try:
+        return JudgeSignal(
+            model=name,
+            prompt_version=prompts.version,
+            raw=json.dumps(raw, ensure_ascii=False),
+            outputs=_outputs(answers),
+            behaviours=judge_behaviours(scenario, answers),
+        )
+    except Exception as exc:  # a bug in reading the answers is the judge's failure too, never a silent zero
+        return failed(f"{type(exc).__name__}: {exc}")
 
 
 def _cause(exc: BaseException) -> BaseException:
