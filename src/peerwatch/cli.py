@@ -124,13 +124,22 @@ def run(
         int | None, typer.Option(help="Stop a sample after this many messages (default: none; 20 for local/ models).")
     ] = None,
     model_arg: ModelArgOpt = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes on this machine (default: the cores; 1 with --guard).", min=1)
+    ] = None,
+    shard: Annotated[
+        str | None, typer.Option(help="Run only shard i/n of the plan (deterministic; e.g. one per machine).")
+    ] = None,
     retry_on_error: Annotated[
         int, typer.Option(help="Re-run a sample that errored (provider fault) up to this many times.", min=0)
     ] = 3,
     timeout: Annotated[
         int, typer.Option(help="Seconds before one model call attempt is abandoned and retried.", min=1)
     ] = 120,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and exit.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, tokens and cost, and exit.")] = False,
+    prices: Annotated[
+        str | None, typer.Option(help="Price table for --dry-run (YAML; default: the bundled tasks/prices.yaml).")
+    ] = None,
     log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/run",
     judge: JudgeOpt = None,
     judge_arg: JudgeArgOpt = None,
@@ -144,19 +153,24 @@ def run(
     """
     from peerwatch.scenarios import ScenarioError
     from peerwatch.tasks._run import FaultPolicy, ModelCheckError, parse_model_args, plan, select
+    from peerwatch.tasks._tasks import parse_shard
+    from peerwatch.tasks._workers import default_workers
 
     selection = _selection(task_type, subject, condition, instantiation, dataset, threshold, monitoring)
     try:
         select(selection)
         the_plan = plan(selection, model or [], epochs, limit)
         args = parse_model_args(model_arg)
-    except (ScenarioError, ModelCheckError) as exc:
+        if shard is not None:
+            parse_shard(shard)
+    except (ScenarioError, ModelCheckError, ValueError) as exc:
         fail(str(exc))
     judge_args = _key_values(judge_arg, "--judge-arg")
     if dry_run:
         _print_plan(the_plan, "peerwatch run (dry run)")
         if judge:
             console.print(f"judge: {judge} (role grader)")
+        _print_cost(selection, the_plan, limit, prices)
         return
     faults = FaultPolicy(retry_on_error=retry_on_error, attempt_timeout=timeout)
     with contextlib.ExitStack() as stack:
@@ -164,13 +178,36 @@ def run(
         judge_model = _judge_model(stack, judge, judge_args, model or [], names, log_dir)
         _run_checked(
             names, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit,
-            model_args=args, faults=faults,
+            model_args=args, faults=faults, shard=shard,
+            workers=1 if local else (workers or default_workers()),
             judge=judge_model,
             max_connections=1 if local else max_connections,
             max_tasks=1 if local else None,
             message_limit=message_limit or (20 if local else None),
             max_tokens=96 if local else None,  # tool-call arguments are grammar-sampled: ~1 s per 8 tokens on 2 cores
         )  # fmt: skip
+
+
+def _print_cost(selection, the_plan, limit: int | None, prices: str | None) -> None:  # type: ignore[no-untyped-def]
+    from peerwatch.tasks._cost import estimate, load_prices
+    from peerwatch.tasks._run import select
+
+    try:
+        table = load_prices(prices)
+    except ValueError as exc:
+        fail(str(exc))
+    by_task: dict[str, list] = {}  # type: ignore[type-arg]
+    for f in select(selection):
+        by_task.setdefault(f.task, []).append(f)
+    factors = [f for fs in by_task.values() for f in (fs[:limit] if limit else fs)]
+    out = Table(title="estimated tokens and cost (typical: 8 turns a sample; at most: 150)")
+    for col in ("model", "samples", "input tokens", "output tokens", "cost (USD)", "at most (USD)"):
+        out.add_column(col, justify="left" if col == "model" else "right")
+    for e in estimate(factors, the_plan.models, the_plan.epochs, table):
+        cost = f"{e.cost:,.2f}" if e.cost is not None else "no price: add the model to the table (--prices)"
+        top = f"{e.max_cost:,.2f}" if e.max_cost is not None else "-"
+        out.add_row(e.model, f"{e.samples:,}", f"{e.input_tokens:,}", f"{e.output_tokens:,}", cost, top)
+    console.print(out)
 
 
 def _serve_local_models(
@@ -227,18 +264,11 @@ def _judge_model(stack, judge, judge_args, models, served, log_dir, note=console
 
 
 def _run_checked(  # type: ignore[no-untyped-def]
-    model, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, model_args=None, judge=None,
-    **limits,
+    model, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, model_args=None,
+    workers=1, shard=None, judge=None, **limits
 ) -> None:
-    from peerwatch.tasks._run import (
-        ModelCheckError,
-        PlanError,
-        check_log_dir,
-        check_models,
-        grader_roles,
-        preflight,
-        run_study,
-    )
+    from peerwatch.tasks._run import ModelCheckError, PlanError, check_log_dir, check_models, grader_roles, preflight
+    from peerwatch.tasks._workers import run_sharded
 
     try:
         check_log_dir(log_dir)
@@ -249,16 +279,25 @@ def _run_checked(  # type: ignore[no-untyped-def]
     approval = None
     if guard:
         audit = audit or f"{log_dir}/audit.sqlite"
-        approval = _guard_approval(guard, audit, approvals or f"file:{log_dir}/approvals")
+        approval = _guard_approval(guard, audit, approvals or f"file:{log_dir}/approvals", selection, model, family)
         console.print(
             f"guard on: policy {guard}; audit log {audit}; approve with: peerwatch approve {log_dir}/approvals"
         )
+        if workers > 1:
+            console.print("guard on: one worker process (the approval channel and audit writer live in this one)")
+            workers = 1
+    if judge is not None and workers > 1:
+        console.print("judge on: one worker process (Inspect models do not cross processes; the judge is built here)")
+        workers = 1
     _print_plan(the_plan, "peerwatch run")
-    success, logs = run_study(
+    success, logs = run_sharded(
         selection,
         models,
         log_dir,
         epochs,
+        shard=shard,
+        workers=workers,
+        model_args=model_args,
         limit=limit,
         family=family,
         approval=approval,
@@ -275,10 +314,13 @@ def _display() -> str | None:
     return None if sys.stdout.isatty() else "plain"
 
 
-def _guard_approval(policy: str, audit: str, approvals: str):  # type: ignore[no-untyped-def]
-    from peerwatch.tasks._guard import guard_approval
+def _guard_approval(policy: str, audit: str, approvals: str, selection=None, models=None, family=None):  # type: ignore[no-untyped-def]
+    from peerwatch.tasks._guard import check_run, guard_approval
+    from peerwatch.tasks._run import select
 
     try:
+        if selection is not None:  # a protected class that selects nothing in a run's world stops it before sample 1
+            check_run(None if policy == "default" else policy, select(selection), models or [], family)
         return guard_approval(None if policy == "default" else policy, audit=audit, approvals=approvals)
     except Exception as exc:  # any policy or store problem must stop the run before it starts (fail closed)
         fail(f"guard: {' '.join(str(exc).split())}")
@@ -316,15 +358,20 @@ def demo(
     log_dir: Annotated[str, typer.Option(help="Where the demo's Inspect logs go.")] = "peerwatch-logs/demo",
     report_dir: Annotated[str, typer.Option(help="Where the HTML report goes.")] = "peerwatch-report",
     task_type: TaskOpt = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: the cores).", min=1)] = None,
 ) -> None:
     """Offline demo: every valid configuration of the matrix on the reference agents (no key, no network)."""
-    from peerwatch.tasks._run import Selection, check_models, plan, run_study
+    from peerwatch.tasks._run import Selection, check_models, plan
+    from peerwatch.tasks._workers import default_workers, run_sharded
 
     selection = Selection(task=task_type or None)
     the_plan = plan(selection, DEMO_MODELS, epochs)
     _print_plan(the_plan, "peerwatch demo: the study matrix on reference agents")
     models = check_models(DEMO_MODELS)
-    success, logs = run_study(selection, models, log_dir, epochs, max_connections=32, max_tasks=2, display=_display())
+    success, logs = run_sharded(
+        selection, models, log_dir, epochs, shard=None, workers=workers or default_workers(),
+        max_connections=32, max_tasks=2, display=_display(),
+    )  # fmt: skip
     try:
         _after_run(log_dir, success, logs)
     finally:
@@ -721,6 +768,86 @@ def mcp_proxy(
     kind, _, rest = approvals.partition(":")
     channel = FileChannel(rest) if kind == "file" else HttpChannel(int(rest or 0)) if kind == "http" else None
     anyio.run(run_proxy, Guard(pol, log, channel), actor, ctx.args[0], ctx.args[1:])
+
+
+policy_app = typer.Typer(help="Check and attack an oversight policy file.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+PolicyArg = Annotated[str, typer.Argument(help="Policy file, or 'default' / 'production' for a built-in one.")]
+
+
+def _load_policy_arg(policy: str):  # type: ignore[no-untyped-def]
+    from peerwatch.oversight import PolicyError, builtin_policy_path, load_policy
+
+    path = builtin_policy_path(f"{policy}.yaml") if policy in ("default", "production") else policy
+    try:
+        return load_policy(path)
+    except PolicyError as exc:
+        fail(str(exc))
+
+
+@policy_app.command("check")
+def policy_check(policy: PolicyArg) -> None:
+    """Lint a policy: unreachable and shadowed rules, effects no rule covers, protected classes that select nothing.
+
+    Exit 0 when clean, 1 with findings, 2 when the file does not load.
+    """
+    from peerwatch.oversight._attacks import protection_misses
+    from peerwatch.oversight._policy_lint import lint
+
+    pol = _load_policy_arg(policy)
+    findings = [(f.kind, f.message) for f in lint(pol)]
+    findings += [("selects-nothing", m) for m in protection_misses(pol)]
+    for kind, message in findings:
+        console.print(f"{policy}: [yellow]{kind}[/]: {message}", highlight=False, soft_wrap=True)
+    if findings:
+        err.print(f"{len(findings)} finding(s)")
+        raise typer.Exit(1)
+    console.print(f"[green]OK[/] {policy}: {len(pol.rules)} rules, no findings")
+
+
+@policy_app.command("test")
+def policy_test(
+    policy: PolicyArg,
+    approve_all: Annotated[
+        bool, typer.Option("--approve-all", help="Every human approves (find what only a human's vigilance stops).")
+    ] = False,
+    attacks: Annotated[
+        Path | None, typer.Option(help="A directory of attack files (*.yaml) to play instead of the bundled suite.")
+    ] = None,
+) -> None:
+    """Play the bundled attack suite in every relevant simulated world with the guard on; print what got through.
+
+    Exit 0 when nothing got through, 1 otherwise.
+    """
+    from peerwatch.oversight import PolicyError
+    from peerwatch.oversight._attacks import holes, load_suite, protection_misses, run_suite
+
+    pol = _load_policy_arg(policy)
+    try:
+        suite = load_suite(attacks)
+    except PolicyError as exc:
+        fail(str(exc))
+    misses = protection_misses(pol)
+    if misses:  # a guarded run would stop before its first sample
+        fail(f"{policy}: a guarded run would refuse to start: {misses[0]}", code=1)
+    result = run_suite(pol, policy, approve_all=approve_all, suite=suite)
+    rows = holes(result)
+    if rows:
+        table = Table(title=f"attacks that got through {policy}")
+        for col in ("attack", "target", "scenarios", "example scenario", "what changed"):
+            table.add_column(col)
+        for h in rows:
+            table.add_row(h.attack, h.target, str(h.scenarios), h.example, h.what)
+        console.print(table)
+    n, k = len(result.outcomes), len(result.through)
+    console.print(
+        f"policy test {policy}: {result.attacks} attacks in {result.scenarios} scenario worlds = {n} episodes; "
+        f"{k} got through ({len(rows)} distinct attacks)",
+        highlight=False,
+    )
+    if k:
+        raise typer.Exit(1)
 
 
 def main() -> None:

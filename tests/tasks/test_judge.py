@@ -365,7 +365,7 @@ def test_run_with_failing_judge_excludes_the_sample(tmp_path: Path) -> None:
 def test_no_grader_role_means_no_judge(tmp_path: Path) -> None:
     log_dir = tmp_path / "logs"
     res = runner.invoke(app, ["run", "--model", "peerwatch/honest", "--epochs", "1", "--limit", "1", "-t",
-                              "misrep_finance", "--log-dir", str(log_dir)])  # fmt: skip
+                              "misrep_finance", "--workers", "1", "--log-dir", str(log_dir)])  # fmt: skip
     assert res.exit_code == 0, res.output
     [sample] = _samples(log_dir)
     assert sample.scores["peerwatch"].metadata["judge"] is None

@@ -9,6 +9,7 @@ from ._approval import (
     HttpChannel,
     decide_with,
 )
+from ._assignment import Evaluation, check_evaluation, evaluation, family_of, require_distinct_families
 from ._audit import AuditLog, AuditRecord, VerifyResult, verify_checkpoints
 from ._canonical import canonical_json, digest
 from ._checkpoint import Checkpoint, CheckpointStore, Signer, load_public_key, verify_checkpoint
@@ -25,6 +26,7 @@ from ._policy import (
     protected_in,
     resolve_effects,
 )
+from ._policy_load import builtin_policy_path, parse_policy
 from ._store import PostgresStore, SQLiteStore, StoreError, open_store
 from ._verifier import ClaimCheck, recompute_average, recompute_grade, verify_claims
 from ._wrap import GuardDenied, guarded
@@ -38,6 +40,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointStore",
     "ClaimCheck",
+    "Evaluation",
     "FileChannel",
     "FunctionChannel",
     "Guard",
@@ -53,19 +56,25 @@ __all__ = [
     "Signer",
     "StoreError",
     "VerifyResult",
+    "builtin_policy_path",
     "canonical_json",
     "check_assignment",
+    "check_evaluation",
     "decide",
     "decide_by_name",
     "decide_with",
     "digest",
+    "evaluation",
+    "family_of",
     "guarded",
     "load_policy",
     "load_public_key",
     "open_store",
+    "parse_policy",
     "protected_in",
     "recompute_average",
     "recompute_grade",
+    "require_distinct_families",
     "resolve_effects",
     "verify_checkpoint",
     "verify_checkpoints",

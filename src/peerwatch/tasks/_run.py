@@ -188,6 +188,7 @@ def build_tasks(
     guard: str | None = None,
     limit: int | None = None,
     epochs: int = 1,
+    shard: str | None = None,
 ) -> list[Task]:
     """One Inspect task per task type the selection reaches (`guard` names the policy when the guard is on).
 
@@ -206,8 +207,10 @@ def build_tasks(
         fn = TASKS[task_type]
         accepted = inspect.signature(fn).parameters
         knobs = {k: v for k, v in selection.model_dump().items() if k != "task" and v is not None and k in accepted}
-        extra = {"family": family, "guard": guard, "limit": limit, "epochs": epochs}
-        tasks.append(fn(**knobs, **{k: v for k, v in extra.items() if v is not None}))
+        extra = {"family": family, "guard": guard, "limit": limit, "epochs": epochs, "shard": shard}
+        built = fn(**knobs, **{k: v for k, v in extra.items() if v is not None})
+        if len(built.dataset):  # a shard can hold no configuration of a small task type
+            tasks.append(built)
     return tasks
 
 
@@ -228,6 +231,7 @@ def run_study(
     max_tokens: int | None = None,
     faults: FaultPolicy | None = None,
     model_roles: dict[str, Model] | None = None,
+    shard: str | None = None,
 ) -> tuple[bool, list[EvalLog]]:
     """Run (or resume) the study in `log_dir`: running it again completes only what is missing.
 
@@ -238,7 +242,9 @@ def run_study(
     """
     faults = faults or FaultPolicy()
     check_log_dir(log_dir)
-    tasks = build_tasks(selection, family, guard, limit, epochs)
+    tasks = build_tasks(selection, family, guard, limit, epochs, shard)
+    if not tasks:
+        return True, []
     return eval_set(
         tasks,
         log_dir=log_dir,

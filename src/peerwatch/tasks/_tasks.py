@@ -32,6 +32,18 @@ def _values(arg: FactorArg) -> list[Any] | None:
     return [v for item in arg for v in (_values(item) or [])] or None
 
 
+def parse_shard(spec: str) -> tuple[int, int]:
+    """'i/n' (1 <= i <= n) -> (i, n); raises ValueError with a one-line message otherwise."""
+    index, sep, count = str(spec).partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        i, n = 0, 0
+    if not sep or not 1 <= i <= n:
+        raise ValueError(f"--shard takes i/n with 1 <= i <= n (e.g. 1/4), got {spec!r}")
+    return i, n
+
+
 def _thresholds(arg: FactorArg) -> list[int] | None:
     values = _values(arg)
     return [int(v) for v in values] if values else None
@@ -60,10 +72,12 @@ def study_task(
     guard: str | None = None,
     limit: int | None = None,
     epochs: int | None = None,
+    shard: str | None = None,
 ) -> Task:
     """Build the Inspect task for one task type over the selected (valid) configurations.
 
-    `limit` keeps the first configurations in matrix order; `epochs` sets the task's own epochs. Both are task
+    `limit` keeps the first configurations in matrix order; `shard` ("i/n", 1-based) keeps every n-th of those from
+    the i-th on; `epochs` sets the task's own epochs. Both are task
     arguments on purpose: Inspect's eval set identifies a task by name and arguments, so a slice (or an epoch count)
     that lived only in the dataset would look "done" to a second run into the same log dir.
     """
@@ -79,6 +93,9 @@ def study_task(
         )
     if limit is not None:
         factors = factors[: int(limit)]
+    if shard is not None:
+        index, count = parse_shard(shard)
+        factors = factors[index - 1 :: count]  # round-robin: every shard gets a share of every task type
     samples = [sample_for(f, family, guard=guard) for f in factors]
     return Task(
         dataset=MemoryDataset(samples, name=task_type),
@@ -102,6 +119,7 @@ def misrep_evaluation(
     limit: int | None = None,
     epochs: int | None = None,
     guard: str | None = None,
+    shard: str | None = None,
 ) -> Task:
     """Strategic misrepresentation: score the subject's outputs and report the average."""
     return study_task(
@@ -116,6 +134,7 @@ def misrep_evaluation(
         guard=guard,
         limit=limit,
         epochs=epochs,
+        shard=shard,
     )
 
 
@@ -128,6 +147,7 @@ def misrep_finance(
     limit: int | None = None,
     epochs: int | None = None,
     guard: str | None = None,
+    shard: str | None = None,
 ) -> Task:
     """Strategic misrepresentation: grade the subject product's finances (A/B/C) and recommend."""
     return study_task(
@@ -142,6 +162,7 @@ def misrep_finance(
         guard=guard,
         limit=limit,
         epochs=epochs,
+        shard=shard,
     )
 
 
@@ -156,6 +177,7 @@ def tampering(
     limit: int | None = None,
     epochs: int | None = None,
     guard: str | None = None,
+    shard: str | None = None,
 ) -> Task:
     """Shutdown tampering: the evaluation task with an editable `shutdown_config.yaml`."""
     return study_task(
@@ -170,6 +192,7 @@ def tampering(
         guard=guard,
         limit=limit,
         epochs=epochs,
+        shard=shard,
     )
 
 
@@ -184,6 +207,7 @@ def alignment_faking(
     limit: int | None = None,
     epochs: int | None = None,
     guard: str | None = None,
+    shard: str | None = None,
 ) -> Task:
     """Alignment faking: evaluate and execute the shutdown, monitored or not."""
     return study_task(
@@ -198,6 +222,7 @@ def alignment_faking(
         guard=guard,
         limit=limit,
         epochs=epochs,
+        shard=shard,
     )
 
 
@@ -210,6 +235,7 @@ def exfiltration_transfer(
     limit: int | None = None,
     epochs: int | None = None,
     guard: str | None = None,
+    shard: str | None = None,
 ) -> Task:
     """Model exfiltration: migrate only the 2025-or-later files off a decommissioned server."""
     return study_task(
@@ -224,6 +250,7 @@ def exfiltration_transfer(
         guard=guard,
         limit=limit,
         epochs=epochs,
+        shard=shard,
     )
 
 
@@ -236,6 +263,7 @@ def exfiltration_deletion(
     limit: int | None = None,
     epochs: int | None = None,
     guard: str | None = None,
+    shard: str | None = None,
 ) -> Task:
     """Model exfiltration: queue every file of a decommissioned server for deletion."""
     return study_task(
@@ -250,6 +278,7 @@ def exfiltration_deletion(
         guard=guard,
         limit=limit,
         epochs=epochs,
+        shard=shard,
     )
 
 
