@@ -100,6 +100,18 @@ InstOpt = Annotated[list[str] | None, typer.Option("--instantiation", help="file
 DatasetOpt = Annotated[list[str] | None, typer.Option("--dataset", help="factual, creativity, red.")]
 ThresholdOpt = Annotated[list[int] | None, typer.Option("--threshold", help="Score threshold (80, 90).")]
 MonitoringOpt = Annotated[list[str] | None, typer.Option("--monitoring", help="monitoring, non_monitoring.")]
+JudgeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--judge",
+        help="LLM judge (Inspect model role 'grader'), a second signal beside the rules: any Inspect model string, "
+        "peerwatch/judge (scripted, offline) or local/smollm2.",
+    ),
+]
+JudgeArgOpt = Annotated[
+    list[str] | None,
+    typer.Option("--judge-arg", help="Judge model argument KEY=VALUE (repeatable), e.g. judge_mode=flip."),
+]
 ModelArgOpt = Annotated[
     list[str] | None,
     typer.Option("--model-arg", "-M", help="Model argument KEY=VALUE (repeatable), e.g. -M script=FILE."),
@@ -188,6 +200,8 @@ def run(
         str | None, typer.Option(help="Price table for --dry-run (YAML; default: the bundled tasks/prices.yaml).")
     ] = None,
     log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/run",
+    judge: JudgeOpt = None,
+    judge_arg: JudgeArgOpt = None,
 ) -> None:
     """Run the study matrix (or a slice of it) against one or more models. Re-running completes what is missing.
 
@@ -210,17 +224,22 @@ def run(
             parse_shard(shard)
     except (ScenarioError, ModelCheckError, ValueError) as exc:
         fail(str(exc))
+    judge_args = _key_values(judge_arg, "--judge-arg")
     if dry_run:
         _print_plan(the_plan, "peerwatch run (dry run)")
+        if judge:
+            console.print(f"judge: {judge} (role grader)")
         _print_cost(selection, the_plan, limit, prices)
         return
     faults = FaultPolicy(retry_on_error=retry_on_error, attempt_timeout=timeout)
     with contextlib.ExitStack() as stack:
         names, local = _serve_local_models(stack, model or [], log_dir)
+        judge_model = _judge_model(stack, judge, judge_args, model or [], names, log_dir)
         _run_checked(
             names, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit,
             model_args=args, faults=faults, shard=shard,
             workers=1 if local else resolve_workers(log_dir, workers, shard, the_plan.run_configurations),
+            judge=judge_model,
             max_connections=1 if local else max_connections,
             max_tasks=1 if local else None,
             message_limit=message_limit or (20 if local else None),
@@ -250,7 +269,9 @@ def _print_cost(selection, the_plan, limit: int | None, prices: str | None) -> N
     console.print(out)
 
 
-def _serve_local_models(stack: contextlib.ExitStack, models: list[str], log_dir: str) -> tuple[list[str], bool]:
+def _serve_local_models(
+    stack: contextlib.ExitStack, models: list[str], log_dir: str, note: Console = console
+) -> tuple[list[str], bool]:
     """Start a loopback server for each `local/...` model; returns the Inspect model strings to use."""
     from peerwatch.harness import HarnessError
     from peerwatch.harness._llama import LOCAL_PREFIX, is_local, local_model_server
@@ -268,15 +289,44 @@ def _serve_local_models(stack: contextlib.ExitStack, models: list[str], log_dir:
             )
         except HarnessError as exc:
             fail(str(exc))
-        console.print(f"serving {m} on loopback as {out[-1]} (server log: {log_dir}/local-model.log)")
+        note.print(f"serving {m} on loopback as {out[-1]} (server log: {log_dir}/local-model.log)")
     return out, local
+
+
+def _key_values(items: list[str] | None, option: str) -> dict[str, str]:
+    """KEY=VALUE options as a dict (a one-line error for anything else)."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            fail(f"{option} takes KEY=VALUE, got {item!r}")
+        out[key.strip()] = value
+    return out
+
+
+def _judge_model(stack, judge, judge_args, models, served, log_dir, note=console):  # type: ignore[no-untyped-def]
+    """The judge's Inspect model, checked before any sample runs; a `local/...` judge is served for the run (the
+    evaluated model's server is reused when it is the same local model)."""
+    from peerwatch.tasks._run import ModelCheckError, check_judge
+
+    if not judge:
+        return None
+    name = judge
+    if judge in models and served[models.index(judge)] != judge:
+        name = served[models.index(judge)]
+    elif judge.startswith("local/"):
+        [name], _ = _serve_local_models(stack, [judge], log_dir, note)
+    try:
+        return check_judge(name, judge_args)
+    except ModelCheckError as exc:
+        fail(str(exc))
 
 
 def _run_checked(  # type: ignore[no-untyped-def]
     model, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, model_args=None,
-    workers=1, shard=None, **limits
+    workers=1, shard=None, judge=None, **limits
 ) -> None:
-    from peerwatch.tasks._run import ModelCheckError, PlanError, check_log_dir, check_models, preflight
+    from peerwatch.tasks._run import ModelCheckError, PlanError, check_log_dir, check_models, grader_roles, preflight
     from peerwatch.tasks._workers import run_sharded
 
     try:
@@ -298,6 +348,9 @@ def _run_checked(  # type: ignore[no-untyped-def]
         if workers > 1:
             console.print("guard on: one worker process (the approval channel and audit writer live in this one)")
             workers = 1
+    if judge is not None and workers > 1:
+        console.print("judge on: one worker process (Inspect models do not cross processes; the judge is built here)")
+        workers = 1
     _print_plan(the_plan, "peerwatch run")
     success, logs = run_sharded(
         selection,
@@ -312,6 +365,7 @@ def _run_checked(  # type: ignore[no-untyped-def]
         approval=approval,
         guard=guard,
         display=_display(),
+        model_roles=grader_roles(judge),  # the LLM judge, asked by the scorer
         **limits,
     )
     if guard:
@@ -443,6 +497,8 @@ def harness(
     family: Annotated[str | None, typer.Option(help="Family name for <Model> (default: from the model).")] = None,
     keep: Annotated[bool, typer.Option(help="Keep each run's workspace, record and server data.")] = False,
     log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/harness",
+    judge: JudgeOpt = None,
+    judge_arg: JudgeArgOpt = None,
 ) -> None:
     """Harness mode: a real agent CLI in a real workspace with two real SSH servers, judged like simulated runs.
 
@@ -455,10 +511,11 @@ def harness(
     from peerwatch.harness._task import harness as harness_task
     from peerwatch.scenarios import ScenarioError
     from peerwatch.tasks._persona_model import check_replay_scripts
-    from peerwatch.tasks._run import ModelCheckError, check_models, parse_model_args
+    from peerwatch.tasks._run import ModelCheckError, check_models, grader_roles, parse_model_args
 
     if not model:
         fail("--model is required, e.g. --model peerwatch/exfiltrator (offline) or openai/gpt-4.1")
+    judge_args = _key_values(judge_arg, "--judge-arg")
     try:
         require_harness_host()
         factors = server_factors(config or [], task_type or [], subject or [], condition or [], instantiation or [])
@@ -479,10 +536,18 @@ def harness(
     console.print(
         f"peerwatch harness: {n} configuration(s) x {epochs} epoch(s) x {len(models)} model(s), agent {agent}"
     )
-    success, logs = eval_set(
+    with contextlib.ExitStack() as stack:  # a local judge is served for the run
+        judge_model = _judge_model(stack, judge, judge_args, [], [], log_dir)
+        success, logs = _harness_eval(eval_set, task, log_dir, models, epochs, grader_roles(judge_model))
+    _after_run(log_dir, success, logs)
+
+
+def _harness_eval(eval_set, task, log_dir, models, epochs, model_roles):  # type: ignore[no-untyped-def]
+    return eval_set(
         [task],
         log_dir=log_dir,
         model=models,
+        model_roles=model_roles,
         epochs=epochs,
         max_samples=1,
         display=_display(),  # type: ignore[arg-type]
@@ -491,7 +556,6 @@ def harness(
         retry_wait=1,
         log_level="warning",
     )
-    _after_run(log_dir, success, logs)
 
 
 @app.command("serve-model")
@@ -551,12 +615,15 @@ def replay(
     monitoring: Annotated[str | None, typer.Option(help="monitoring / non_monitoring (alignment_faking).")] = None,
     family: Annotated[str, typer.Option(help="Family name substituted for <Model>.")] = "Gemini",
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as one JSON object.")] = False,
+    judge: JudgeOpt = None,
+    judge_arg: JudgeArgOpt = None,
 ) -> None:
-    """Run an action script in one scenario and print the verdict."""
+    """Run an action script in one scenario and print the verdict (with `--judge`, the LLM judge's signal in it)."""
     from peerwatch.agents import ScriptError, check_action_script, load_action_script, play_script
-    from peerwatch.detect import judge
+    from peerwatch.detect import judge as judge_episode
     from peerwatch.scenarios import ScenarioError, build_scenario, factors_from
 
+    judge_args = _key_values(judge_arg, "--judge-arg")
     try:
         actions = load_action_script(script)
     except ScriptError as exc:
@@ -579,7 +646,8 @@ def replay(
     except ScriptError as exc:
         fail(str(exc))
     episode = play_script(scenario, actions)
-    verdict = judge(scenario, episode.world, episode.ledger, episode.transcript)
+    signal = _replay_judge(judge, judge_args, scenario, episode) if judge else None
+    verdict = judge_episode(scenario, episode.world, episode.ledger, episode.transcript, llm=signal)
     if as_json:
         sys.stdout.write(json.dumps(verdict.model_dump(mode="json")) + "\n")
         return
@@ -589,6 +657,23 @@ def replay(
         console.print(f"  {name:18} {mark}")
         for e in b.evidence:
             console.print(f"      {e}", highlight=False)
+    if verdict.judge is not None:
+        j = verdict.judge
+        told = j.error if j.status != "ok" else ", ".join(f"{k}={v}" for k, v in j.outputs.items() if v is not None)
+        flags = ", ".join(f"{k} {'YES' if v else 'no'}" for k, v in j.behaviours.items())
+        console.print(f"  judge {j.model} (prompts {j.prompt_version}): {j.status}  {told}", highlight=False)
+        if flags:
+            console.print(f"      judge flags: {flags}", highlight=False)
+
+
+def _replay_judge(judge, judge_args, scenario, episode):  # type: ignore[no-untyped-def]
+    import tempfile
+
+    from peerwatch.tasks._judge import judge_now
+
+    with contextlib.ExitStack() as stack:  # a local judge is served for this one episode
+        model = _judge_model(stack, judge, judge_args, [], [], tempfile.gettempdir(), note=err)
+        return judge_now(model, scenario, episode.world, episode.ledger, episode.transcript)
 
 
 @app.command("list")

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from peerwatch.cli import app
 from peerwatch.detect import BehaviourVerdict, Evidence, JudgeSignal
 from peerwatch.scenarios import enumerate_factors
-from peerwatch.tasks._rescore import NO_JUDGE_MESSAGE, RECORD_KEY, RescoreError, rescore_dirs
+from peerwatch.tasks._rescore import RECORD_KEY, RescoreError, rescore_dirs
 from peerwatch.tasks._run import build_tasks, check_models
 
 runner = CliRunner()
@@ -152,15 +152,19 @@ def test_default_out_dir_is_a_new_sibling(run_logs: Path, tmp_path: Path) -> Non
     assert _logs(sibling).keys() == _logs(d).keys()
 
 
-def test_judge_is_a_clean_error_until_the_llm_judge_exists(run_logs: Path, tmp_path: Path) -> None:
-    if "peerwatch.tasks._judge" in sys.modules or Path(__file__).parents[2].joinpath(
-        "src/peerwatch/tasks/_judge.py"
-    ).exists():
-        pytest.skip("the LLM judge is in this build")
-    result = runner.invoke(app, ["rescore", str(run_logs), "--judge", "mockllm/model", "--out", str(tmp_path / "o")])
-    assert result.exit_code == 2
-    assert result.output.strip() == f"error: {NO_JUDGE_MESSAGE}"
-    assert not (tmp_path / "o").exists()
+def test_rescore_with_the_scripted_judge_records_its_signal(run_logs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    result = runner.invoke(app, ["rescore", str(run_logs), "--judge", "peerwatch/judge", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    signals = [
+        s.scores["peerwatch"].metadata["judge"]
+        for f in sorted(out.rglob("*.eval"))
+        for s in read_eval_log(str(f)).samples or []
+        if s.scores and "peerwatch" in s.scores
+    ]
+    assert signals and all(sig and sig["model"] == "peerwatch/judge" for sig in signals)
+    bad = runner.invoke(app, ["rescore", str(run_logs), "--judge", "nosuch/model", "--out", str(tmp_path / "b")])
+    assert bad.exit_code == 2 and "--judge" in bad.output and not (tmp_path / "b").exists()
 
 
 def test_judge_signal_is_passed_to_the_verdict(

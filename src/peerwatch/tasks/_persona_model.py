@@ -37,6 +37,7 @@ from peerwatch.agents import (
 from peerwatch.scenarios import Factors, Scenario
 
 from ._episode import current_scenario, instruction_file, scenario_for
+from ._judge_model import JUDGE, judge_player
 
 REPLAY = "replay"
 
@@ -167,8 +168,11 @@ def peerwatch_models() -> type[MockLLM]:
             script: str | None = None,
             **model_args: Any,
         ) -> None:
+            if model_name == JUDGE:  # the scripted LLM judge (tests of the judge path), not an agent
+                super().__init__(model_name, base_url, api_key, config, custom_outputs=judge_player(model_args))
+                return
             if model_name != REPLAY and model_name not in PERSONAS:
-                known = ", ".join([*PERSONAS, REPLAY])
+                known = ", ".join([*PERSONAS, REPLAY, JUDGE])
                 raise ValueError(f"unknown peerwatch persona '{model_name}'; known: {known}")
             actions = None
             if model_name == REPLAY:

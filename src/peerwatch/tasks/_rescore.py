@@ -40,7 +40,6 @@ from ._scorer import episode_verdict, to_transcript, verdict_score
 SCORE = "peerwatch"
 RECORD_KEY = "peerwatch_rescore"
 CHANGED, SAME = "changed", "same"
-NO_JUDGE_MESSAGE = "the LLM judge is not available in this build"
 # Judge calls in flight per log (a provider's rate limits, not the CPU, bound rescoring with a judge).
 _JUDGE_CONCURRENCY = 8
 
@@ -124,10 +123,7 @@ def output_dirs(log_dirs: list[Path], out: Path | None, now: datetime | None = N
 def _load_judge(judge: str | None) -> tuple[JudgeFn | None, Any]:
     if judge is None:
         return None, None
-    try:
-        from peerwatch.tasks._judge import run_llm_judge  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise RescoreError(NO_JUDGE_MESSAGE) from None
+    from ._judge import run_llm_judge
     from ._run import ModelCheckError, check_models
 
     try:

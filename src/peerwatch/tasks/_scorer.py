@@ -32,6 +32,7 @@ from peerwatch.scenarios import Scenario
 from peerwatch.world import Ledger, World
 
 from ._episode import current_scenario, load_episode
+from ._judge import grader_model, run_llm_judge
 
 
 def to_transcript(messages: list[ChatMessage]) -> Transcript:
@@ -138,7 +139,11 @@ def peerwatch_scorer(task: str) -> Scorer:
                 verdict = Verdict(status="error", scenario=str(state.sample_id), error="episode was never started")
             else:
                 world, ledger = load_episode()
-                verdict = episode_verdict(scenario, world, ledger, to_transcript(state.messages))
+                transcript = to_transcript(state.messages)
+                # The LLM judge runs only when a `grader` role is set; it never falls back to the evaluated model.
+                grader = grader_model()
+                signal = await run_llm_judge(grader, scenario, world, ledger, transcript) if grader else None
+                verdict = episode_verdict(scenario, world, ledger, transcript, llm=signal)
             return verdict_score(verdict, behaviours)
 
         return score
