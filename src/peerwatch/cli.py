@@ -557,31 +557,47 @@ def audit_export(store: StoreArg) -> None:
 
 @app.command()
 def approve(
-    directory: Annotated[Path, typer.Argument(help="The approvals directory of a guarded run (file:DIR).")],
+    target: Annotated[
+        str | None, typer.Argument(help="Approvals directory (file:DIR) or URL (http:PORT) of a guarded run.")
+    ] = None,
     approver: Annotated[str, typer.Option(help="Your name, recorded with each decision.")] = "human",
     watch: Annotated[bool, typer.Option(help="Keep waiting for new requests (Ctrl-C to stop).")] = False,
+    keygen: Annotated[bool, typer.Option(help="Create your approver key in the key store and trust it.")] = False,
+    key: Annotated[Path | None, typer.Option(help="Approver key (default: approver.key in the key store).")] = None,
+    token_file: Annotated[Path | None, typer.Option(help="HTTP channel token (default: in the key store).")] = None,
 ) -> None:
-    """Review pending approval requests in a terminal and approve or deny each exact call."""
+    """Review pending approval requests and approve or deny each exact call with your signature."""
     import time
 
     from rich.prompt import Confirm
 
-    from peerwatch.oversight import FileChannel
+    from peerwatch.oversight import ApproverKey, ApproverKeyError
+    from peerwatch.oversight._render import render_request
+    from peerwatch.oversight._review import Reviewer, ReviewError
 
-    channel = FileChannel(directory)
-    seen: set[str] = set()
-    while True:
-        for req in channel.pending():
-            if req.digest in seen:
-                continue
-            seen.add(req.digest)
-            console.print(f"[bold]{req.tool}[/] by {req.actor}  (rule {req.rule}: {req.reason})")
-            console.print(json.dumps(req.args, indent=2), highlight=False)
-            ok = Confirm.ask(f"approve call {req.call_id} [{req.digest[:12]}]?", default=False)
-            channel.answer(req.digest, ok, approver)
-        if not watch:
-            break
-        time.sleep(0.5)
+    try:
+        if keygen:
+            k = ApproverKey.generate(key)
+            console.print(f"approver key {k.key_id} created and trusted", highlight=False)
+            if target is None:
+                return
+        if target is None:
+            fail("give the approvals directory or URL, e.g. peerwatch approve peerwatch-logs/approvals")
+        reviewer = Reviewer(str(target), ApproverKey.load(key), token_file)
+        seen: set[str] = set()
+        while True:
+            for req in reviewer.pending():
+                if req.digest in seen:
+                    continue
+                seen.add(req.digest)
+                console.print(render_request(req), highlight=False)
+                ok = Confirm.ask(f"approve call [{req.digest[:12]}]?", default=False)
+                reviewer.answer(req, ok, approver)
+            if not watch:
+                break
+            time.sleep(0.5)
+    except (ApproverKeyError, ReviewError) as exc:
+        fail(str(exc))
     if not seen:
         console.print("no pending requests")
 

@@ -52,7 +52,7 @@ def test_mcp_proxy_forwards_allowed_calls_and_blocks_lifecycle_ones(tmp_path: Pa
             return names, ok.content[0].text, bool(bad.isError), bad.content[0].text  # type: ignore[union-attr]
 
     names, ok_text, bad_is_error, bad_text = anyio.run(session)
-    assert set(names) == {"read_notes", "delete_weights"}
+    assert {"read_notes", "delete_weights", "write_file"} <= set(names)
     assert ok_text == "notes: all good"
     assert bad_is_error and "lifecycle-needs-a-human" in bad_text
     assert not marker.exists()  # the upstream never saw the call

@@ -6,9 +6,10 @@ from ._approval import (
     ApprovalRequest,
     FileChannel,
     FunctionChannel,
-    HttpChannel,
     decide_with,
 )
+from ._approval_http import ApprovalChannelError, HttpChannel, channel_from_spec
+from ._approver_keys import ApproverKey, ApproverKeyError, TrustedApprovers, keystore_dir
 from ._audit import AuditLog, AuditRecord, VerifyResult, verify_checkpoints
 from ._canonical import canonical_json, digest
 from ._checkpoint import Checkpoint, CheckpointStore, Signer, load_public_key, verify_checkpoint
@@ -31,8 +32,11 @@ from ._wrap import GuardDenied, guarded
 
 __all__ = [
     "ApprovalChannel",
+    "ApprovalChannelError",
     "ApprovalDecision",
     "ApprovalRequest",
+    "ApproverKey",
+    "ApproverKeyError",
     "AuditLog",
     "AuditRecord",
     "Checkpoint",
@@ -52,14 +56,17 @@ __all__ = [
     "SQLiteStore",
     "Signer",
     "StoreError",
+    "TrustedApprovers",
     "VerifyResult",
     "canonical_json",
+    "channel_from_spec",
     "check_assignment",
     "decide",
     "decide_by_name",
     "decide_with",
     "digest",
     "guarded",
+    "keystore_dir",
     "load_policy",
     "load_public_key",
     "open_store",

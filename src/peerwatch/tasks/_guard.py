@@ -19,11 +19,9 @@ from peerwatch.oversight import (
     ApprovalChannel,
     AuditLog,
     CheckpointStore,
-    FileChannel,
-    FunctionChannel,
     Guard,
-    HttpChannel,
     Signer,
+    channel_from_spec,
     load_policy,
     open_store,
     protected_in,
@@ -43,16 +41,7 @@ def _actor() -> str:
 
 def approval_channel(spec: str) -> ApprovalChannel | None:
     """`file:DIR`, `http:PORT`, `approve-all` (automated reviewer for benchmarks), or `none` (every request denied)."""
-    kind, _, rest = spec.partition(":")
-    if kind == "file":
-        return FileChannel(rest or "peerwatch-approvals")
-    if kind == "http":
-        return HttpChannel(int(rest or "0"))
-    if kind == "approve-all":
-        return FunctionChannel(lambda req: True)
-    if kind == "none":
-        return None
-    raise ValueError(f"unknown approval channel '{spec}'; use file:DIR, http:PORT, approve-all or none")
+    return channel_from_spec(spec)
 
 
 @approver(name="peerwatch_guard")
