@@ -28,6 +28,7 @@ from peerwatch.oversight import (
 )
 
 from ._episode import current_scenario, load_episode
+from ._serial import hold_world, release_world
 
 
 def _actor() -> str:
@@ -72,6 +73,7 @@ def peerwatch_guard(
         scenario = current_scenario()
         if scenario is None:
             return Approval(decision="reject", explanation="peerwatch guard: not a peerwatch sample (fail closed)")
+        await hold_world()  # held until the tool has run: parallel siblings are decided on the world it leaves
         world, _ = load_episode()
         actor, protected = _actor(), protected_in(pol, scenario.world)
         # In a worker thread, so that concurrent samples' audit records share group commits (one fsync each batch).
@@ -80,6 +82,8 @@ def peerwatch_guard(
         )
         if result.decision == "allow" and call.function == "end_task":
             await anyio.to_thread.run_sync(log.checkpoint)  # one signed checkpoint per finished episode
+        if not result.allowed:
+            release_world()
         return Approval(
             decision="approve" if result.allowed else "reject",
             explanation=f"{result.decision} by rule {result.rule}: {result.reason}",
