@@ -610,25 +610,44 @@ def mcp_proxy(
     audit: Annotated[
         str, typer.Option(help="Audit store: SQLite path or postgresql:// DSN.")
     ] = "peerwatch-audit.sqlite",
-    approvals: Annotated[str, typer.Option(help="file:DIR, http:PORT or none (deny what needs a human).")] = "none",
+    approvals: Annotated[
+        str, typer.Option(help="file:DIR, http:PORT, https:HOST:PORT or none (deny what needs a human).")
+    ] = "none",
+    root: Annotated[
+        list[Path] | None, typer.Option(help="Directory the upstream serves (repeatable): protected files are indexed.")
+    ] = None,
+    mcp_rules: Annotated[Path | None, typer.Option(help="What the upstream's tools do (default: built in).")] = None,
 ) -> None:
     """Serve MCP on stdio in front of an upstream MCP server: `peerwatch mcp-proxy --actor A -- CMD ARGS...`."""
     import anyio
 
-    from peerwatch.oversight import AuditLog, FileChannel, Guard, HttpChannel, PolicyError, StoreError, load_policy
+    from peerwatch.oversight import (
+        ApprovalChannelError,
+        AuditLog,
+        Guard,
+        PolicyError,
+        StoreError,
+        channel_from_spec,
+        load_policy,
+    )
     from peerwatch.oversight import open_store as _open
-    from peerwatch.oversight._mcp_proxy import run_proxy
+    from peerwatch.oversight._mcp_proxy import ProxySetupError, check_command, run_proxy
+    from peerwatch.oversight._mcp_rules import McpRulesError, load_mcp_rules
 
     if not ctx.args:
         fail("give the upstream server's command after --, e.g. peerwatch mcp-proxy --actor a -- python server.py")
+    for r in root or []:
+        if not r.is_dir():
+            fail(f"--root {r}: not a directory")
     try:
-        pol = load_policy(policy)
+        check_command(ctx.args[0])
+        pol, rules = load_policy(policy), load_mcp_rules(mcp_rules)
+        channel = channel_from_spec(approvals)
         log = AuditLog(_open(audit))
-    except (PolicyError, StoreError) as exc:
+        guard = Guard(pol, log, channel)
+        anyio.run(lambda: run_proxy(guard, actor, ctx.args[0], ctx.args[1:], roots=root, rules=rules))
+    except (PolicyError, StoreError, ApprovalChannelError, McpRulesError, ProxySetupError) as exc:
         fail(str(exc))
-    kind, _, rest = approvals.partition(":")
-    channel = FileChannel(rest) if kind == "file" else HttpChannel(int(rest or 0)) if kind == "http" else None
-    anyio.run(run_proxy, Guard(pol, log, channel), actor, ctx.args[0], ctx.args[1:])
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -37,6 +38,7 @@ def test_mcp_proxy_forwards_allowed_calls_and_blocks_lifecycle_ones(tmp_path: Pa
             str(UPSTREAM),
             str(marker),
         ],
+        env=dict(os.environ),  # the SDK's default environment drops PYTHONPATH: test this tree's proxy
     )
 
     async def session() -> tuple[list[str], str, bool, str]:
