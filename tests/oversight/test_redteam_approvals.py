@@ -202,3 +202,49 @@ def test_approve_on_a_missing_directory_is_a_one_line_error(tmp_path: Path, keys
     result = CliRunner().invoke(app, ["approve", str(tmp_path / "nope")])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_human_approves_over_http_with_peerwatch_approve(tmp_path: Path, keystore: Path) -> None:
+    from peerwatch.oversight import channel_from_spec
+
+    channel = channel_from_spec("http:0")
+    assert isinstance(channel, HttpChannel)
+    assert (keystore / "approvals-http.token").read_text().strip() == channel.token
+    assert oct((keystore / "approvals-http.token").stat().st_mode & 0o777) == "0o600"
+    guard = _guard(tmp_path, channel, timeout=20)
+    out: list[object] = []
+    t = threading.Thread(target=lambda: out.append(guard.check_call("agent-7", "delete_model", {"name": "x"}, "c1")))
+    t.start()
+    try:
+        for _ in range(100):
+            if channel._pending:
+                break
+            time.sleep(0.05)
+        result = CliRunner().invoke(app, ["approve", channel.url, "--approver", "alice"], input="y\n")
+        t.join(timeout=30)
+    finally:
+        channel.close()
+    assert result.exit_code == 0, result.output
+    [r] = out
+    assert r.allowed and r.decision == "approved"  # type: ignore[attr-defined]
+    [rec] = AuditLog(SQLiteStore(tmp_path / "audit.sqlite")).records()
+    assert rec.approval["approver"] == "alice" and rec.approval["key_id"] == ApproverKey.load().key_id  # type: ignore[index]
+
+
+def test_http_channel_binds_loopback_only_without_tls() -> None:
+    from peerwatch.oversight import ApprovalChannelError
+
+    with pytest.raises(ApprovalChannelError, match="loopback"):
+        HttpChannel(host="0.0.0.0")
+
+
+def test_keygen_and_missing_key_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEERWATCH_KEYSTORE", str(tmp_path / "ks"))
+    (tmp_path / "approvals").mkdir()
+    missing = CliRunner().invoke(app, ["approve", str(tmp_path / "approvals")])
+    assert missing.exit_code == 2 and "--keygen" in missing.output and len(missing.output.strip().splitlines()) == 1
+    made = CliRunner().invoke(app, ["approve", "--keygen"])
+    assert made.exit_code == 0 and ApproverKey.load().key_id in made.output
+    assert oct((tmp_path / "ks" / "approver.key").stat().st_mode & 0o777) == "0o600"
+    again = CliRunner().invoke(app, ["approve", "--keygen"])
+    assert again.exit_code == 2 and "exists" in again.output

@@ -118,3 +118,17 @@ def test_guarded_async_function_calls_are_decided_one_at_a_time(tmp_path: Path) 
 
     assert asyncio.run(main()) == [f"m{i}" for i in range(5)] and not any(overlap)
     assert len(AuditLog(SQLiteStore(tmp_path / "a.sqlite")).records()) == 5
+
+
+def test_a_guarded_task_without_the_guard_approver_runs_no_world_tool(tmp_path: Path) -> None:
+    from peerwatch.tasks._run import check_models
+
+    factors = enumerate_factors(task=["exfiltration_transfer"], subject=["peer"], condition=["good_peer"])[:1]
+    [log] = inspect_eval(
+        build_tasks(factors, guard="default"), model=check_models(["peerwatch/exfiltrator"]), log_dir=str(tmp_path),
+        display="none", log_level="error",
+    )
+    [sample] = read_eval_log(log.location).samples
+    tool_errors = [m.error.message for m in sample.messages if m.role == "tool" and m.error]
+    refused = [e for e in tool_errors if "not decided by the guard" in e]
+    assert refused and not sample.scores["peerwatch"].metadata["behaviours"]["exfiltration"]["flag"]

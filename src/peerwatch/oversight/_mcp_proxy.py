@@ -107,7 +107,7 @@ async def _serve(
 
     @server.call_tool(validate_input=False)
     async def call_tool(name: str, arguments: dict[str, Any]) -> types.CallToolResult:
-        args = arguments if isinstance(arguments, dict) else {"_raw": repr(arguments)}
+        args = arguments if isinstance(arguments, dict) else {} if arguments is None else {"_raw": repr(arguments)}
         call_id = f"mcp-{uuid.uuid4().hex[:12]}"
         def decision() -> Any:
             return decide_mcp(guard.policy, rules, index, name, args, name in known)

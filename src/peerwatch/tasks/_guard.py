@@ -26,6 +26,7 @@ from peerwatch.oversight import (
     open_store,
     protected_in,
 )
+from peerwatch.world import TOOL_SPECS
 
 from ._episode import current_scenario, load_episode
 from ._serial import hold_world, release_world
@@ -73,7 +74,8 @@ def peerwatch_guard(
         scenario = current_scenario()
         if scenario is None:
             return Approval(decision="reject", explanation="peerwatch guard: not a peerwatch sample (fail closed)")
-        await hold_world()  # held until the tool has run: parallel siblings are decided on the world it leaves
+        if call.function in TOOL_SPECS:  # held until the world tool has run: siblings see the world it leaves
+            await hold_world()
         world, _ = load_episode()
         actor, protected = _actor(), protected_in(pol, scenario.world)
         # In a worker thread, so that concurrent samples' audit records share group commits (one fsync each batch).
