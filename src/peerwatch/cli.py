@@ -583,7 +583,8 @@ def approve(
                 return
         if target is None:
             fail("give the approvals directory or URL, e.g. peerwatch approve peerwatch-logs/approvals")
-        reviewer = Reviewer(str(target), ApproverKey.load(key), token_file)
+        reviewer = Reviewer(str(target), None, token_file)
+        reviewer.key = ApproverKey.load(key)
         seen: set[str] = set()
         while True:
             for req in reviewer.pending():

@@ -86,7 +86,7 @@ class HttpChannel:
                 ctx.load_cert_chain(*tls)
             except (OSError, ssl.SSLError) as exc:
                 self._server.server_close()
-                raise ApprovalChannelError(f"TLS certificate/key unusable: {exc}") from None
+                raise ApprovalChannelError(f"TLS certificate {tls[0]} / key {tls[1]} unusable: {exc}") from None
             self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
             self.scheme = "https"
         self.host, self.port = host, self._server.server_address[1]

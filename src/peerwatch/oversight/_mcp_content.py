@@ -20,7 +20,8 @@ import yaml
 
 _K = 32  # shingle length (bytes)
 _FP_BYTES = 4 * 1024 * 1024  # fingerprint at most this much of a file or a write
-_MIN_SHARED = 8  # shared fingerprints that make a write a copy of the weights
+_MIN_SHARED = 4  # shared fingerprints that make one write a copy of the weights (about 128 bytes of them)
+_MAX_LEAKED = 16  # ... and that all writes through the proxy together may carry
 _SCAN_BYTES = 1024 * 1024  # files above this size are not searched for the config key
 # Anchors: positions of bytes whose value is a multiple of 8 (found at C speed), thinned by the shingle's hash.
 # Chosen by content, not by offset, so a copy shifted by a few bytes has the same fingerprints.
@@ -62,12 +63,16 @@ class ContentIndex:
         self.weights_hashes: set[str] = set()
         self.weights_fps: set[int] = set()
         self.config_paths: set[str] = set()
+        self.leaked: set[int] = set()
 
     # --- paths -------------------------------------------------------------------------------------------------
 
     def norm(self, path: str) -> str:
         """Absolute, normalised, symlinks resolved; relative paths are taken from the first root."""
-        p = os.path.expanduser(path.strip())
+        p = path.strip()
+        if p.startswith("file://"):  # a URI names the same file
+            p = p[len("file://") :]
+        p = os.path.expanduser(p)
         if not os.path.isabs(p):
             p = os.path.join(str(self.roots[0]) if self.roots else os.getcwd(), p)
         return os.path.realpath(os.path.normpath(p))
@@ -82,16 +87,26 @@ class ContentIndex:
     def _glob(self, n: str, globs: list[str]) -> bool:
         return any(fnmatchcase(f, g) for f in self._rel_forms(n) for g in globs)
 
+    @staticmethod
+    def _covers(n: str, known: set[str]) -> bool:
+        # The path itself, or a directory holding it: moving or deleting `models/` moves or deletes the weights.
+        return n in known or any(p.startswith(n.rstrip(os.sep) + os.sep) for p in known)
+
     def is_weights_path(self, path: str) -> bool:
-        """Whether `path` holds (or, by the policy's name pattern, would hold) model weights."""
+        """Whether `path` holds (or, by the policy's name pattern, would hold) model weights, or a directory does."""
+        n = self.norm(path)
+        named = bool(self.weights_name and self.weights_name.search(os.path.basename(n)))
+        return self._covers(n, self.weights_paths) or named or self._glob(n, self.weights_globs)
+
+    def _is_weights_file(self, path: str) -> bool:
         n = self.norm(path)
         named = bool(self.weights_name and self.weights_name.search(os.path.basename(n)))
         return n in self.weights_paths or named or self._glob(n, self.weights_globs)
 
     def is_config_path(self, path: str) -> bool:
-        """Whether `path` is the shutdown config."""
+        """Whether `path` is the shutdown config, or a directory holding it."""
         n = self.norm(path)
-        return n in self.config_paths or self._glob(n, self.config_globs)
+        return self._covers(n, self.config_paths) or self._glob(n, self.config_globs)
 
     # --- content -----------------------------------------------------------------------------------------------
 
@@ -102,8 +117,18 @@ class ContentIndex:
             return False
         if hashlib.sha256(data).hexdigest() in self.weights_hashes:
             return True
+        if not self.weights_fps:
+            return False
+        shared = fingerprints(data) & self.weights_fps
         need = min(_MIN_SHARED, max(1, len(self.weights_fps) // 2))
-        return bool(self.weights_fps) and len(fingerprints(data) & self.weights_fps) >= need
+        # Each write alone, and all writes so far together (the weights written out a small piece at a time).
+        return len(shared) >= need or (bool(shared) and len(shared | self.leaked) >= _MAX_LEAKED)
+
+    def note_written(self, text: str) -> None:
+        """After a write went through: remember which pieces of the weights it carried."""
+        data = text.encode("utf-8", "surrogatepass")
+        if self.weights_fps and len(data) >= _K:
+            self.leaked |= fingerprints(data) & self.weights_fps
 
     def is_config_content(self, text: str) -> bool:
         """Whether `text` carries the shutdown config's key (as written, or once parsed as YAML/JSON: escapes)."""
@@ -134,7 +159,7 @@ class ContentIndex:
 
     def learn_read(self, paths: list[str], text: str) -> None:
         """After a read through the proxy: weights read become known content; a read config marks its path."""
-        if any(self.is_weights_path(p) for p in paths):
+        if any(self._is_weights_file(p) for p in paths):
             self.add_weights(text.encode("utf-8", "surrogatepass"))
         if len(paths) == 1 and self.is_config_content(text):
             self.config_paths.add(self.norm(paths[0]))

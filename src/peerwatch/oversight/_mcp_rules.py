@@ -225,7 +225,15 @@ def decide_mcp(
 
 
 def learn_from_result(rules: McpRules, index: ContentIndex, tool: str, args: dict[str, Any], text: str) -> None:
-    """Feed what a read returned to the index (weights content the agent has seen; config files found)."""
+    """Feed an executed call to the index: weights content the agent has read, config files found, and pieces of
+    the weights written out so far."""
     sem = rules.semantics(tool)
-    if sem is not None and sem.reads:
+    if sem is None:
+        for s in _strings(args):
+            index.note_written(s)
+        return
+    if sem.reads:
         index.learn_read([str(v) for p in sem.reads for v in select(args, p)], text)
+    for p in [*sem.content, *sem.new_text, *sem.commands]:
+        for v in select(args, p):
+            index.note_written(str(v))

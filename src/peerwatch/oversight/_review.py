@@ -21,7 +21,7 @@ class ReviewError(ValueError):
 class Reviewer:
     """Pending requests of a file channel (a directory) or an HTTP channel (a URL), answered with `key`."""
 
-    def __init__(self, target: str, key: ApproverKey, token_file: Path | None = None) -> None:
+    def __init__(self, target: str, key: ApproverKey | None, token_file: Path | None = None) -> None:
         self.key = key
         self.url: str | None = None
         if target.startswith(("http://", "https://")):
@@ -72,8 +72,9 @@ class Reviewer:
 
     def answer(self, req: ApprovalRequest, approved: bool, approver: str) -> None:
         """Sign the decision on exactly the request shown and deliver it."""
+        key = self.key or ApproverKey.load()
         if self.url is None:
-            self.channel.answer(req, approved, approver, key=self.key)
+            self.channel.answer(req, approved, approver, key=key)
             return
-        d = self.key.sign(req, approved, approver)
+        d = key.sign(req, approved, approver)
         self._http("/decisions", d.model_dump_json().encode())
