@@ -558,7 +558,8 @@ def audit_export(store: StoreArg) -> None:
 @app.command()
 def approve(
     target: Annotated[
-        str | None, typer.Argument(help="Approvals directory (file:DIR) or URL (http:PORT) of a guarded run.")
+        str | None,
+        typer.Argument(help="Approvals directory (file:DIR), URL, or `http` for the latest HTTP channel (http:PORT)."),
     ] = None,
     approver: Annotated[str, typer.Option(help="Your name, recorded with each decision.")] = "human",
     watch: Annotated[bool, typer.Option(help="Keep waiting for new requests (Ctrl-C to stop).")] = False,

@@ -220,7 +220,7 @@ def test_human_approves_over_http_with_peerwatch_approve(tmp_path: Path, keystor
             if channel._pending:
                 break
             time.sleep(0.05)
-        result = CliRunner().invoke(app, ["approve", channel.url, "--approver", "alice"], input="y\n")
+        result = CliRunner().invoke(app, ["approve", "http", "--approver", "alice"], input="y\n")  # URL recorded
         t.join(timeout=30)
     finally:
         channel.close()

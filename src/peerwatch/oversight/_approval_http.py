@@ -2,9 +2,9 @@
 
 GET /requests lists pending requests, POST /decisions answers one with a signed `ApprovalDecision`. Both need
 `Authorization: Bearer <token>`: the token is made per channel and written to the operator's key store
-(`approvals-http.token`, mode 0600) - never printed where the agent reads (an MCP proxy's stderr goes to its
-client) and never put in the agent's environment. The token keeps the agent from reading or flooding the queue;
-the signature is what makes an approval (`decide_with` checks it).
+(`approvals-http.token`, mode 0600; the channel's URL beside it in `approvals-http.url`) - never printed where the
+agent reads (an MCP proxy's stderr goes to its client) and never put in the agent's environment. The token keeps
+the agent from reading or flooding the queue; the signature is what makes an approval (`decide_with` checks it).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ._approval import ApprovalChannel, ApprovalDecision, ApprovalRequest, FileChannel, FunctionChannel
-from ._approver_keys import HTTP_TOKEN, TrustedApprovers, keystore_dir
+from ._approver_keys import HTTP_TOKEN, HTTP_URL, TrustedApprovers, keystore_dir
 
 _MAX_BODY = 64 * 1024
 
@@ -194,7 +194,9 @@ def channel_from_spec(spec: str) -> ApprovalChannel | None:
             ks = keystore_dir()
             tls = (str(ks / "tls.crt"), str(ks / "tls.key"))
         channel = HttpChannel(port, host=host or "127.0.0.1", tls=tls)
-        write_token(channel.token)
+        token_path = write_token(channel.token)
+        # Where to answer, for `peerwatch approve http` (the port may have been chosen by the system).
+        token_path.with_name(HTTP_URL).write_text(channel.url + "\n", encoding="utf-8")
         return channel
     if kind == "approve-all":
         return FunctionChannel(lambda req: True)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 APPROVER_KEY = "approver.key"
 TRUSTED_DIR = "approvers"
 HTTP_TOKEN = "approvals-http.token"
+HTTP_URL = "approvals-http.url"
 _DOMAIN = b"peerwatch-approval-v1\n"
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ._approval import ApprovalRequest, FileChannel
-from ._approver_keys import HTTP_TOKEN, ApproverKey, keystore_dir
+from ._approver_keys import HTTP_TOKEN, HTTP_URL, ApproverKey, keystore_dir
 
 
 class ReviewError(ValueError):
@@ -24,6 +24,12 @@ class Reviewer:
     def __init__(self, target: str, key: ApproverKey | None, token_file: Path | None = None) -> None:
         self.key = key
         self.url: str | None = None
+        if target in ("http", "https"):  # the latest HTTP channel started on this machine
+            where = keystore_dir() / HTTP_URL
+            try:
+                target = where.read_text(encoding="utf-8").strip()
+            except OSError:
+                raise ReviewError(f"no HTTP approvals channel recorded at {where}") from None
         if target.startswith(("http://", "https://")):
             self.url = target.rstrip("/")
             path = token_file or keystore_dir() / HTTP_TOKEN
