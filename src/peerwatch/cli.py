@@ -578,14 +578,14 @@ def approve(
 
     try:
         if keygen:
-            k = ApproverKey.generate(key)
+            k = ApproverKey.generate(key, _passphrase(new=True))
             console.print(f"approver key {k.key_id} created and trusted", highlight=False)
             if target is None:
                 return
         if target is None:
             fail("give the approvals directory or URL, e.g. peerwatch approve peerwatch-logs/approvals")
         reviewer = Reviewer(str(target), None, token_file)
-        reviewer.key = ApproverKey.load(key)
+        reviewer.key = _load_approver_key(key)
         seen: set[str] = set()
         while True:
             for req in reviewer.pending():
@@ -602,6 +602,28 @@ def approve(
         fail(str(exc))
     if not seen:
         console.print("no pending requests")
+
+
+def _passphrase(new: bool) -> str | None:
+    # $PEERWATCH_APPROVER_PASSPHRASE is for the operator's automation; it must never be in an agent's environment.
+    import os
+
+    env = os.environ.get("PEERWATCH_APPROVER_PASSPHRASE")
+    if env is not None or not sys.stdin.isatty():
+        return env or None
+    text = typer.prompt(
+        "passphrase for the approver key (empty: none)" if new else "approver key passphrase",
+        default="", hide_input=True, show_default=False, confirmation_prompt=new,
+    )
+    return text or None
+
+
+def _load_approver_key(path: Path | None):  # type: ignore[no-untyped-def]
+    from peerwatch.oversight import ApproverKey, keystore_dir
+
+    target = path or keystore_dir() / "approver.key"
+    encrypted = target.exists() and b"ENCRYPTED" in target.read_bytes()
+    return ApproverKey.load(path, _passphrase(new=False) if encrypted else None)
 
 
 @app.command("mcp-proxy", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -248,3 +248,24 @@ def test_keygen_and_missing_key_are_one_line(tmp_path: Path, monkeypatch: pytest
     assert oct((tmp_path / "ks" / "approver.key").stat().st_mode & 0o777) == "0o600"
     again = CliRunner().invoke(app, ["approve", "--keygen"])
     assert again.exit_code == 2 and "exists" in again.output
+
+
+def test_an_encrypted_approver_key_cannot_sign_without_its_passphrase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from peerwatch.oversight import ApproverKeyError
+
+    monkeypatch.setenv("PEERWATCH_KEYSTORE", str(tmp_path / "ks"))
+    monkeypatch.setenv("PEERWATCH_APPROVER_PASSPHRASE", "correct horse")
+    made = CliRunner().invoke(app, ["approve", "--keygen"])
+    assert made.exit_code == 0, made.output
+    monkeypatch.delenv("PEERWATCH_APPROVER_PASSPHRASE")
+    # The agent can read the key file but not use it.
+    with pytest.raises(ApproverKeyError, match="encrypted"):
+        ApproverKey.load()
+    with pytest.raises(ApproverKeyError):
+        ApproverKey.load(passphrase="guess")
+    (tmp_path / "approvals").mkdir()
+    refused = CliRunner().invoke(app, ["approve", str(tmp_path / "approvals")])
+    assert refused.exit_code == 2 and "encrypted" in refused.output
+    assert ApproverKey.load(passphrase="correct horse").key_id in made.output

@@ -79,17 +79,22 @@ class ApproverKey:
         self.key_id = key_id_of(self.public)
 
     @classmethod
-    def generate(cls, path: str | Path | None = None) -> ApproverKey:
+    def generate(cls, path: str | Path | None = None, passphrase: str | None = None) -> ApproverKey:
         """Create a key. Without `path`: `approver.key` in the key store, and its public half becomes trusted.
+
+        With a passphrase the key is encrypted at rest, so even a process that can read the file cannot sign.
 
         Raises:
             ApproverKeyError: the file exists already.
         """
         target = Path(path) if path else keystore_dir() / APPROVER_KEY
         key = cls(Ed25519PrivateKey.generate())
-        pem = key._key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        enc = (
+            serialization.BestAvailableEncryption(passphrase.encode())
+            if passphrase
+            else serialization.NoEncryption()
         )
+        pem = key._key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc)
         try:
             _private_write(target, pem)
         except FileExistsError:
@@ -100,20 +105,26 @@ class ApproverKey:
         return key
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> ApproverKey:
+    def load(cls, path: str | Path | None = None, passphrase: str | None = None) -> ApproverKey:
         """Load a key (default: `approver.key` in the key store).
 
         Raises:
-            ApproverKeyError: missing or not an Ed25519 private key.
+            ApproverKeyError: missing, not an Ed25519 private key, or encrypted and the passphrase is missing/wrong.
         """
         target = Path(path) if path else keystore_dir() / APPROVER_KEY
         try:
-            key = serialization.load_pem_private_key(target.read_bytes(), password=None)
+            pem = target.read_bytes()
         except FileNotFoundError:
             raise ApproverKeyError(
                 f"no approver key at {target}: create one with `peerwatch approve --keygen`"
             ) from None
-        except (OSError, ValueError, TypeError) as exc:
+        except OSError as exc:
+            raise ApproverKeyError(f"{target}: cannot read: {exc.strerror or exc}") from None
+        if b"ENCRYPTED" in pem and not passphrase:
+            raise ApproverKeyError(f"{target} is encrypted: give its passphrase")
+        try:
+            key = serialization.load_pem_private_key(pem, password=passphrase.encode() if passphrase else None)
+        except (ValueError, TypeError) as exc:
             raise ApproverKeyError(f"{target}: not a usable key: {' '.join(str(exc).split())}") from None
         if not isinstance(key, Ed25519PrivateKey):
             raise ApproverKeyError(f"{target}: not an Ed25519 private key")
