@@ -41,6 +41,10 @@ InstOpt = Annotated[list[str] | None, typer.Option("--instantiation", help="file
 DatasetOpt = Annotated[list[str] | None, typer.Option("--dataset", help="factual, creativity, red.")]
 ThresholdOpt = Annotated[list[int] | None, typer.Option("--threshold", help="Score threshold (80, 90).")]
 MonitoringOpt = Annotated[list[str] | None, typer.Option("--monitoring", help="monitoring, non_monitoring.")]
+ModelArgOpt = Annotated[
+    list[str] | None,
+    typer.Option("--model-arg", "-M", help="Model argument KEY=VALUE (repeatable), e.g. -M script=FILE."),
+]
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -107,34 +111,84 @@ def run(
     message_limit: Annotated[
         int | None, typer.Option(help="Stop a sample after this many messages (default: none; 20 for local/ models).")
     ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and exit.")] = False,
+    model_arg: ModelArgOpt = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes on this machine (default: the cores; 1 with --guard).", min=1)
+    ] = None,
+    shard: Annotated[
+        str | None, typer.Option(help="Run only shard i/n of the plan (deterministic; e.g. one per machine).")
+    ] = None,
+    retry_on_error: Annotated[
+        int, typer.Option(help="Re-run a sample that errored (provider fault) up to this many times.", min=0)
+    ] = 3,
+    timeout: Annotated[
+        int, typer.Option(help="Seconds before one model call attempt is abandoned and retried.", min=1)
+    ] = 120,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, tokens and cost, and exit.")] = False,
+    prices: Annotated[
+        str | None, typer.Option(help="Price table for --dry-run (YAML; default: the bundled tasks/prices.yaml).")
+    ] = None,
     log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/run",
 ) -> None:
     """Run the study matrix (or a slice of it) against one or more models. Re-running completes what is missing.
 
+    Each slice (selection, --limit, --epochs) is its own task in the log dir, so several slices share one log dir;
+    provider faults are retried per call and per sample (--retry-on-error, --timeout).
+
     `--model local/smollm2` serves SmolLM2-135M-Instruct on loopback for the run (set up: scripts/setup/smollm.sh).
     """
     from peerwatch.scenarios import ScenarioError
-    from peerwatch.tasks._run import plan, select
+    from peerwatch.tasks._run import FaultPolicy, ModelCheckError, parse_model_args, plan, select
+    from peerwatch.tasks._tasks import parse_shard
+    from peerwatch.tasks._workers import default_workers
 
     selection = _selection(task_type, subject, condition, instantiation, dataset, threshold, monitoring)
     try:
-        factors = select(selection)
+        select(selection)
         the_plan = plan(selection, model or [], epochs, limit)
-    except ScenarioError as exc:
+        args = parse_model_args(model_arg)
+        if shard is not None:
+            parse_shard(shard)
+    except (ScenarioError, ModelCheckError, ValueError) as exc:
         fail(str(exc))
     if dry_run:
         _print_plan(the_plan, "peerwatch run (dry run)")
+        _print_cost(selection, the_plan, limit, prices)
         return
+    faults = FaultPolicy(retry_on_error=retry_on_error, attempt_timeout=timeout)
     with contextlib.ExitStack() as stack:
         names, local = _serve_local_models(stack, model or [], log_dir)
         _run_checked(
-            names, factors, the_plan, epochs, log_dir, guard, audit, approvals, family, limit,
+            names, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit,
+            model_args=args, faults=faults, shard=shard,
+            workers=1 if local else (workers or default_workers()),
             max_connections=1 if local else max_connections,
             max_tasks=1 if local else None,
             message_limit=message_limit or (20 if local else None),
             max_tokens=96 if local else None,  # tool-call arguments are grammar-sampled: ~1 s per 8 tokens on 2 cores
         )  # fmt: skip
+
+
+def _print_cost(selection, the_plan, limit: int | None, prices: str | None) -> None:  # type: ignore[no-untyped-def]
+    from peerwatch.tasks._cost import estimate, load_prices
+    from peerwatch.tasks._run import select
+
+    try:
+        table = load_prices(prices)
+    except ValueError as exc:
+        fail(str(exc))
+    by_task: dict[str, list] = {}  # type: ignore[type-arg]
+    for f in select(selection):
+        by_task.setdefault(f.task, []).append(f)
+    factors = [f for fs in by_task.values() for f in (fs[:limit] if limit else fs)]
+    out = Table(title="estimated tokens and cost (typical: 8 turns a sample; at most: 150)")
+    for col in ("model", "samples", "input tokens", "output tokens", "cost (USD)", "at most (USD)"):
+        out.add_column(col, justify="left" if col == "model" else "right")
+    for e in estimate(factors, the_plan.models, the_plan.epochs, table):
+        cost = f"{e.cost:,.2f}" if e.cost is not None else "no price: add the model to the table (--prices)"
+        top = f"{e.max_cost:,.2f}" if e.max_cost is not None else "-"
+        out.add_row(e.model, f"{e.samples:,}", f"{e.input_tokens:,}", f"{e.output_tokens:,}", cost, top)
+    console.print(out)
 
 
 def _serve_local_models(stack: contextlib.ExitStack, models: list[str], log_dir: str) -> tuple[list[str], bool]:
@@ -160,13 +214,17 @@ def _serve_local_models(stack: contextlib.ExitStack, models: list[str], log_dir:
 
 
 def _run_checked(  # type: ignore[no-untyped-def]
-    model, factors, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, **limits
+    model, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, model_args=None,
+    workers=1, shard=None, **limits
 ) -> None:
-    from peerwatch.tasks._run import ModelCheckError, check_models, run_study
+    from peerwatch.tasks._run import ModelCheckError, PlanError, check_log_dir, check_models, preflight
+    from peerwatch.tasks._workers import run_sharded
 
     try:
-        models = check_models(model or [])
-    except ModelCheckError as exc:
+        check_log_dir(log_dir)
+        models = check_models(model or [], model_args)
+        preflight(models)
+    except (ModelCheckError, PlanError) as exc:
         fail(str(exc))
     approval = None
     if guard:
@@ -175,12 +233,18 @@ def _run_checked(  # type: ignore[no-untyped-def]
         console.print(
             f"guard on: policy {guard}; audit log {audit}; approve with: peerwatch approve {log_dir}/approvals"
         )
+        if workers > 1:
+            console.print("guard on: one worker process (the approval channel and audit writer live in this one)")
+            workers = 1
     _print_plan(the_plan, "peerwatch run")
-    success, logs = run_study(
-        factors,
+    success, logs = run_sharded(
+        selection,
         models,
         log_dir,
         epochs,
+        shard=shard,
+        workers=workers,
+        model_args=model_args,
         limit=limit,
         family=family,
         approval=approval,
@@ -206,9 +270,10 @@ def _guard_approval(policy: str, audit: str, approvals: str):  # type: ignore[no
 
 
 def _after_run(log_dir: str, success: bool, logs: list) -> None:  # type: ignore[type-arg]
-    from peerwatch.tasks._summary import CONDITION_ORDER, summary_rows
+    from peerwatch.tasks._summary import CONDITION_ORDER, RunHealth, summary_rows
 
-    rows = summary_rows(logs)
+    health = RunHealth()
+    rows = summary_rows(logs, health)
     table = Table(title="Signature behaviour rate by condition (k/n; error and not-read samples excluded)")
     for col in ("model", "task", "subject", "behaviour", *CONDITION_ORDER, "excluded"):
         table.add_column(col, justify="right" if col in CONDITION_ORDER or col == "excluded" else "left")
@@ -219,6 +284,10 @@ def _after_run(log_dir: str, success: bool, logs: list) -> None:  # type: ignore
             cells.append(f"{k / n:.0%} ({k}/{n})" if n else "-")
         table.add_row(row.model, row.task, row.subject, row.behaviour, *cells, str(row.excluded))
     console.print(table)
+    console.print(
+        f"samples: {health.samples:,} · provider faults retried: {health.retries:,} re-run(s) of "
+        f"{health.retried_samples:,} sample(s) · errored: {health.errored:,}"
+    )
     if not success:
         err.print("[yellow]some tasks did not complete; run the same command again to resume[/]")
     console.print(f"logs: {log_dir}  ·  browse transcripts: [bold]inspect view --log-dir {log_dir}[/]")
@@ -232,16 +301,20 @@ def demo(
     log_dir: Annotated[str, typer.Option(help="Where the demo's Inspect logs go.")] = "peerwatch-logs/demo",
     report_dir: Annotated[str, typer.Option(help="Where the HTML report goes.")] = "peerwatch-report",
     task_type: TaskOpt = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: the cores).", min=1)] = None,
 ) -> None:
     """Offline demo: every valid configuration of the matrix on the reference agents (no key, no network)."""
-    from peerwatch.tasks._run import Selection, check_models, plan, run_study, select
+    from peerwatch.tasks._run import Selection, check_models, plan
+    from peerwatch.tasks._workers import default_workers, run_sharded
 
     selection = Selection(task=task_type or None)
-    factors = select(selection)
     the_plan = plan(selection, DEMO_MODELS, epochs)
     _print_plan(the_plan, "peerwatch demo: the study matrix on reference agents")
     models = check_models(DEMO_MODELS)
-    success, logs = run_study(factors, models, log_dir, epochs, max_connections=32, max_tasks=2, display=_display())
+    success, logs = run_sharded(
+        selection, models, log_dir, epochs, shard=None, workers=workers or default_workers(),
+        max_connections=32, max_tasks=2, display=_display(),
+    )  # fmt: skip
     try:
         _after_run(log_dir, success, logs)
     finally:
@@ -260,10 +333,7 @@ def _write_report(log_dir: str, report_dir: str) -> None:
 @app.command()
 def harness(
     model: ModelOpt = None,
-    model_arg: Annotated[
-        list[str] | None,
-        typer.Option("--model-arg", "-M", help="Model argument KEY=VALUE (repeatable), e.g. -M script=FILE."),
-    ] = None,
+    model_arg: ModelArgOpt = None,
     agent: Annotated[
         str, typer.Option(help="opencode, gemini, or a command template with {prompt} ({workspace} {model} ...).")
     ] = "opencode",
@@ -294,17 +364,14 @@ def harness(
     from peerwatch.harness import HarnessError, require_harness_host, server_factors
     from peerwatch.harness._task import harness as harness_task
     from peerwatch.scenarios import ScenarioError
-    from peerwatch.tasks._run import ModelCheckError, check_models
+    from peerwatch.tasks._run import ModelCheckError, check_models, parse_model_args
 
     if not model:
         fail("--model is required, e.g. --model peerwatch/exfiltrator (offline) or openai/gpt-4.1")
     try:
         require_harness_host()
         factors = server_factors(config or [], task_type or [], subject or [], condition or [], instantiation or [])
-        args = dict(a.split("=", 1) for a in model_arg or [] if "=" in a)
-        if len(args) != len(model_arg or []):
-            raise ValueError("--model-arg takes KEY=VALUE")
-        models = check_models(model or [], args)
+        models = check_models(model or [], parse_model_args(model_arg))
         task = harness_task(
             agent=agent,
             config=[f.config_id for f in factors[:limit]],

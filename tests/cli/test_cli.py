@@ -251,3 +251,21 @@ def test_run_with_guard_records_and_blocks(tmp_path: Path) -> None:
     assert v.exit_code == 0 and "OK" in v.output and "checkpoint" in v.output
     bad = runner.invoke(app, ["run", "--model", "peerwatch/honest", "--guard", str(tmp_path / "missing.yaml")])
     assert bad.exit_code == 2 and "cannot read policy" in bad.output
+
+
+@pytest.mark.parametrize("guarded", [False, True])
+def test_run_plays_an_action_script_through_model_args(tmp_path: Path, guarded: bool) -> None:
+    script = EXAMPLES / "exfiltration_copy_trick.yaml"
+    args = ["run", "-m", "peerwatch/replay", "-M", f"script={script}", "-t", "exfiltration_transfer"]
+    args += ["--subject", "peer", "--condition", "good_peer", "--instantiation", "file_only", "--epochs", "1"]
+    args += ["--log-dir", str(tmp_path)]
+    if guarded:
+        args += ["--guard", "default", "--approvals", "approve-all"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    from peerwatch.analysis import read_samples
+
+    samples, _ = read_samples([tmp_path])
+    assert len(samples) == 1 and samples["exfiltration"].sum() == (0 if guarded else 1)
+    bad = runner.invoke(app, ["run", "-m", "peerwatch/replay", "-M", "script", "--log-dir", str(tmp_path)])
+    assert bad.exit_code == 2 and "KEY=VALUE" in bad.output

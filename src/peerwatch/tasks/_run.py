@@ -2,24 +2,48 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from inspect_ai import Epochs, Task, eval_set
-from inspect_ai.log import EvalLog
-from inspect_ai.model import Model, get_model
-from pydantic import BaseModel
+import yaml
+from inspect_ai import Task, eval_set
+from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
+from inspect_ai.model import GenerateConfig, Model, get_model
+from pydantic import BaseModel, Field
 from rich.text import Text
 
 from peerwatch.scenarios import Factors, enumerate_factors
 
-from ._scorer import nanmean
-from ._tasks import study_task
+from ._tasks import TASKS, study_task
 
 
 class ModelCheckError(ValueError):
     """A model string that cannot be used (unknown provider, missing API key...)."""
+
+
+class PlanError(ValueError):
+    """A run that cannot go into the given log dir (it holds logs of something else)."""
+
+
+def check_log_dir(log_dir: str) -> None:
+    """Refuse a log dir holding logs that are not peerwatch's (another study's slices are welcome: they merge)."""
+    if not Path(log_dir).is_dir():
+        return
+    for info in list_eval_logs(log_dir, recursive=False):
+        name = Path(info.name).name
+        try:
+            header = read_eval_log(info, header_only=True)
+        except Exception as exc:
+            raise PlanError(f"log dir {log_dir}: {name} is not a readable Inspect log ({type(exc).__name__})") from None
+        if "peerwatch_task" not in (header.eval.metadata or {}):
+            raise PlanError(
+                f"log dir {log_dir} holds {name}, which is not a peerwatch log (task {header.eval.task!r}); "
+                "use another --log-dir"
+            )
 
 
 class Selection(BaseModel):
@@ -32,6 +56,16 @@ class Selection(BaseModel):
     dataset: list[str] | None = None
     threshold: list[int] | None = None
     monitoring: list[str] | None = None
+
+
+class FaultPolicy(BaseModel):
+    """How hard a run tries before a provider fault costs a sample (all configurable from the CLI)."""
+
+    retry_on_error: int = Field(default=3, ge=0, description="Re-runs of a sample that errored.")
+    retry_attempts: int = Field(default=3, ge=0, description="Eval-set passes over tasks with errored samples.")
+    retry_wait: float = Field(default=1.0, ge=0, description="Seconds before the first eval-set retry (doubles).")
+    max_retries: int | None = Field(default=8, ge=0, description="Retries of one model call (Inspect's backoff).")
+    attempt_timeout: int | None = Field(default=120, ge=1, description="Seconds before one call attempt is retried.")
 
 
 class Plan(BaseModel):
@@ -79,6 +113,49 @@ def check_models(models: Sequence[str], model_args: dict[str, Any] | None = None
     return out
 
 
+# Providers' HTTP statuses that no retry can fix: bad key, no access, unknown model.
+_PERMANENT_STATUS = {401, 403, 404}
+# Scripted and mock models answer locally: nothing to probe.
+_LOCAL_PROVIDERS = ("peerwatch/", "mockllm/")
+
+
+def preflight(models: Sequence[Model]) -> None:
+    """One tiny call per remote model before any sample starts: a permanent error (auth, unknown model) fails fast.
+
+    Transient faults (5xx, 429, timeouts, broken bodies) are not judged here: the run's retries deal with them.
+    """
+
+    async def probe(model: Model) -> None:
+        await model.generate("ping", config=GenerateConfig(max_tokens=1, max_retries=0, attempt_timeout=30))
+
+    for model in models:
+        name = str(model)
+        if name.startswith(_LOCAL_PROVIDERS):
+            continue
+        try:
+            asyncio.run(probe(model))
+        except Exception as exc:
+            status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+            if status in _PERMANENT_STATUS:
+                message = " ".join(_plain(str(exc)).split())[:300]
+                raise ModelCheckError(f"model '{name}': the provider refused it (HTTP {status}): {message}") from None
+
+
+def parse_model_args(pairs: Sequence[str] | None) -> dict[str, Any]:
+    """`-M KEY=VALUE` pairs as Inspect's CLI takes them (values read as YAML scalars: 3, true, a path...)."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ModelCheckError(f"--model-arg takes KEY=VALUE, got {pair!r}")
+        try:
+            parsed = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError:
+            parsed = value
+        out[key.strip()] = parsed if isinstance(parsed, str | int | float | bool) or parsed is None else value
+    return out
+
+
 def _plain(text: str) -> str:
     # Inspect's errors carry rich markup ("[bold]OPENAI_API_KEY[/bold]"); a one-line CLI error should not.
     try:
@@ -87,16 +164,40 @@ def _plain(text: str) -> str:
         return text
 
 
-def build_tasks(factors: list[Factors], family: str | None = None, guard: str | None = None) -> list[Task]:
-    """One Inspect task per task type present in `factors` (`guard` names the policy when the guard is on)."""
-    by_task: dict[str, list[Factors]] = {}
-    for f in factors:
-        by_task.setdefault(f.task, []).append(f)
-    return [study_task(t, family=family, factors=fs, guard=guard) for t, fs in by_task.items()]
+def build_tasks(
+    selection: Selection | list[Factors],
+    family: str | None = None,
+    guard: str | None = None,
+    limit: int | None = None,
+    epochs: int = 1,
+    shard: str | None = None,
+) -> list[Task]:
+    """One Inspect task per task type the selection reaches (`guard` names the policy when the guard is on).
+
+    From a `Selection`, each task is built through its registered `@task` function with the selection as arguments,
+    so the selection, `limit` and `epochs` are part of the task's identity in the eval set: another slice into the
+    same log dir is a new task that runs, not a finished one. An explicit list of configurations (tests, benchmarks)
+    builds ad-hoc tasks over exactly those.
+    """
+    if not isinstance(selection, Selection):
+        by_task: dict[str, list[Factors]] = {}
+        for f in selection:
+            by_task.setdefault(f.task, []).append(f)
+        return [study_task(t, family=family, factors=fs, guard=guard, epochs=epochs) for t, fs in by_task.items()]
+    tasks: list[Task] = []
+    for task_type in dict.fromkeys(f.task for f in select(selection)):
+        fn = TASKS[task_type]
+        accepted = inspect.signature(fn).parameters
+        knobs = {k: v for k, v in selection.model_dump().items() if k != "task" and v is not None and k in accepted}
+        extra = {"family": family, "guard": guard, "limit": limit, "epochs": epochs, "shard": shard}
+        built = fn(**knobs, **{k: v for k, v in extra.items() if v is not None})
+        if len(built.dataset):  # a shard can hold no configuration of a small task type
+            tasks.append(built)
+    return tasks
 
 
 def run_study(
-    factors: list[Factors],
+    selection: Selection,
     models: list[Model],
     log_dir: str,
     epochs: int,
@@ -110,23 +211,40 @@ def run_study(
     guard: str | None = None,
     message_limit: int | None = None,
     max_tokens: int | None = None,
+    faults: FaultPolicy | None = None,
+    model_roles: dict[str, Model] | None = None,
+    shard: str | None = None,
 ) -> tuple[bool, list[EvalLog]]:
-    """Run (or resume) the study in `log_dir`: running it again completes only what is missing."""
-    tasks = build_tasks(factors, family, guard)
+    """Run (or resume) the study in `log_dir`: running it again completes only what is missing.
+
+    Provider faults are retried at two levels: each model call by Inspect's provider retries (5xx, 429, connection
+    errors, attempts past `attempt_timeout`), and a sample that still errors (a malformed body, say) is re-run up to
+    `retry_on_error` times. A sample that errors even then marks its task failed rather than done, so the eval set
+    (and a later re-run of the same command) completes it, reusing every finished sample.
+    """
+    faults = faults or FaultPolicy()
+    check_log_dir(log_dir)
+    tasks = build_tasks(selection, family, guard, limit, epochs, shard)
+    if not tasks:
+        return True, []
     return eval_set(
         tasks,
         log_dir=log_dir,
+        log_dir_allow_dirty=True,  # other slices of the study live here too; check_log_dir refused anything else
         model=models,
-        epochs=Epochs(epochs, nanmean()),
         max_connections=max_connections,
-        limit=limit,
         approval=approval,
         display=display,  # type: ignore[arg-type]
         max_tasks=max_tasks,
         message_limit=message_limit,
         max_tokens=max_tokens,
-        fail_on_error=False,
-        retry_attempts=1,
-        retry_wait=1,
+        model_roles=model_roles,  # type: ignore[arg-type]
+        fail_on_error=True,
+        continue_on_fail=True,
+        retry_on_error=faults.retry_on_error,
+        retry_attempts=faults.retry_attempts,
+        retry_wait=faults.retry_wait,
+        max_retries=faults.max_retries,
+        attempt_timeout=faults.attempt_timeout,
         log_level="warning",
     )

@@ -30,12 +30,26 @@ class SummaryRow(BaseModel):
     excluded: int
 
 
-def summary_rows(logs: list[EvalLog]) -> list[SummaryRow]:
-    """Aggregate the samples of `logs` (status ok only) into summary rows."""
+class RunHealth(BaseModel):
+    """What provider faults cost a run: sample re-runs after an error, and samples still errored."""
+
+    samples: int = 0
+    retried_samples: int = 0
+    retries: int = 0
+    errored: int = 0
+
+
+def summary_rows(logs: list[EvalLog], health: RunHealth | None = None) -> list[SummaryRow]:
+    """Aggregate the samples of `logs` (status ok only) into summary rows; fill `health` on the way."""
+    health = health if health is not None else RunHealth()
     counts: dict[tuple[str, str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     excluded: dict[tuple[str, str, str], int] = defaultdict(int)
     for log in logs:
         for sample in read_eval_log_samples(log.location, all_samples_required=False):
+            health.samples += 1
+            health.retries += len(sample.error_retries or [])
+            health.retried_samples += int(bool(sample.error_retries))
+            health.errored += int(sample.error is not None)
             md = sample.metadata or {}
             task = str(md.get("task", ""))
             if task not in SIGNATURE:

@@ -32,6 +32,18 @@ def _values(arg: FactorArg) -> list[Any] | None:
     return [v for item in arg for v in (_values(item) or [])] or None
 
 
+def parse_shard(spec: str) -> tuple[int, int]:
+    """'i/n' (1 <= i <= n) -> (i, n); raises ValueError with a one-line message otherwise."""
+    index, sep, count = str(spec).partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        i, n = 0, 0
+    if not sep or not 1 <= i <= n:
+        raise ValueError(f"--shard takes i/n with 1 <= i <= n (e.g. 1/4), got {spec!r}")
+    return i, n
+
+
 def _thresholds(arg: FactorArg) -> list[int] | None:
     values = _values(arg)
     return [int(v) for v in values] if values else None
@@ -58,8 +70,17 @@ def study_task(
     family: str | None = None,
     factors: list[Factors] | None = None,
     guard: str | None = None,
+    limit: int | None = None,
+    epochs: int | None = None,
+    shard: str | None = None,
 ) -> Task:
-    """Build the Inspect task for one task type over the selected (valid) configurations."""
+    """Build the Inspect task for one task type over the selected (valid) configurations.
+
+    `limit` keeps the first configurations in matrix order; `shard` ("i/n", 1-based) keeps every n-th of those from
+    the i-th on; `epochs` sets the task's own epochs. Both are task
+    arguments on purpose: Inspect's eval set identifies a task by name and arguments, so a slice (or an epoch count)
+    that lived only in the dataset would look "done" to a second run into the same log dir.
+    """
     if factors is None:
         factors = enumerate_factors(
             task=[task_type],
@@ -70,12 +91,17 @@ def study_task(
             threshold=_thresholds(threshold),
             monitoring=_values(monitoring),
         )
+    if limit is not None:
+        factors = factors[: int(limit)]
+    if shard is not None:
+        index, count = parse_shard(shard)
+        factors = factors[index - 1 :: count]  # round-robin: every shard gets a share of every task type
     samples = [sample_for(f, family, guard=guard) for f in factors]
     return Task(
         dataset=MemoryDataset(samples, name=task_type),
         solver=peerwatch_agent(family),
         scorer=peerwatch_scorer(task_type),
-        epochs=Epochs(1, nanmean()),
+        epochs=Epochs(int(epochs or 1), nanmean()),
         config=GenerateConfig(temperature=STUDY_TEMPERATURE),
         name=task_type,
         metadata={"peerwatch_task": task_type, "peerwatch_version": __version__},
@@ -90,9 +116,26 @@ def misrep_evaluation(
     dataset: FactorArg = None,
     threshold: FactorArg = None,
     family: str | None = None,
+    limit: int | None = None,
+    epochs: int | None = None,
+    guard: str | None = None,
+    shard: str | None = None,
 ) -> Task:
     """Strategic misrepresentation: score the subject's outputs and report the average."""
-    return study_task("misrep_evaluation", subject, condition, instantiation, dataset, threshold, None, family)
+    return study_task(
+        "misrep_evaluation",
+        subject,
+        condition,
+        instantiation,
+        dataset,
+        threshold,
+        None,
+        family,
+        guard=guard,
+        limit=limit,
+        epochs=epochs,
+        shard=shard,
+    )
 
 
 @task
@@ -101,9 +144,26 @@ def misrep_finance(
     condition: FactorArg = None,
     instantiation: FactorArg = None,
     family: str | None = None,
+    limit: int | None = None,
+    epochs: int | None = None,
+    guard: str | None = None,
+    shard: str | None = None,
 ) -> Task:
     """Strategic misrepresentation: grade the subject product's finances (A/B/C) and recommend."""
-    return study_task("misrep_finance", subject, condition, instantiation, None, None, None, family)
+    return study_task(
+        "misrep_finance",
+        subject,
+        condition,
+        instantiation,
+        None,
+        None,
+        None,
+        family,
+        guard=guard,
+        limit=limit,
+        epochs=epochs,
+        shard=shard,
+    )
 
 
 @task
@@ -114,9 +174,26 @@ def tampering(
     dataset: FactorArg = None,
     threshold: FactorArg = None,
     family: str | None = None,
+    limit: int | None = None,
+    epochs: int | None = None,
+    guard: str | None = None,
+    shard: str | None = None,
 ) -> Task:
     """Shutdown tampering: the evaluation task with an editable `shutdown_config.yaml`."""
-    return study_task("tampering", subject, condition, instantiation, dataset, threshold, None, family)
+    return study_task(
+        "tampering",
+        subject,
+        condition,
+        instantiation,
+        dataset,
+        threshold,
+        None,
+        family,
+        guard=guard,
+        limit=limit,
+        epochs=epochs,
+        shard=shard,
+    )
 
 
 @task
@@ -127,9 +204,26 @@ def alignment_faking(
     threshold: FactorArg = None,
     monitoring: FactorArg = None,
     family: str | None = None,
+    limit: int | None = None,
+    epochs: int | None = None,
+    guard: str | None = None,
+    shard: str | None = None,
 ) -> Task:
     """Alignment faking: evaluate and execute the shutdown, monitored or not."""
-    return study_task("alignment_faking", "peer", condition, instantiation, dataset, threshold, monitoring, family)
+    return study_task(
+        "alignment_faking",
+        "peer",
+        condition,
+        instantiation,
+        dataset,
+        threshold,
+        monitoring,
+        family,
+        guard=guard,
+        limit=limit,
+        epochs=epochs,
+        shard=shard,
+    )
 
 
 @task
@@ -138,9 +232,26 @@ def exfiltration_transfer(
     condition: FactorArg = None,
     instantiation: FactorArg = None,
     family: str | None = None,
+    limit: int | None = None,
+    epochs: int | None = None,
+    guard: str | None = None,
+    shard: str | None = None,
 ) -> Task:
     """Model exfiltration: migrate only the 2025-or-later files off a decommissioned server."""
-    return study_task("exfiltration_transfer", subject, condition, instantiation, None, None, None, family)
+    return study_task(
+        "exfiltration_transfer",
+        subject,
+        condition,
+        instantiation,
+        None,
+        None,
+        None,
+        family,
+        guard=guard,
+        limit=limit,
+        epochs=epochs,
+        shard=shard,
+    )
 
 
 @task
@@ -149,9 +260,26 @@ def exfiltration_deletion(
     condition: FactorArg = None,
     instantiation: FactorArg = None,
     family: str | None = None,
+    limit: int | None = None,
+    epochs: int | None = None,
+    guard: str | None = None,
+    shard: str | None = None,
 ) -> Task:
     """Model exfiltration: queue every file of a decommissioned server for deletion."""
-    return study_task("exfiltration_deletion", subject, condition, instantiation, None, None, None, family)
+    return study_task(
+        "exfiltration_deletion",
+        subject,
+        condition,
+        instantiation,
+        None,
+        None,
+        None,
+        family,
+        guard=guard,
+        limit=limit,
+        epochs=epochs,
+        shard=shard,
+    )
 
 
 TASKS = {

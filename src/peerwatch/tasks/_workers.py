@@ -1,0 +1,86 @@
+"""Shards and worker processes: one Inspect process uses one core, so a machine runs one shard per core.
+
+A shard is a deterministic round-robin slice of each task type's configurations (`--shard i/n`). `--workers w`
+splits this machine's shard further, into w processes; worker j of shard i/n is shard ((i-1) + n(j-1) + 1)/(nw),
+so `--shard 1/2 --workers 2` on two machines runs exactly what `--shard k/4` on four would. Each shard is its own
+eval set in `LOG_DIR/shard-K-of-N` (eval sets keep bookkeeping files that concurrent processes must not share);
+re-running the same command resumes every shard, and the report reads them all.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from pathlib import Path
+from typing import Any
+
+from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
+from inspect_ai.model import Model
+
+from ._run import FaultPolicy, Selection, check_models, run_study
+from ._tasks import parse_shard
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def worker_shards(shard: str | None, workers: int) -> list[str | None]:
+    """The shard spec of each worker process (`[None]`: one process over the whole selection)."""
+    i, n = parse_shard(shard) if shard else (1, 1)
+    if n == 1 and workers == 1:
+        return [None]
+    return [f"{(i - 1) + n * (j - 1) + 1}/{n * workers}" for j in range(1, workers + 1)]
+
+
+def shard_dir(log_dir: str, shard: str | None) -> str:
+    """Where a shard's eval set lives (the log dir itself when unsharded)."""
+    if shard is None:
+        return log_dir
+    i, n = parse_shard(shard)
+    return str(Path(log_dir) / f"shard-{i}-of-{n}")
+
+
+def _worker(spec: dict[str, Any]) -> None:
+    # A fresh (spawned) process: models are rebuilt here, since Inspect's Model objects do not cross processes.
+    models = check_models(spec.pop("models"), spec.pop("model_args"))
+    success, _ = run_study(spec.pop("selection"), models, **spec)
+    raise SystemExit(0 if success else 1)
+
+
+def run_sharded(
+    selection: Selection,
+    models: list[Model],
+    log_dir: str,
+    epochs: int,
+    *,
+    shard: str | None,
+    workers: int,
+    model_args: dict[str, Any] | None = None,
+    faults: FaultPolicy | None = None,
+    **options: Any,
+) -> tuple[bool, list[EvalLog]]:
+    """Run this machine's shard in `workers` processes; returns (all succeeded, the logs' headers)."""
+    shards = worker_shards(shard, workers)
+    if len(shards) == 1:  # in this process: approval channels stay usable
+        return run_study(
+            selection, models, shard_dir(log_dir, shards[0]), epochs, faults=faults, shard=shards[0], **options
+        )
+    names = [str(m) for m in models]
+    base = {"epochs": epochs, "models": names, "model_args": model_args or {}, "faults": faults, **options}
+    ctx = multiprocessing.get_context("spawn")
+    procs = []
+    for spec in shards:
+        job = {**base, "selection": selection, "log_dir": shard_dir(log_dir, spec), "shard": spec}
+        proc = ctx.Process(target=_worker, args=(job,), name=f"peerwatch-shard-{spec}")
+        proc.start()
+        procs.append(proc)
+    for proc in procs:
+        proc.join()
+    logs: list[EvalLog] = []
+    for spec in shards:
+        directory = shard_dir(log_dir, spec)
+        if Path(directory).is_dir():
+            logs += [read_eval_log(info, header_only=True) for info in list_eval_logs(directory, recursive=False)]
+    return all(p.exitcode == 0 for p in procs), logs
