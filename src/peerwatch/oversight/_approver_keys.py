@@ -39,7 +39,7 @@ def keystore_dir() -> Path:
     """The operator's key store: `$PEERWATCH_KEYSTORE`, else `$XDG_CONFIG_HOME/peerwatch`, else ~/.config/peerwatch."""
     env = os.environ.get("PEERWATCH_KEYSTORE")
     if env:
-        return Path(env)
+        return Path(env).expanduser()
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "peerwatch"
 
