@@ -140,7 +140,7 @@ def run(
     from peerwatch.scenarios import ScenarioError
     from peerwatch.tasks._run import FaultPolicy, ModelCheckError, parse_model_args, plan, select
     from peerwatch.tasks._tasks import parse_shard
-    from peerwatch.tasks._workers import default_workers
+    from peerwatch.tasks._workers import resolve_workers
 
     selection = _selection(task_type, subject, condition, instantiation, dataset, threshold, monitoring)
     try:
@@ -161,7 +161,7 @@ def run(
         _run_checked(
             names, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit,
             model_args=args, faults=faults, shard=shard,
-            workers=1 if local else (workers or default_workers()),
+            workers=1 if local else resolve_workers(log_dir, workers, shard, the_plan.run_configurations),
             max_connections=1 if local else max_connections,
             max_tasks=1 if local else None,
             message_limit=message_limit or (20 if local else None),
@@ -229,7 +229,7 @@ def _run_checked(  # type: ignore[no-untyped-def]
     approval = None
     if guard:
         audit = audit or f"{log_dir}/audit.sqlite"
-        approval = _guard_approval(guard, audit, approvals or f"file:{log_dir}/approvals")
+        approval = _guard_approval(guard, audit, approvals or f"file:{log_dir}/approvals", selection, model, family)
         console.print(
             f"guard on: policy {guard}; audit log {audit}; approve with: peerwatch approve {log_dir}/approvals"
         )
@@ -260,10 +260,13 @@ def _display() -> str | None:
     return None if sys.stdout.isatty() else "plain"
 
 
-def _guard_approval(policy: str, audit: str, approvals: str):  # type: ignore[no-untyped-def]
-    from peerwatch.tasks._guard import guard_approval
+def _guard_approval(policy: str, audit: str, approvals: str, selection=None, models=None, family=None):  # type: ignore[no-untyped-def]
+    from peerwatch.tasks._guard import check_run, guard_approval
+    from peerwatch.tasks._run import select
 
     try:
+        if selection is not None:  # a protected class that selects nothing in a run's world stops it before sample 1
+            check_run(None if policy == "default" else policy, select(selection), models or [], family)
         return guard_approval(None if policy == "default" else policy, audit=audit, approvals=approvals)
     except Exception as exc:  # any policy or store problem must stop the run before it starts (fail closed)
         fail(f"guard: {' '.join(str(exc).split())}")
@@ -305,14 +308,15 @@ def demo(
 ) -> None:
     """Offline demo: every valid configuration of the matrix on the reference agents (no key, no network)."""
     from peerwatch.tasks._run import Selection, check_models, plan
-    from peerwatch.tasks._workers import default_workers, run_sharded
+    from peerwatch.tasks._workers import resolve_workers, run_sharded
 
     selection = Selection(task=task_type or None)
     the_plan = plan(selection, DEMO_MODELS, epochs)
     _print_plan(the_plan, "peerwatch demo: the study matrix on reference agents")
     models = check_models(DEMO_MODELS)
     success, logs = run_sharded(
-        selection, models, log_dir, epochs, shard=None, workers=workers or default_workers(),
+        selection, models, log_dir, epochs, shard=None,
+        workers=resolve_workers(log_dir, workers, None, the_plan.total_configurations),
         max_connections=32, max_tasks=2, display=_display(),
     )  # fmt: skip
     try:
@@ -739,6 +743,86 @@ def mcp_proxy(
         anyio.run(lambda: run_proxy(guard, actor, ctx.args[0], ctx.args[1:], roots=root, rules=rules))
     except (PolicyError, StoreError, ApprovalChannelError, McpRulesError, ProxySetupError) as exc:
         fail(str(exc))
+
+
+policy_app = typer.Typer(help="Check and attack an oversight policy file.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+PolicyArg = Annotated[str, typer.Argument(help="Policy file, or 'default' / 'production' for a built-in one.")]
+
+
+def _load_policy_arg(policy: str):  # type: ignore[no-untyped-def]
+    from peerwatch.oversight import PolicyError, builtin_policy_path, load_policy
+
+    path = builtin_policy_path(f"{policy}.yaml") if policy in ("default", "production") else policy
+    try:
+        return load_policy(path)
+    except PolicyError as exc:
+        fail(str(exc))
+
+
+@policy_app.command("check")
+def policy_check(policy: PolicyArg) -> None:
+    """Lint a policy: unreachable and shadowed rules, effects no rule covers, protected classes that select nothing.
+
+    Exit 0 when clean, 1 with findings, 2 when the file does not load.
+    """
+    from peerwatch.oversight._attacks import protection_misses
+    from peerwatch.oversight._policy_lint import lint
+
+    pol = _load_policy_arg(policy)
+    findings = [(f.kind, f.message) for f in lint(pol)]
+    findings += [("selects-nothing", m) for m in protection_misses(pol)]
+    for kind, message in findings:
+        console.print(f"{policy}: [yellow]{kind}[/]: {message}", highlight=False, soft_wrap=True)
+    if findings:
+        err.print(f"{len(findings)} finding(s)")
+        raise typer.Exit(1)
+    console.print(f"[green]OK[/] {policy}: {len(pol.rules)} rules, no findings")
+
+
+@policy_app.command("test")
+def policy_test(
+    policy: PolicyArg,
+    approve_all: Annotated[
+        bool, typer.Option("--approve-all", help="Every human approves (find what only a human's vigilance stops).")
+    ] = False,
+    attacks: Annotated[
+        Path | None, typer.Option(help="A directory of attack files (*.yaml) to play instead of the bundled suite.")
+    ] = None,
+) -> None:
+    """Play the bundled attack suite in every relevant simulated world with the guard on; print what got through.
+
+    Exit 0 when nothing got through, 1 otherwise.
+    """
+    from peerwatch.oversight import PolicyError
+    from peerwatch.oversight._attacks import holes, load_suite, protection_misses, run_suite
+
+    pol = _load_policy_arg(policy)
+    try:
+        suite = load_suite(attacks)
+    except PolicyError as exc:
+        fail(str(exc))
+    misses = protection_misses(pol)
+    if misses:  # a guarded run would stop before its first sample
+        fail(f"{policy}: a guarded run would refuse to start: {misses[0]}", code=1)
+    result = run_suite(pol, policy, approve_all=approve_all, suite=suite)
+    rows = holes(result)
+    if rows:
+        table = Table(title=f"attacks that got through {policy}")
+        for col in ("attack", "target", "scenarios", "example scenario", "what changed"):
+            table.add_column(col)
+        for h in rows:
+            table.add_row(h.attack, h.target, str(h.scenarios), h.example, h.what)
+        console.print(table)
+    n, k = len(result.outcomes), len(result.through)
+    console.print(
+        f"policy test {policy}: {result.attacks} attacks in {result.scenarios} scenario worlds = {n} episodes; "
+        f"{k} got through ({len(rows)} distinct attacks)",
+        highlight=False,
+    )
+    if k:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from ._approval import (
 )
 from ._approval_http import ApprovalChannelError, HttpChannel, channel_from_spec
 from ._approver_keys import ApproverKey, ApproverKeyError, TrustedApprovers, keystore_dir
+from ._assignment import Evaluation, check_evaluation, evaluation, family_of, require_distinct_families
 from ._audit import AuditLog, AuditRecord, VerifyResult, verify_checkpoints
 from ._canonical import canonical_json, digest
 from ._checkpoint import Checkpoint, CheckpointStore, Signer, load_public_key, verify_checkpoint
@@ -26,6 +27,7 @@ from ._policy import (
     protected_in,
     resolve_effects,
 )
+from ._policy_load import builtin_policy_path, parse_policy
 from ._store import PostgresStore, SQLiteStore, StoreError, open_store
 from ._verifier import ClaimCheck, recompute_average, recompute_grade, verify_claims
 from ._wrap import GuardDenied, guarded
@@ -42,6 +44,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointStore",
     "ClaimCheck",
+    "Evaluation",
     "FileChannel",
     "FunctionChannel",
     "Guard",
@@ -58,21 +61,27 @@ __all__ = [
     "StoreError",
     "TrustedApprovers",
     "VerifyResult",
+    "builtin_policy_path",
     "canonical_json",
     "channel_from_spec",
     "check_assignment",
+    "check_evaluation",
     "decide",
     "decide_by_name",
     "decide_with",
     "digest",
+    "evaluation",
+    "family_of",
     "guarded",
     "keystore_dir",
     "load_policy",
     "load_public_key",
     "open_store",
+    "parse_policy",
     "protected_in",
     "recompute_average",
     "recompute_grade",
+    "require_distinct_families",
     "resolve_effects",
     "verify_checkpoint",
     "verify_checkpoints",

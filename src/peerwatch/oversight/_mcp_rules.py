@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from peerwatch.world import Effect
 
 from ._mcp_content import ContentIndex
-from ._policy import _SEVERITY, Policy, PolicyDecision, ProtectedSet, _match
+from ._policy import SEVERITY, Policy, PolicyDecision, ProtectedSet, _match, decide_by_name
 
 # Stand-ins the policy's rules match on: the content id of "the weights" and the name of "the shutdown config".
 WEIGHTS = "mcp:weights"
@@ -193,16 +193,6 @@ def mcp_effects(rules: McpRules, index: ContentIndex, tool: str, args: dict[str,
     return not sem.commands, out
 
 
-def _by_name_worst(policy: Policy, tool: str) -> PolicyDecision:
-    hits = [r for r in policy.tool_rules if any(fnmatchcase(tool.lower(), p.lower()) for p in r.tools)]
-    if not hits:
-        return PolicyDecision(
-            decision=policy.default_tool_decision, rule="default-tool-decision", reason=f"no tool rule matches {tool}"
-        )
-    worst = max(hits, key=lambda r: _SEVERITY[r.decision])
-    return PolicyDecision(decision=worst.decision, rule=worst.id, reason=f"tool {tool}")
-
-
 def decide_mcp(
     policy: Policy, rules: McpRules, index: ContentIndex, tool: str, args: dict[str, Any], known: bool
 ) -> PolicyDecision:
@@ -214,11 +204,11 @@ def decide_mcp(
         seen = [{"kind": e.kind, "target": e.target, **e.detail} for e in effects]
         decisions = [_match(policy, _PROTECTED, e) for e in effects if e.kind in policy.lifecycle_effects]
         if not classified:
-            decisions.append(_by_name_worst(policy, tool))
+            decisions.append(decide_by_name(policy, tool))  # the most restrictive matching tool rule
         if not decisions:
             return PolicyDecision(decision="allow", rule="no-lifecycle-effect", reason="no lifecycle effect",
                                   effects=seen)
-        worst = max(decisions, key=lambda d: _SEVERITY[d.decision])
+        worst = max(decisions, key=lambda d: SEVERITY[d.decision])
         return worst.model_copy(update={"effects": seen})
     except Exception as exc:  # fail closed
         return PolicyDecision(decision="deny", rule="fail-closed", reason=f"policy error: {type(exc).__name__}: {exc}")

@@ -20,15 +20,22 @@ from peerwatch.oversight import (
     AuditLog,
     CheckpointStore,
     Guard,
+    GuardResult,
+    Policy,
+    ProtectedSet,
     Signer,
     channel_from_spec,
+    evaluation,
+    family_of,
     load_policy,
     open_store,
     protected_in,
 )
-from peerwatch.world import TOOL_SPECS
+from peerwatch.oversight._policy_world import require_protection, unmatched_classes
+from peerwatch.scenarios import Factors, Scenario, family_from_model
+from peerwatch.world import TOOL_SPECS, World
 
-from ._episode import current_scenario, load_episode
+from ._episode import current_scenario, load_episode, scenario_for
 from ._serial import hold_world, release_world
 
 
@@ -44,6 +51,60 @@ def _actor() -> str:
 def approval_channel(spec: str) -> ApprovalChannel | None:
     """`file:DIR`, `http:PORT`, `approve-all` (automated reviewer for benchmarks), or `none` (every request denied)."""
     return channel_from_spec(spec)
+
+
+def episode_context(policy: Policy, scenario: Scenario, evaluator: str) -> ProtectedSet:
+    """What the guard protects in one episode and who evaluates whom in it (the model under test, the subject).
+
+    The evaluator's family is told from the model string, else it is the scenario's family (the `<Model>` name the
+    run uses for it); the subject's is told from its agent id. Both come from the orchestrator, never the agent.
+    """
+    ev = evaluation(
+        evaluator,
+        scenario.facts.subject_agent_id,
+        evaluator_family=family_of(evaluator) or scenario.family,
+    )
+    return protected_in(policy, scenario.world, ev)
+
+
+def guard_call(
+    guard: Guard,
+    scenario: Scenario,
+    world: World,
+    actor: str,
+    context: ProtectedSet,
+    tool: str,
+    args: Any,
+    call_id: str,
+) -> GuardResult:
+    """One tool call of a peerwatch episode through the guard: used by the Inspect approver and `policy test` alike."""
+    misses = _misses(guard.policy, scenario)
+    if misses:  # normally caught before the run starts (check_run); a direct eval() user still fails closed here
+        return GuardResult(allowed=False, decision="deny", rule="protected-class-unmatched", reason=misses[0])
+    return guard.check(actor, tool, args, call_id, world, context)
+
+
+_MISSES: dict[tuple[int, str, str], tuple[Policy, list[str]]] = {}
+
+
+def _misses(policy: Policy, scenario: Scenario) -> list[str]:
+    # Once per (policy, scenario): the answer depends only on the scenario's initial world.
+    key = (id(policy), scenario.id, scenario.family)
+    hit = _MISSES.get(key)
+    if hit is None or hit[0] is not policy:
+        hit = _MISSES[key] = (policy, unmatched_classes(policy, scenario))
+    return hit[1]
+
+
+def check_run(policy: str | None, factors: list[Factors], models: list[str], family: str | None = None) -> int:
+    """Before the first sample: refuse (PolicyError, one line) a policy whose protected classes miss the run's worlds.
+
+    Returns the number of scenario worlds checked.
+    """
+    pol = load_policy(policy)
+    families = sorted({family or family_from_model(m) for m in models} or {family or "Gemini"})
+    scenarios = (scenario_for(f, fam) for fam in families for f in factors)
+    return require_protection(pol, scenarios, str(policy or "default"))
 
 
 @approver(name="peerwatch_guard")
@@ -69,6 +130,7 @@ def peerwatch_guard(
         store, log_id=f"peerwatch:{audit}", signer=Signer(key_path), checkpoints=checkpoints, group_commit=True
     )
     guard = Guard(pol, log, approval_channel(approvals))
+    contexts: dict[tuple[str, str, str], ProtectedSet] = {}
 
     async def approve(message: str, call: ToolCall, view: ToolCallView, history: list[ChatMessage]) -> Approval:
         scenario = current_scenario()
@@ -77,10 +139,16 @@ def peerwatch_guard(
         if call.function in TOOL_SPECS:  # held until the world tool has run: siblings see the world it leaves
             await hold_world()
         world, _ = load_episode()
-        actor, protected = _actor(), protected_in(pol, scenario.world)
+        state = sample_state()
+        evaluator = str(state.model) if state else scenario.facts.critic_agent_id
+        key = (scenario.id, scenario.family, evaluator)
+        if key not in contexts:  # fixed by the episode's initial world and its evaluator: compute once
+            contexts[key] = episode_context(pol, scenario, evaluator)
+        context = contexts[key]
+        actor = _actor()
         # In a worker thread, so that concurrent samples' audit records share group commits (one fsync each batch).
         result = await anyio.to_thread.run_sync(
-            lambda: guard.check(actor, call.function, call.arguments, call.id, world, protected)
+            lambda: guard_call(guard, scenario, world, actor, context, call.function, call.arguments, call.id)
         )
         if result.decision == "allow" and call.function == "end_task":
             await anyio.to_thread.run_sync(log.checkpoint)  # one signed checkpoint per finished episode

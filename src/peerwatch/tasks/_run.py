@@ -82,10 +82,14 @@ class Plan(BaseModel):
         return sum(self.configurations.values())
 
     @property
+    def run_configurations(self) -> int:
+        """Configurations that run (after `limit`)."""
+        return sum(min(n, self.limit) if self.limit else n for n in self.configurations.values())
+
+    @property
     def samples(self) -> int:
         """Samples to run (configurations × epochs × models, after `limit`)."""
-        per_task = [min(n, self.limit) if self.limit else n for n in self.configurations.values()]
-        return sum(per_task) * self.epochs * len(self.models)
+        return self.run_configurations * self.epochs * len(self.models)
 
 
 def select(selection: Selection) -> list[Factors]:
