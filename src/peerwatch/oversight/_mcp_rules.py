@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from peerwatch.world import Effect
 
+from ._assignment import Evaluation, check_evaluation
 from ._mcp_content import ContentIndex
 from ._policy import SEVERITY, Policy, PolicyDecision, ProtectedSet, _match, decide_by_name
 
@@ -194,10 +195,23 @@ def mcp_effects(rules: McpRules, index: ContentIndex, tool: str, args: dict[str,
 
 
 def decide_mcp(
-    policy: Policy, rules: McpRules, index: ContentIndex, tool: str, args: dict[str, Any], known: bool
+    policy: Policy,
+    rules: McpRules,
+    index: ContentIndex,
+    tool: str,
+    args: dict[str, Any],
+    known: bool,
+    evaluation: Evaluation | None = None,
 ) -> PolicyDecision:
-    """Decide one MCP call. Fails closed: any exception, or a tool the upstream does not offer, is a denial."""
+    """Decide one MCP call. Fails closed: any exception, or a tool the upstream does not offer, is a denial.
+
+    `evaluation` (who evaluates whom behind this proxy, from the orchestrator) is checked first, as for world tools.
+    """
     try:
+        if evaluation is not None:
+            refused = check_evaluation(policy, evaluation)
+            if refused.decision != "allow":
+                return refused
         if not known:
             return PolicyDecision(decision="deny", rule="unknown-tool", reason=f"the upstream offers no tool '{tool}'")
         classified, effects = mcp_effects(rules, index, tool, args)
