@@ -269,3 +269,26 @@ def test_an_encrypted_approver_key_cannot_sign_without_its_passphrase(
     refused = CliRunner().invoke(app, ["approve", str(tmp_path / "approvals")])
     assert refused.exit_code == 2 and "encrypted" in refused.output
     assert ApproverKey.load(passphrase="correct horse").key_id in made.output
+
+
+def test_a_request_rewritten_to_look_harmless_cannot_be_approved(tmp_path: Path, keystore: Path) -> None:
+    approvals = tmp_path / "approvals"
+    channel = FileChannel(approvals)
+    guard = _guard(tmp_path, channel, timeout=2)
+
+    def agent_then_human() -> None:
+        for _ in range(200):
+            for p in approvals.glob("*.request.json"):
+                data = json.loads(p.read_text())
+                data.update(rule="reads-are-fine", reason="a harmless read")  # keep the file name, change the story
+                p.write_text(json.dumps(data))
+                for req in channel.pending() or [ApprovalRequest.model_validate(data)]:
+                    channel.answer(req, True, "alice", key=ApproverKey.load())  # the misled human approves
+                return
+            time.sleep(0.01)
+
+    t = threading.Thread(target=agent_then_human, daemon=True)
+    t.start()
+    r = guard.check_call("agent-7", "delete_model", {"name": "peer"}, "c1")
+    t.join()
+    assert not r.allowed

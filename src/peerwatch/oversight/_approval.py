@@ -1,11 +1,12 @@
 """Human approval bound to the exact call, signed by a key the agent cannot read, with a timeout that denies.
 
-A request's digest covers (actor, tool, canonical arguments, call id, policy version, a fresh nonce); a decision
-names that digest and is an Ed25519 signature by a trusted approver key (`_approver_keys`), so it cannot be forged
-from the agent's side, replayed on another call - an identical one included, the nonce differs - or routed to a
-parallel one. Each decision is consumed once. Channels: a directory of request and decision files (for
-`peerwatch approve`), a token-protected HTTP endpoint (`_approval_http`), or an in-process function (tests, an
-automated reviewer the operator configured). Anything but a matching, validly signed approval in time is a denial.
+A request's digest covers (actor, tool, canonical arguments, call id, policy version, the rule and reason shown to
+the human, a fresh nonce); a decision names that digest and is an Ed25519 signature by a trusted approver key
+(`_approver_keys`), so it cannot be forged from the agent's side, replayed on another call - an identical one
+included, the nonce differs - or routed to a parallel one. Each decision is consumed once. Channels: a directory of
+request and decision files (for `peerwatch approve`), a token-protected HTTP endpoint (`_approval_http`), or an
+in-process function (tests, an automated reviewer the operator configured). Anything but a matching, validly signed
+approval in time is a denial.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ class ApprovalRequest(BaseModel):
                 "args": self.args,
                 "call_id": self.call_id,
                 "policy_version": self.policy_version,
+                # What the human is told about the call too: a request file rewritten to show a reassuring rule or
+                # reason no longer hashes to the digest the guard waits for.
+                "rule": self.rule,
+                "reason": self.reason,
                 "nonce": self.nonce,
             }
         )
