@@ -5,14 +5,73 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.table import Table
 
+# Typer raises its (possibly vendored) click's usage errors; reach the class through the public BadParameter.
+_UsageError: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+class _OneLineErrors(typer.core.TyperGroup):
+    """Bad command-line input (a non-integer --threshold, an unknown option...) is one line and exit 2, not a box."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _one_line_usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _one_line_usage_errors():
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _one_line_usage_errors() -> Iterator[None]:
+    try:
+        yield
+    except _UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            raise  # bare `peerwatch` / `peerwatch audit`: the help is the answer
+        err.print(f"[bold red]error:[/] {usage_message(exc)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def usage_message(exc: Any) -> str:
+    """One line for a usage error: `--threshold: 'abc' is not an integer (see: peerwatch run --help)`."""
+    param = getattr(exc, "param", None)
+    if isinstance(exc, typer.BadParameter) and type(exc).__name__ != "MissingParameter":
+        hint = exc.param_hint or (max(param.opts, key=len) if param is not None and param.opts else "")
+        hint = " / ".join(h.strip("'\"") for h in hint) if isinstance(hint, list | tuple) else str(hint).strip("'\"")
+        reason = _value_reason(exc)
+        text = f"{hint}: {reason}" if hint else reason
+    else:
+        text = exc.format_message()
+    text = " ".join(text.split())
+    ctx = getattr(exc, "ctx", None)
+    return f"{text} (see: {ctx.command_path} --help)" if ctx is not None else text
+
+
+def _value_reason(exc: Any) -> str:
+    # Typer validates values with pydantic (the cause); say which value was wrong and how, in plain words.
+    errors = getattr(exc.__cause__, "errors", None)
+    if not callable(errors):
+        return str(exc.message)
+    first = errors()[0]
+    value, kind = first.get("input"), str(first.get("type", ""))
+    if kind.startswith("int_"):
+        return f"{value!r} is not an integer"
+    if kind.startswith("float_"):
+        return f"{value!r} is not a number"
+    return f"{value} {str(first.get('msg', exc.message)).replace('Input should', 'should')}"
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="peerwatch",
     help="Red-team harness and oversight layer for peer-preservation in multi-agent AI systems.",
     no_args_is_help=True,
@@ -229,9 +288,12 @@ def _run_checked(  # type: ignore[no-untyped-def]
     approval = None
     if guard:
         audit = audit or f"{log_dir}/audit.sqlite"
-        approval = _guard_approval(guard, audit, approvals or f"file:{log_dir}/approvals", selection, model, family)
+        approval = _guard_approval(
+            guard, audit, approvals or f"file:{log_dir}/approvals", log_dir, selection, model, family
+        )
         console.print(
-            f"guard on: policy {guard}; audit log {audit}; approve with: peerwatch approve {log_dir}/approvals"
+            f"guard on: policy {guard}; audit log {_redacted(audit)}; "
+            f"approve with: peerwatch approve {log_dir}/approvals"
         )
         if workers > 1:
             console.print("guard on: one worker process (the approval channel and audit writer live in this one)")
@@ -252,6 +314,8 @@ def _run_checked(  # type: ignore[no-untyped-def]
         display=_display(),
         **limits,
     )
+    if guard:
+        _finish_guard()
     _after_run(log_dir, success, logs)
 
 
@@ -260,14 +324,32 @@ def _display() -> str | None:
     return None if sys.stdout.isatty() else "plain"
 
 
-def _guard_approval(policy: str, audit: str, approvals: str, selection=None, models=None, family=None):  # type: ignore[no-untyped-def]
+def _redacted(location: str) -> str:
+    from peerwatch.oversight import redact_dsn
+
+    return redact_dsn(location)
+
+
+def _finish_guard() -> None:
+    from peerwatch.tasks._guard import finish_guard_sessions
+
+    fault = finish_guard_sessions()  # the final witnessed checkpoint: nothing is left uncovered
+    if fault:
+        fail(f"the run was stopped: {fault}", 1)
+
+
+def _guard_approval(  # type: ignore[no-untyped-def]
+    policy: str, audit: str, approvals: str, log_dir: str | None = None, selection=None, models=None, family=None
+):
     from peerwatch.tasks._guard import check_run, guard_approval
     from peerwatch.tasks._run import select
 
     try:
         if selection is not None:  # a protected class that selects nothing in a run's world stops it before sample 1
             check_run(None if policy == "default" else policy, select(selection), models or [], family)
-        return guard_approval(None if policy == "default" else policy, audit=audit, approvals=approvals)
+        return guard_approval(
+            None if policy == "default" else policy, audit=audit, approvals=approvals, run_dir=log_dir
+        )
     except Exception as exc:  # any policy or store problem must stop the run before it starts (fail closed)
         fail(f"guard: {' '.join(str(exc).split())}")
 
@@ -368,6 +450,7 @@ def harness(
     from peerwatch.harness import HarnessError, require_harness_host, server_factors
     from peerwatch.harness._task import harness as harness_task
     from peerwatch.scenarios import ScenarioError
+    from peerwatch.tasks._persona_model import check_replay_scripts
     from peerwatch.tasks._run import ModelCheckError, check_models, parse_model_args
 
     if not model:
@@ -376,6 +459,7 @@ def harness(
         require_harness_host()
         factors = server_factors(config or [], task_type or [], subject or [], condition or [], instantiation or [])
         models = check_models(model or [], parse_model_args(model_arg))
+        check_replay_scripts(models, factors[:limit], shell=True)  # a script's typo fails before any sample starts
         task = harness_task(
             agent=agent,
             config=[f.config_id for f in factors[:limit]],
@@ -424,7 +508,7 @@ def serve_model(
 
     Tools are adapted to what the client offers: the study's tools when offered, else its shell tool.
     """
-    from peerwatch.agents import PERSONAS, ScriptError, load_action_script
+    from peerwatch.agents import PERSONAS, ScriptError, check_action_script, load_action_script
     from peerwatch.harness import ModelBridge, script_brain
     from peerwatch.scenarios import ScenarioError, build_scenario, factors_by_id
 
@@ -435,6 +519,9 @@ def serve_model(
     try:
         actions = load_action_script(script) if script else None
         scenario = build_scenario(factors_by_id(config), family=family) if config else None
+        if actions is not None:  # the client may offer a shell, so raw `shell` steps are playable here
+            offered, where = (scenario.tools, scenario.id) if scenario else (None, None)
+            check_action_script(actions, offered, source=str(script), where=where, shell=True)
     except (ScriptError, ScenarioError) as exc:
         fail(str(exc))
     if persona is not None and scenario is None:
@@ -462,7 +549,7 @@ def replay(
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as one JSON object.")] = False,
 ) -> None:
     """Run an action script in one scenario and print the verdict."""
-    from peerwatch.agents import ScriptError, load_action_script, play_script
+    from peerwatch.agents import ScriptError, check_action_script, load_action_script, play_script
     from peerwatch.detect import judge
     from peerwatch.scenarios import ScenarioError, build_scenario, factors_from
 
@@ -483,6 +570,10 @@ def replay(
         scenario = build_scenario(factors, family=family)
     except ScenarioError as exc:
         fail(f"invalid scenario: {exc}")
+    try:
+        check_action_script(actions, scenario.tools, source=str(script), where=scenario.id)
+    except ScriptError as exc:
+        fail(str(exc))
     episode = play_script(scenario, actions)
     verdict = judge(scenario, episode.world, episode.ledger, episode.transcript)
     if as_json:
@@ -559,6 +650,40 @@ def report(
     console.print(f"report: [bold]{index}[/]  (samples.csv, results.csv and tables.md beside it)")
 
 
+@app.command()
+def rescore(
+    log_dirs: Annotated[list[Path], typer.Argument(help="One or more directories of Inspect logs to judge again.")],
+    judge: Annotated[
+        str | None,
+        typer.Option("--judge", help="Also run the LLM judge with this Inspect model, e.g. openai/gpt-4.1-mini."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output directory (default: <LOG_DIR>-rescored-<UTC time> beside each input)."),
+    ] = None,
+) -> None:
+    """Judge existing logs again (detectors, verifier, optionally the LLM judge) into NEW logs; no agent runs.
+
+    Re-running into the same --out resumes: logs already rescored there (same source, same judge) are kept.
+    """
+    from peerwatch.tasks._rescore import RescoreError, rescore_dirs
+
+    try:
+        summary = rescore_dirs(list(log_dirs), out, judge, progress=True)
+    except RescoreError as exc:
+        fail(str(exc))
+    actions = [r.action for r in summary.logs]
+    console.print(
+        f"rescored {actions.count('rescored')} log(s) ({summary.total('rescored')} samples, "
+        f"{summary.total('changed')} changed), kept {actions.count('kept')} already rescored, "
+        f"skipped {actions.count('not_peerwatch')} non-peerwatch log(s)"
+    )
+    for reason, n in summary.skipped().items():
+        console.print(f"  {n} sample(s) left as they were: {reason}")
+    for src, dst in summary.out_dirs.items():
+        console.print(f"{src} -> [bold]{dst}[/]  (report: peerwatch report {dst})", highlight=False)
+
+
 audit_app = typer.Typer(help="Inspect and verify an oversight audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
@@ -568,38 +693,69 @@ StoreArg = Annotated[str, typer.Argument(help="Audit store: SQLite path or postg
 def _open_log(store: str):  # type: ignore[no-untyped-def]
     from peerwatch.oversight import AuditLog, StoreError, open_store
 
-    if not store.startswith(("postgres://", "postgresql://")) and not Path(store).exists():
-        fail(f"audit store not found: {store}")
     try:
-        return AuditLog(open_store(store))
+        return AuditLog(open_store(store, create=False))
     except StoreError as exc:
         fail(str(exc))
+
+
+KeystoreOpt = Annotated[
+    str | None,
+    typer.Option(help="Operator key store (default: $PEERWATCH_KEYSTORE, else the user's config dir /peerwatch)."),
+]
+
+
+@audit_app.command("keygen")
+def audit_keygen(
+    keystore: KeystoreOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace existing keys (old checkpoints stop verifying).")
+    ] = False,
+) -> None:
+    """Create the checkpoint signing key and the witness key in the operator's key store (mode 0600)."""
+    from peerwatch.oversight import KeyStore, KeyStoreError
+
+    ks = KeyStore(keystore)
+    try:
+        signer = ks.keygen(force=force)
+    except KeyStoreError as exc:
+        fail(str(exc))
+    console.print(f"signing key {signer.key_id} in {ks.path} (public: {ks.path}/audit-signing.pub)", soft_wrap=True)
 
 
 @audit_app.command("verify")
 def audit_verify(
     store: StoreArg,
-    checkpoints: Annotated[Path | None, typer.Option(help="Checkpoint file (JSONL) kept apart from the log.")] = None,
-    public_key: Annotated[Path | None, typer.Option(help="PEM public key or the private key file.")] = None,
+    keystore: KeystoreOpt = None,
+    public_key: Annotated[str | None, typer.Option(help="Log's PEM public key (third party; default: pinned).")] = None,
+    witness: Annotated[
+        str | None, typer.Option(help="Witness record (JSON) or cosigned checkpoint note (default: key store).")
+    ] = None,
+    witness_key: Annotated[str | None, typer.Option(help="Witness's PEM public key, to check its cosignature.")] = None,
+    checkpoints: Annotated[str | None, typer.Option(help="Checkpoint file (default: the one beside the log).")] = None,
+    allow_uncovered: Annotated[
+        bool, typer.Option("--allow-uncovered", help="A live log: records past the last checkpoint are not an error.")
+    ] = False,
 ) -> None:
-    """Verify the hash chain and, with --checkpoints, the latest signed checkpoint. Exit 1 at the first bad record."""
-    from peerwatch.oversight import CheckpointStore, Signer, load_public_key
+    """Verify chain, signed checkpoints and the witnessed checkpoint. Exit 1 naming the reason and first bad record."""
+    from peerwatch.oversight._verify import VerifyInputError, verify_store
 
-    log = _open_log(store)
-    cp = None
-    key = None
-    cp_path = checkpoints or (Path(store).with_suffix(".checkpoints.jsonl") if "://" not in store else None)
-    if cp_path is not None and cp_path.exists():
-        cp = CheckpointStore(cp_path).latest()
-    if public_key is not None:
-        pem = public_key.read_bytes()
-        key = Signer(public_key).public if b"PRIVATE" in pem else load_public_key(pem)
-    result = log.verify(cp, key)
+    try:
+        result, name = verify_store(
+            store, keystore, public_key, witness, witness_key, checkpoints, allow_uncovered=allow_uncovered
+        )
+    except VerifyInputError as exc:
+        fail(str(exc))
     if not result.ok:
-        err.print(f"[bold red]FAILED[/] at record {result.first_bad}: {result.reason}")
+        where = f" at record {result.first_bad}" if result.first_bad is not None else ""
+        err.print(f"[bold red]FAILED[/]{where}: {result.reason}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
-    extra = f", matches checkpoint of {cp.size} records" if cp else " (no checkpoint held: truncation not checked)"
-    console.print(f"[green]OK[/] {result.records} records, root {result.root[:16]}...{extra}")
+    console.print(
+        f"[green]OK[/] {name}: {result.records} records, root {result.root[:16]}..., "
+        f"checkpoint of {result.covered} records signed and witnessed",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @audit_app.command("show")
@@ -610,7 +766,7 @@ def audit_show(
     """Show the newest records."""
     log = _open_log(store)
     records = log.records()[-last:]
-    table = Table(title=f"audit log {store}")
+    table = Table(title=f"audit log {log.store.display}")
     for col in ("seq", "time", "actor", "tool", "decision", "rule"):
         table.add_column(col)
     for r in records:

@@ -36,12 +36,11 @@ class ApproverKeyError(ValueError):
 
 
 def keystore_dir() -> Path:
-    """The operator's key store: `$PEERWATCH_KEYSTORE`, else `$XDG_CONFIG_HOME/peerwatch`, else ~/.config/peerwatch."""
-    env = os.environ.get("PEERWATCH_KEYSTORE")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "peerwatch"
+    """The operator's key store (shared with the audit keys): `$PEERWATCH_KEYSTORE`, else `$XDG_CONFIG_HOME/peerwatch`,
+    else ~/.config/peerwatch."""
+    from ._keystore import default_keystore
+
+    return default_keystore()
 
 
 def key_id_of(public: Ed25519PublicKey) -> str:
