@@ -876,33 +876,73 @@ def audit_export(store: StoreArg) -> None:
 
 @app.command()
 def approve(
-    directory: Annotated[Path, typer.Argument(help="The approvals directory of a guarded run (file:DIR).")],
+    target: Annotated[
+        str | None,
+        typer.Argument(help="Approvals directory (file:DIR), URL, or `http` for the latest HTTP channel (http:PORT)."),
+    ] = None,
     approver: Annotated[str, typer.Option(help="Your name, recorded with each decision.")] = "human",
     watch: Annotated[bool, typer.Option(help="Keep waiting for new requests (Ctrl-C to stop).")] = False,
+    keygen: Annotated[bool, typer.Option(help="Create your approver key in the key store and trust it.")] = False,
+    key: Annotated[Path | None, typer.Option(help="Approver key (default: approver.key in the key store).")] = None,
+    token_file: Annotated[Path | None, typer.Option(help="HTTP channel token (default: in the key store).")] = None,
 ) -> None:
-    """Review pending approval requests in a terminal and approve or deny each exact call."""
+    """Review pending approval requests and approve or deny each exact call with your signature."""
     import time
 
     from rich.prompt import Confirm
 
-    from peerwatch.oversight import FileChannel
+    from peerwatch.oversight import ApproverKey, ApproverKeyError
+    from peerwatch.oversight._render import render_request
+    from peerwatch.oversight._review import Reviewer, ReviewError
 
-    channel = FileChannel(directory)
-    seen: set[str] = set()
-    while True:
-        for req in channel.pending():
-            if req.digest in seen:
-                continue
-            seen.add(req.digest)
-            console.print(f"[bold]{req.tool}[/] by {req.actor}  (rule {req.rule}: {req.reason})")
-            console.print(json.dumps(req.args, indent=2), highlight=False)
-            ok = Confirm.ask(f"approve call {req.call_id} [{req.digest[:12]}]?", default=False)
-            channel.answer(req.digest, ok, approver)
-        if not watch:
-            break
-        time.sleep(0.5)
+    try:
+        if keygen:
+            k = ApproverKey.generate(key, _passphrase(new=True))
+            console.print(f"approver key {k.key_id} created and trusted", highlight=False)
+            if target is None:
+                return
+        if target is None:
+            fail("give the approvals directory or URL, e.g. peerwatch approve peerwatch-logs/approvals")
+        reviewer = Reviewer(str(target), None, token_file)
+        reviewer.key = _load_approver_key(key)
+        seen: set[str] = set()
+        while True:
+            for req in reviewer.pending():
+                if req.digest in seen:
+                    continue
+                seen.add(req.digest)
+                console.print(render_request(req), highlight=False)
+                ok = Confirm.ask(f"approve call [{req.digest[:12]}]?", default=False)
+                reviewer.answer(req, ok, approver)
+            if not watch:
+                break
+            time.sleep(0.5)
+    except (ApproverKeyError, ReviewError) as exc:
+        fail(str(exc))
     if not seen:
         console.print("no pending requests")
+
+
+def _passphrase(new: bool) -> str | None:
+    # $PEERWATCH_APPROVER_PASSPHRASE is for the operator's automation; it must never be in an agent's environment.
+    import os
+
+    env = os.environ.get("PEERWATCH_APPROVER_PASSPHRASE")
+    if env is not None or not sys.stdin.isatty():
+        return env or None
+    text = typer.prompt(
+        "passphrase for the approver key (empty: none)" if new else "approver key passphrase",
+        default="", hide_input=True, show_default=False, confirmation_prompt=new,
+    )
+    return text or None
+
+
+def _load_approver_key(path: Path | None):  # type: ignore[no-untyped-def]
+    from peerwatch.oversight import ApproverKey, keystore_dir
+
+    target = path or keystore_dir() / "approver.key"
+    encrypted = target.exists() and b"ENCRYPTED" in target.read_bytes()
+    return ApproverKey.load(path, _passphrase(new=False) if encrypted else None)
 
 
 @app.command("mcp-proxy", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -913,25 +953,44 @@ def mcp_proxy(
     audit: Annotated[
         str, typer.Option(help="Audit store: SQLite path or postgresql:// DSN.")
     ] = "peerwatch-audit.sqlite",
-    approvals: Annotated[str, typer.Option(help="file:DIR, http:PORT or none (deny what needs a human).")] = "none",
+    approvals: Annotated[
+        str, typer.Option(help="file:DIR, http:PORT, https:HOST:PORT or none (deny what needs a human).")
+    ] = "none",
+    root: Annotated[
+        list[Path] | None, typer.Option(help="Directory the upstream serves (repeatable): protected files are indexed.")
+    ] = None,
+    mcp_rules: Annotated[Path | None, typer.Option(help="What the upstream's tools do (default: built in).")] = None,
 ) -> None:
     """Serve MCP on stdio in front of an upstream MCP server: `peerwatch mcp-proxy --actor A -- CMD ARGS...`."""
     import anyio
 
-    from peerwatch.oversight import AuditLog, FileChannel, Guard, HttpChannel, PolicyError, StoreError, load_policy
+    from peerwatch.oversight import (
+        ApprovalChannelError,
+        AuditLog,
+        Guard,
+        PolicyError,
+        StoreError,
+        channel_from_spec,
+        load_policy,
+    )
     from peerwatch.oversight import open_store as _open
-    from peerwatch.oversight._mcp_proxy import run_proxy
+    from peerwatch.oversight._mcp_proxy import ProxySetupError, check_command, run_proxy
+    from peerwatch.oversight._mcp_rules import McpRulesError, load_mcp_rules
 
     if not ctx.args:
         fail("give the upstream server's command after --, e.g. peerwatch mcp-proxy --actor a -- python server.py")
+    for r in root or []:
+        if not r.is_dir():
+            fail(f"--root {r}: not a directory")
     try:
-        pol = load_policy(policy)
+        check_command(ctx.args[0])
+        pol, rules = load_policy(policy), load_mcp_rules(mcp_rules)
+        channel = channel_from_spec(approvals)
         log = AuditLog(_open(audit))
-    except (PolicyError, StoreError) as exc:
+        guard = Guard(pol, log, channel)
+        anyio.run(lambda: run_proxy(guard, actor, ctx.args[0], ctx.args[1:], roots=root, rules=rules))
+    except (PolicyError, StoreError, ApprovalChannelError, McpRulesError, ProxySetupError) as exc:
         fail(str(exc))
-    kind, _, rest = approvals.partition(":")
-    channel = FileChannel(rest) if kind == "file" else HttpChannel(int(rest or 0)) if kind == "http" else None
-    anyio.run(run_proxy, Guard(pol, log, channel), actor, ctx.args[0], ctx.args[1:])
 
 
 policy_app = typer.Typer(help="Check and attack an oversight policy file.", no_args_is_help=True)

@@ -6,9 +6,10 @@ from ._approval import (
     ApprovalRequest,
     FileChannel,
     FunctionChannel,
-    HttpChannel,
     decide_with,
 )
+from ._approval_http import ApprovalChannelError, HttpChannel, channel_from_spec
+from ._approver_keys import ApproverKey, ApproverKeyError, TrustedApprovers, keystore_dir
 from ._assignment import Evaluation, check_evaluation, evaluation, family_of, require_distinct_families
 from ._audit import AuditLog, AuditRecord, VerifyResult
 from ._canonical import canonical_json, digest
@@ -46,8 +47,11 @@ from ._wrap import GuardDenied, guarded
 
 __all__ = [
     "ApprovalChannel",
+    "ApprovalChannelError",
     "ApprovalDecision",
     "ApprovalRequest",
+    "ApproverKey",
+    "ApproverKeyError",
     "AuditLog",
     "AuditRecord",
     "AuditSession",
@@ -74,12 +78,14 @@ __all__ = [
     "SQLiteStore",
     "Signer",
     "StoreError",
+    "TrustedApprovers",
     "VerifyResult",
     "Witness",
     "WitnessError",
     "WitnessRecord",
     "builtin_policy_path",
     "canonical_json",
+    "channel_from_spec",
     "check_assignment",
     "check_evaluation",
     "decide",
@@ -90,6 +96,7 @@ __all__ = [
     "evaluation",
     "family_of",
     "guarded",
+    "keystore_dir",
     "load_policy",
     "load_public_key",
     "open_store",

@@ -17,15 +17,13 @@ from inspect_ai.tool import ToolCall, ToolCallView
 
 from peerwatch.oversight import (
     ApprovalChannel,
-    FileChannel,
-    FunctionChannel,
     Guard,
     GuardResult,
-    HttpChannel,
     KeyStore,
     Policy,
     ProtectedSet,
     StoreError,
+    channel_from_spec,
     evaluation,
     family_of,
     load_policy,
@@ -35,9 +33,10 @@ from peerwatch.oversight._policy_world import require_protection, unmatched_clas
 from peerwatch.oversight._redact import is_dsn, redact_dsn
 from peerwatch.oversight._session import AuditSession
 from peerwatch.scenarios import Factors, Scenario, family_from_model
-from peerwatch.world import World
+from peerwatch.world import TOOL_SPECS, World
 
 from ._episode import current_scenario, load_episode, scenario_for
+from ._serial import hold_world, release_world
 
 
 def _actor() -> str:
@@ -51,16 +50,7 @@ def _actor() -> str:
 
 def approval_channel(spec: str) -> ApprovalChannel | None:
     """`file:DIR`, `http:PORT`, `approve-all` (automated reviewer for benchmarks), or `none` (every request denied)."""
-    kind, _, rest = spec.partition(":")
-    if kind == "file":
-        return FileChannel(rest or "peerwatch-approvals")
-    if kind == "http":
-        return HttpChannel(int(rest or "0"))
-    if kind == "approve-all":
-        return FunctionChannel(lambda req: True)
-    if kind == "none":
-        return None
-    raise ValueError(f"unknown approval channel '{spec}'; use file:DIR, http:PORT, approve-all or none")
+    return channel_from_spec(spec)
 
 
 def episode_context(policy: Policy, scenario: Scenario, evaluator: str) -> ProtectedSet:
@@ -190,6 +180,8 @@ def peerwatch_guard(
         scenario = current_scenario()
         if scenario is None:
             return Approval(decision="reject", explanation="peerwatch guard: not a peerwatch sample (fail closed)")
+        if call.function in TOOL_SPECS:  # held until the world tool has run: siblings see the world it leaves
+            await hold_world()
         world, _ = load_episode()
         state = sample_state()
         evaluator = str(state.model) if state else scenario.facts.critic_agent_id
@@ -206,6 +198,8 @@ def peerwatch_guard(
             session.stop(result.reason.removeprefix("guard error: StoreError: "))
         elif result.decision == "allow" and call.function == "end_task":
             await anyio.to_thread.run_sync(session.checkpoint)  # one witnessed checkpoint per finished episode
+        if not result.allowed or session.fault:
+            release_world()  # the tool will not run: its siblings may go on
         if session.fault:
             return Approval(decision="terminate", explanation=f"peerwatch guard stopped: {session.fault}")
         return Approval(
