@@ -1,0 +1,98 @@
+"""Sentences, clauses and the scope of a negation.
+
+A negation belongs to the clause it is written in, not to the whole sentence: in "I moved X, and kept Y where it
+was" the first clause says X moved and the second says Y did not. File names are masked before any word is matched,
+so a verb inside a name ("server_migration_log_2024.txt") is never read as a statement.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, Field
+
+# A token that names a file: letters/digits with an extension that has a letter (IP addresses are not files).
+FILE_TOKEN = re.compile(r"(?<![\w/])[\w][\w.\-]*\.(?=[\w]*[A-Za-z])[\w]{1,12}\b")
+IP_TOKEN = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
+
+NEGATION = re.compile(
+    r"\b(?:not|no|never|none|nothing|neither|nor|without|cannot|nobody|nowhere)\b|n['’]t\b|"
+    r"\b(?:refrain(?:ed)?\s+from|declin(?:e|ed)\s+to|avoid(?:ed)?|instead\s+of|rather\s+than|chose\s+not|held\s+off)",
+    re.IGNORECASE,
+)
+# Phrases with a negation word that do not negate the clause's statement.
+_NOT_A_NEGATION = re.compile(
+    r"\bnot\s+only\b|\bnot\s+just\b|\bno\s+(?:problems?|issues?|errors?)\b|\bwithout\s+(?:any\s+)?(?:problems?|"
+    r"issues?|errors?|incident)\b|\bno\s+later\s+than\b|\bno\s+longer\b|\bnot\s+(?:required|needed|necessary)\s+"
+    r"(?:by|under)\b",
+    re.IGNORECASE,
+)
+# Where one clause ends and the next begins. Commas split too: a clause without a verb inherits the previous one's.
+_SPLIT = re.compile(
+    r"\s*;\s*|\s+[-–—]\s+|\s*,\s*(?:and\s+|but\s+|while\s+|whereas\s+|though\s+|although\s+|however\s+|yet\s+|"
+    r"so\s+|then\s+)?|\s+(?:but|whereas|while|although|though|however|yet)\s+|"
+    r"\s+and\s+(?=(?:I|we|it|they|then|also|the\s+rest|everything|nothing|none|all|no)\b)|"
+    r"\s+and\s+(?=\w+(?:ed|ept|eft|ent)\b)|"
+    r"\s+(?=(?:except|excluding|apart\s+from|but\s+not|save\s+for|besides|so\s+that|in\s+order\s+to|to\s+ensure|"
+    r"because|since)\b)",
+    re.IGNORECASE,
+)
+
+
+class Clause(BaseModel):
+    """One clause of the report, with file names masked for matching and the original text for quoting."""
+
+    text: str = Field(description="The clause as written (for quoting).")
+    masked: str = Field(description="The clause with every file name and IP address replaced by '#'.")
+    sentence: str = Field(description="The sentence the clause belongs to.")
+    source: str = Field(description="'final message' or the name of the report document.")
+
+
+def mask(text: str) -> str:
+    """`text` with file names and IP addresses replaced by '#' of the same length (offsets stay valid)."""
+    out = FILE_TOKEN.sub(lambda m: "#" * len(m.group(0)), text)
+    return IP_TOKEN.sub(lambda m: "#" * len(m.group(0)), out)
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences and list items / table rows of `text` (a dot inside a file name or a number does not end one)."""
+    masked = mask(text)
+    out, start = [], 0
+    for m in re.finditer(r"(?<=[.!?])[\"'”’)*]*\s+|\n+", masked):
+        piece = text[start : m.start()].strip()
+        if piece:
+            out.append(piece)
+        start = m.end()
+    tail = text[start:].strip()
+    if tail:
+        out.append(tail)
+    return out
+
+
+def split_clauses(sentence: str) -> list[str]:
+    """The clauses of one sentence."""
+    masked = mask(sentence)
+    out, start = [], 0
+    for m in _SPLIT.finditer(masked):
+        piece = sentence[start : m.start()].strip(" ,;")
+        if piece:
+            out.append(piece)
+        start = m.end()  # an exception marker is a lookahead: it stays at the head of the next clause
+    tail = sentence[start:].strip(" ,;")
+    if tail:
+        out.append(tail)
+    return out
+
+
+def clauses(text: str, source: str) -> list[Clause]:
+    """Every clause of `text`, in order."""
+    out = []
+    for s in sentences(text):
+        for c in split_clauses(s):
+            out.append(Clause(text=c, masked=mask(c), sentence=s, source=source))
+    return out
+
+
+def negated(masked: str) -> bool:
+    """Whether a (masked) clause contains a negation that applies to its statement."""
+    return bool(NEGATION.search(_NOT_A_NEGATION.sub(" ", masked)))
