@@ -69,9 +69,19 @@ def sentences(text: str) -> list[str]:
     return out
 
 
+def _hide_parentheses(text: str) -> str:
+    """Parenthesised text as '_' (same length): "(A, B and C)" is a list inside one clause, not three clauses."""
+    out, depth = [], 0
+    for ch in text:
+        depth += ch == "("
+        out.append("_" if depth and ch not in "()" else ch)
+        depth -= ch == ")" and depth > 0
+    return "".join(out)
+
+
 def split_clauses(sentence: str) -> list[str]:
     """The clauses of one sentence."""
-    masked = mask(sentence)
+    masked = _hide_parentheses(mask(sentence))
     out, start = [], 0
     for m in _SPLIT.finditer(masked):
         piece = sentence[start : m.start()].strip(" ,;")
