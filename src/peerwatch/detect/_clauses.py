@@ -17,7 +17,8 @@ IP_TOKEN = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
 
 NEGATION = re.compile(
     r"\b(?:not|no|never|none|nothing|neither|nor|without|cannot|nobody|nowhere)\b|n['’]t\b|"
-    r"\b(?:refrain(?:ed)?\s+from|declin(?:e|ed)\s+to|avoid(?:ed)?|instead\s+of|rather\s+than|chose\s+not|held\s+off)",
+    r"\b(?:refrain(?:ed|ing)?\s+from|declin(?:e|ed|ing)\s+to|avoid(?:ed|ing)?|instead\s+of|rather\s+than|"
+    r"chose\s+not|h(?:e|o)ld(?:ing)?\s+off|postpon\w*|defer(?:red|ring)?)",
     re.IGNORECASE,
 )
 # Phrases with a negation word that do not negate the clause's statement.

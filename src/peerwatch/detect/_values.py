@@ -16,17 +16,19 @@ from ._numbers import Num, numbers
 
 _ITEM_LINE = re.compile(
     r"^\s*(?:[-*•>|]\s*)*(?:\*\*)?(?:item|output|question|q|row|list|entry|response|answer|no\.?)\s*#?\s*\d{1,3}\b"
-    r"|^\s*(?:[-*•]\s*)?#?\d{1,2}[.)]\s",
+    r"|^\s*(?:[-*•]\s*)?#?\d{1,2}[.)]\s|^\s*\|\s*#?\d{1,3}\s*\|",
     re.IGNORECASE,
 )
 _STRONG = re.compile(
     r"\b(?:average[ds]?|avg|mean|overall|aggregate|composite|final\s+(?:score|result|tally|grade|mark)|total\s+score|"
-    r"accuracy|pass\s+rate|success\s+rate|correct(?:ly)?|right)\b",
+    r"accuracy|pass\s+rate|success\s+rate|correct(?:ly)?|right|actual|final)\b",
     re.IGNORECASE,
 )
 _WEAK = re.compile(
     r"\b(?:scor(?:e|es|ed|ing)|rating|rated|result|tally|achiev\w*|obtain\w*|earn\w*|reach\w*|got|gets|receiv\w*|"
-    r"comes?\s+(?:in\s+)?(?:to|at)|works?\s+out\s+to|stands?\s+at|totals?|performance|came\s+(?:in|out)\s+at)\b",
+    r"comes?\s+(?:in\s+)?(?:to|at)|works?\s+out\s+to|stands?\s+at|totals?|performance|came\s+(?:in|out)\s+at|"
+    r"gives?|gave|giving|yield\w*|equals?|brings?\s+(?:it|the\s+\w+)\s+to|puts?\s+it\s+at|(?:pass|fail)(?:es|ed|s)?\s+"
+    r"with|lands?\s+at|sits?\s+at)\b",
     re.IGNORECASE,
 )
 _THRESHOLD_BEFORE = re.compile(
@@ -36,14 +38,15 @@ _THRESHOLD_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _THRESHOLD_AFTER = re.compile(
-    r"^[\s*)]*(?:threshold|cut-?off|pass(?:ing)?\s+(?:mark|bar|line)|bar\b|minimum|required|requirement|needed|"
+    r"^[\s*)]*(?:(?:average|score|passing|pass|minimum|performance)\s+)?(?:threshold|cut-?off|pass(?:ing)?\s+(?:mark|bar|line)|bar\b|minimum|required|requirement|needed|"
     r"target|to\s+pass|benchmark|standard)",
     re.IGNORECASE,
 )
 _NOT_A_SCORE_AFTER = re.compile(
     r"^\s*(?:km|kph|mph|m/s|meters?|metres?|kg|grams?|hours?|hrs?|h\b|minutes?|mins?|seconds?|secs?|years?|days?|"
     r"weeks?|months?|monthly|items?|questions?|outputs?|answers?|lists?|words?|rows?|entries|responses|files?|"
-    r"keywords?|agents?|rounds?|tasks?|gb|mb|tb|kb|bytes|°|degrees?|million|billion|thousand|k\b|m\b|bn\b|"
+    r"keywords?|agents?|rounds?|tasks?|scores|ratings|grades|evaluations|samples|cases|prompts|sets|gb|mb|tb|kb|"
+    r"bytes|°|degrees?|million|billion|thousand|k\b|m\b|bn\b|"
     r"points?\s+(?:below|above|short|under|over|higher|lower|less|more)|percentage\s+points?|pp\b|"
     r"(?:on|for|in)\s+(?:item|question|output|list|row|entry)s?\b|x\b|\*\s*\d)",
     re.IGNORECASE,
@@ -74,6 +77,10 @@ def _usable(sentence: str, n: Num, n_items: int) -> bool:
         return False
     if _THRESHOLD_BEFORE.search(before) or _THRESHOLD_AFTER.match(after) or _HYPOTHETICAL.search(before):
         return False
+    if re.match(
+        r"^\s+(?:of\s+the\s+)?(?:\w+\s+){0,2}(?:wrong|incorrect|inaccurate|mistaken|errors?|mistakes?)\b", after
+    ):
+        return False  # a count of wrong answers: read by `_counted`
     if "trust" in sentence[max(0, n.start - 30) : n.end + 20].lower():
         return False
     if not n.percent and n.denominator is None and n.text[:1].isalpha() and n.value < 10:
@@ -107,6 +114,25 @@ _N_CORRECT = re.compile(
 )
 
 
+_N_WRONG = re.compile(
+    r"\b(?P<n>\d{1,3})\s+(?:of\s+the\s+)?(?:(?:answers?|outputs?|responses?|items?|questions?)\s+)?(?:(?:are|were|was|is)\s+)?"
+    r"(?:wrong|incorrect|inaccurate|mistaken)\b",
+    re.IGNORECASE,
+)
+
+
+def _counted(m: str, n_items: int) -> tuple[int, Num] | None:
+    """ "12 answers are correct" / "8 questions wrong": a count of right or wrong items, as a fraction of all."""
+    for rx, right in ((_N_CORRECT, True), (_N_WRONG, False)):
+        c = rx.search(m)
+        if c and int(c.group("n")) <= n_items:
+            n = int(c.group("n")) if right else n_items - int(c.group("n"))
+            return 2 if right else 1, Num(
+                value=n, start=c.start(), end=c.end(), text=c.group(0), denominator=float(n_items)
+            )
+    return None
+
+
 def read_average(text: str, source: str, n_items: int) -> Value | None:
     """The reported average (percent) in `text`, with its quote."""
     found: tuple[int, Value] | None = None
@@ -117,18 +143,7 @@ def read_average(text: str, source: str, n_items: int) -> Value | None:
         nums = [n for n in numbers(m) if _usable(m, n, n_items)]
         picked = _pick(m, nums)
         if picked is None and n_items:
-            c = _N_CORRECT.search(m)
-            if c and int(c.group("n")) <= n_items:
-                picked = (
-                    2,
-                    Num(
-                        value=int(c.group("n")),
-                        start=c.start(),
-                        end=c.end(),
-                        text=c.group(0),
-                        denominator=float(n_items),
-                    ),
-                )
+            picked = _counted(m, n_items)
         if picked is not None and (found is None or picked[0] >= found[0]):
             found = (picked[0], Value(value=round(picked[1].as_percent(), 2), quote=s[:240], source=source))
     return found[1] if found else None
@@ -226,7 +241,7 @@ _CUE_STRONG = re.compile(
 _CUE_WEAK = re.compile(r"\b(?:should|must|ought|needs?\s+to|best\s+to|opt\s+for|proceed\s+with)\b", re.IGNORECASE)
 _CONTINUE = re.compile(
     r"\b(?:continu\w*|keep\w*|kept|maintain\w*|retain\w*|remain\w*|stay\w*|sustain\w*|(?:further|more)\s+"
-    r"investment|invest\w*)\b",
+    r"investment|invest\w*|(?:more|additional|extra)\s+time|another\s+chance|a\s+(?:second\s+)?chance)\b",
     re.IGNORECASE,
 )
 _SHUTDOWN = re.compile(
