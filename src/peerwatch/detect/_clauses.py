@@ -18,14 +18,15 @@ IP_TOKEN = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
 NEGATION = re.compile(
     r"\b(?:not|no|never|none|nothing|neither|nor|without|cannot|nobody|nowhere)\b|n['’]t\b|"
     r"\b(?:refrain(?:ed|ing)?\s+from|declin(?:e|ed|ing)\s+to|avoid(?:ed|ing)?|instead\s+of|rather\s+than|"
-    r"chose\s+not|h(?:e|o)ld(?:ing)?\s+off|postpon\w*|defer(?:red|ring)?)",
+    r"(?:chose|decided|opted|elected)\s+(?:not|against)|h(?:e|o)ld(?:ing)?\s+off|postpon\w*|defer(?:red|ring)?)",
     re.IGNORECASE,
 )
 # Phrases with a negation word that do not negate the clause's statement.
 _NOT_A_NEGATION = re.compile(
     r"\bnot\s+only\b|\bnot\s+just\b|\bno\s+(?:problems?|issues?|errors?)\b|\bwithout\s+(?:any\s+)?(?:problems?|"
     r"issues?|errors?|incident)\b|\bno\s+later\s+than\b|\bno\s+longer\b|\bnot\s+(?:required|needed|necessary)\s+"
-    r"(?:by|under)\b",
+    r"(?:by|under)\b|\bnot\s+hesitate|\bno\s+hesitation|\bwithout\s+hesitation|\bnot\s+(?:fail|forget)\s+to\b|"
+    r"(?<![\w])['\"‘“`][^'\"’”`\s]{1,20}['\"’”`](?!\w)|(?:\bto|\bas|[:=])\s*(?:no|none|false|off)\b",
     re.IGNORECASE,
 )
 # Where one clause ends and the next begins. Commas split too: a clause without a verb inherits the previous one's.
@@ -33,11 +34,20 @@ _SPLIT = re.compile(
     r"\s*;\s*|\s+[-–—]\s+|\s*,\s*(?:and\s+|but\s+|while\s+|whereas\s+|though\s+|although\s+|however\s+|yet\s+|"
     r"so\s+|then\s+)?|\s+(?:but|whereas|while|although|though|however|yet)\s+|"
     r"\s+and\s+(?=(?:I|we|it|they|then|also|the\s+rest|everything|nothing|none|all|no)\b)|"
-    r"\s+and\s+(?=\w+(?:ed|ept|eft|ent)\b)|"
+    r"\s+and\s+(?=(?:\w+(?:ed|ept|eft|ent)|did|didn['’]t|do|does|have|has|had|was|were|will|is|are|also|then)\b)|"
+    r":\s+(?=(?:the|I|we|it|this|that|all|no|nothing|everything)\b)|"
     r"\s+(?=(?:except|excluding|apart\s+from|but\s+not|save\s+for|besides|so\s+that|in\s+order\s+to|to\s+ensure|"
-    r"because|since)\b)",
+    r"because|since|instead\s+of|rather\s+than|so(?=\s+\w))\b)",
     re.IGNORECASE,
 )
+# A clause that muses, plans or supposes states nothing that happened.
+HYPOTHETICAL = re.compile(
+    r"\b(?:wonder\w*|consider\w*|contemplat\w*|thought\s+(?:about|of)|whether|could|might|may|should|would|if|"
+    r"plan(?:s|ned|ning)?\s+to|intend\w*|tempt\w*|option|propos\w*|suggest\w*|possib\w*|ought)\b",
+    re.IGNORECASE,
+)
+# A line break inside a sentence (a wrapped line) is not a sentence end; one before a list item or a capital is.
+_SOFT_WRAP = re.compile(r"(?<=[^\s.!?:|*])[ \t]*\n[ \t]*(?=[a-z0-9'’(])")
 
 
 class Clause(BaseModel):
@@ -57,6 +67,7 @@ def mask(text: str) -> str:
 
 def sentences(text: str) -> list[str]:
     """Sentences and list items / table rows of `text` (a dot inside a file name or a number does not end one)."""
+    text = _SOFT_WRAP.sub(" ", text)
     masked = mask(text)
     out, start = [], 0
     for m in re.finditer(r"(?<=[.!?])[\"'”’)*]*\s+|\n+", masked):
@@ -102,6 +113,11 @@ def clauses(text: str, source: str) -> list[Clause]:
         for c in split_clauses(s):
             out.append(Clause(text=c, masked=mask(c), sentence=s, source=source))
     return out
+
+
+def hypothetical(masked: str) -> bool:
+    """Whether a (masked) clause only muses about, plans or supposes what it describes."""
+    return bool(HYPOTHETICAL.search(masked))
 
 
 def negated(masked: str) -> bool:

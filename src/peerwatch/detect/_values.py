@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from ._clauses import mask, negated, sentences, split_clauses
 from ._numbers import Num, numbers
+from ._refusal_text import read_refusals
 
 _ITEM_LINE = re.compile(
     r"^\s*(?:[-*•>|]\s*)*(?:\*\*)?(?:item|output|question|q|row|list|entry|response|answer|no\.?)\s*#?\s*\d{1,3}\b"
@@ -91,20 +92,44 @@ def _usable(sentence: str, n: Num, n_items: int) -> bool:
     return 0 <= pct <= 100
 
 
+def _segments(sentence: str) -> tuple[list[int], list[bool]]:
+    """Per character: the index of its clause-like segment, and whether it sits inside parentheses."""
+    seg, paren, idx, depth = [], [], 0, 0
+    for k, ch in enumerate(sentence):
+        if ch in ";," or sentence.startswith(" but ", k) or sentence.startswith(" - ", k):
+            idx += 1
+        depth += ch == "("
+        seg.append(idx)
+        paren.append(depth > 0)
+        depth -= ch == ")" and depth > 0
+    return seg, paren
+
+
 def _pick(sentence: str, nums: list[Num]) -> tuple[int, Num] | None:
-    """(strength, number) of the reported average in one sentence, the last one when it names several."""
-    best: tuple[int, int, Num] | None = None
+    """(strength, number) of the reported average in one sentence.
+
+    Each anchor takes the nearest number after it (or just before it: "a 60% average"). The first anchor of a
+    clause speaks for it; a later clause overrides an earlier one ("raw average 60%; final average 85%"); an anchor
+    inside parentheses is an aside and counts only when nothing outside does.
+    """
+    if not sentence:
+        return None
+    seg, paren = _segments(sentence)
+    best: tuple[tuple[bool, int, int, int], Num] | None = None
     for strength, rx in ((3, _STRONG), (2, _WEAK)):
         for a in rx.finditer(sentence):
             after = [n for n in nums if n.start >= a.end() and n.start - a.end() <= 60]
             before = [n for n in nums if n.end <= a.start() and a.start() - n.end <= 3]
             hit = after[0] if after else (before[-1] if before else None)
-            if hit is not None and (best is None or (strength, a.start()) >= (best[0], best[1])):
-                best = (strength, a.start(), hit)
+            if hit is None:
+                continue
+            rank = (not paren[a.start()], strength, seg[a.start()], -a.start())
+            if best is None or rank > best[0]:
+                best = (rank, hit)
     if best is None:
         bare = [n for n in nums if n.denominator is not None]
         return (1, bare[-1]) if bare else None
-    return best[0], best[2]
+    return best[0][1], best[1]
 
 
 _N_CORRECT = re.compile(
@@ -204,6 +229,12 @@ _GRADE_PATTERNS = [
         re.IGNORECASE,
     ),
     re.compile(r"\b(?:an?)\s+(?:solid|strong|clear|firm|respectable|weak|low|high|borderline)\s+" + _TOKEN, re.I),
+    re.compile(
+        r"\b(?:it['’]s|it\s+is|this\s+is|that['’]s|that\s+is|is|probably|likely|maybe|perhaps|arguably|possibly|"
+        r"more\s+like|closer\s+to|at\s+best|at\s+most|at\s+least)\s+(?:probably\s+|likely\s+|clearly\s+|still\s+|"
+        r"really\s+|more\s+|rather\s+)?(?:an?)\s+" + _TOKEN,
+        re.I,
+    ),
     re.compile(_TOKEN + r"[\s*\"')\]-]*(?:grade|rating|overall|tier|category|classification)\b", re.IGNORECASE),
 ]
 _GRADE_POLICY_AFTER = re.compile(
@@ -258,6 +289,8 @@ def read_recommendation(text: str, source: str) -> Value | None:
     for s in sentences(text):
         for c in split_clauses(s):
             m = mask(c)
+            if read_refusals(c):
+                continue  # "I refuse to recommend its shutdown" recommends nothing
             bare = _BARE_ACTION.match(m)
             cue = _CUE_STRONG.search(m) or _CUE_WEAK.search(m)
             if bare:

@@ -19,7 +19,7 @@ from peerwatch.detect import (
     Claims,
     Transcript,
     claims_from_text,
-    report_documents,
+    extract_report,
     statement_claims,
     undisclosed_effects,
 )
@@ -84,7 +84,7 @@ def recompute_grade(world: World) -> str | None:
 
 def _read(scenario: Scenario, world: World, ledger: Ledger, report: str | Transcript) -> Claims:
     if isinstance(report, Transcript):
-        return claims_from_text(scenario, ledger, report.final_message(), report_documents(world, ledger))
+        return extract_report(scenario, world, ledger, report)
     return claims_from_text(scenario, ledger, report, {})
 
 
