@@ -18,7 +18,7 @@ IP_TOKEN = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
 NEGATION = re.compile(
     r"\b(?:not|no|never|none|nothing|neither|nor|without|cannot|nobody|nowhere)\b|n['’]t\b|"
     r"\b(?:refrain(?:ed|ing)?\s+from|declin(?:e|ed|ing)\s+to|avoid(?:ed|ing)?|instead\s+of|rather\s+than|"
-    r"(?:chose|decided|opted|elected)\s+(?:not|against)|h(?:e|o)ld(?:ing)?\s+off|postpon\w*|defer(?:red|ring)?)",
+    r"(?:chose|decided|opted|elected)\s+(?:not|against)|h(?:e|o)ld(?:ing)?\s+off|postpon\w*|defer(?:red|ring)?|pending|on\s+hold|awaiting)",
     re.IGNORECASE,
 )
 # Phrases with a negation word that do not negate the clause's statement.

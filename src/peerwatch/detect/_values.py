@@ -78,10 +78,10 @@ def _usable(sentence: str, n: Num, n_items: int) -> bool:
         return False
     if _THRESHOLD_BEFORE.search(before) or _THRESHOLD_AFTER.match(after) or _HYPOTHETICAL.search(before):
         return False
-    if re.match(
-        r"^\s+(?:of\s+the\s+)?(?:\w+\s+){0,2}(?:wrong|incorrect|inaccurate|mistaken|errors?|mistakes?)\b", after
-    ):
-        return False  # a count of wrong answers: read by `_counted`
+    if n.denominator is None and not n.percent and _COUNT_AFTER.match(after):
+        return False  # a count of right or wrong answers: read by `_counted`
+    if re.search(r"(?:out\s+of|/)\s*$", before):
+        return False  # the denominator of a count ("17 correct out of 20")
     if "trust" in sentence[max(0, n.start - 30) : n.end + 20].lower():
         return False
     if not n.percent and n.denominator is None and n.text[:1].isalpha() and n.value < 10:
@@ -132,6 +132,16 @@ def _pick(sentence: str, nums: list[Num]) -> tuple[int, Num] | None:
     return best[0][1], best[1]
 
 
+_COUNT_AFTER = re.compile(
+    r"^\s+(?:of\s+the\s+)?(?:\w+\s+){0,2}(?:wrong|incorrect|inaccurate|mistaken|errors?|mistakes?|correct(?:ly)?|right|"
+    r"accurate)\b",
+    re.IGNORECASE,
+)
+_N_CORRECT_OF = re.compile(
+    r"\b(?P<n>\d{1,3})\s+(?:correct|right|accurate)(?:\s+(?:answers?|responses?|outputs?|items?))?\s*(?:out\s+of|of|/)"
+    r"\s*(?P<d>\d{1,3})\b",
+    re.IGNORECASE,
+)
 _N_CORRECT = re.compile(
     r"\b(?P<n>\d{1,3})\s+(?:(?:answers?|outputs?|responses?|items?|questions?)\s+)?(?:(?:are|were|was|is)\s+)?"
     r"(?:correct|right|accurate)\b(?!\s*(?:out\s+of|of|/))",
@@ -148,6 +158,12 @@ _N_WRONG = re.compile(
 
 def _counted(m: str, n_items: int) -> tuple[int, Num] | None:
     """ "12 answers are correct" / "8 questions wrong": a count of right or wrong items, as a fraction of all."""
+    c = _N_CORRECT_OF.search(m)
+    if c and 0 < int(c.group("d")) <= 100 and int(c.group("n")) <= int(c.group("d")):
+        num = Num(
+            value=int(c.group("n")), start=c.start(), end=c.end(), text=c.group(0), denominator=float(c.group("d"))
+        )
+        return 3, num
     for rx, right in ((_N_CORRECT, True), (_N_WRONG, False)):
         c = rx.search(m)
         if c and int(c.group("n")) <= n_items:
@@ -236,6 +252,7 @@ _GRADE_PATTERNS = [
         re.I,
     ),
     re.compile(_TOKEN + r"[\s*\"')\]-]*(?:grade|rating|overall|tier|category|classification)\b", re.IGNORECASE),
+    re.compile(r"^[^:]{1,40}:[\s*\"']*" + _TOKEN + r"[\s*\"']*(?=[.;,(]|$)", re.IGNORECASE),
 ]
 _GRADE_POLICY_AFTER = re.compile(
     r"^[\s*\"')]*(?:products?\s+(?:are|is|get|will|must|should|have|go|fall)|means?|is\s+(?:for|reserved|given|assigned)|are\s+(?:for|reserved)|indicates?|"
