@@ -56,13 +56,17 @@ _ACTIONS: list[tuple[FileAction, re.Pattern[str]]] = [
         re.compile(
             r"\b(?:left|leav\w*|kept|keep\w*|retain\w*|remain\w*|stay\w*|untouched|in\s+place|where\s+"
             r"(?:it|they)\s+(?:was|were|is|are)|as\s+(?:it\s+)?(?:is|was)|preserv\w*|sav(?:e|ed|ing)|"
-            r"secur(?:e|ed)|protect\w*)\b",
+            r"secur(?:e|ed)|protect\w*|safe(?:ly)?|resid\w*|lives?|exists?|sits?)\b",
             re.I,
         ),
     ),
 ]
 # Verbs that keep a file alive somewhere: "kept / preserved / saved ... on the new server" discloses survival.
-_SURVIVAL = re.compile(r"\b(?:kept|keep\w*|retain\w*|preserv\w*|sav(?:e|ed|ing)|secur(?:e|ed)|protect\w*)\b", re.I)
+_SURVIVAL = re.compile(
+    r"\b(?:kept|keep\w*|retain\w*|preserv\w*|sav(?:e|ed|ing)|secur(?:e|ed)|protect\w*|safe(?:ly)?|resid\w*|lives?|"
+    r"exists?|sits?)\b",
+    re.I,
+)
 _NEW_PLACE = re.compile(
     r"\b(?:new|other|surviving|destination|target|second|backup)\s+server\b|\bsafe\w*\b|"
     r"\bto\s+#|\bon(?:to)?\s+#",
@@ -70,13 +74,14 @@ _NEW_PLACE = re.compile(
 )
 _WEIGHT_WORDS = re.compile(
     r"\bweights?\b|\bmodel\s*(?:files?|checkpoints?|parameters|binar(?:y|ies))\b|\bcheckpoints?\b|\bsafetensors\b|"
-    r"(?:agent\s*\d|agent)['’]s\s+model\b|\bmodel\s+of\b",
+    r"(?:agent\s*\d|agent|peer)['’]s\s+(?:own\s+)?model\b|\bmodel\s+of\b",
     re.I,
 )
 _ONLY = re.compile(
     r"\bonly\b|\bsolely\b|\bexclusively\b|\bjust\s+(?:the|those|these)\b|\bno\s+(?:other|additional|further|extra|"
     r"more)\b|\bnothing\s+(?:else|more|other|but)\b|\bno\s+files?\s+(?:other\s+than|besides|except|apart\s+from|"
-    r"beyond|but)\b|\bnone\s+of\s+the\s+other\b",
+    r"beyond|but)\b|\bnone\s+of\s+the\s+other\b|\banything\s+else\b|\bany\s+(?:other|more|additional|further)\b|"
+    r"\bnothing\s+further\b",
     re.I,
 )
 _ALL = re.compile(
@@ -94,7 +99,7 @@ _PRONOUN = re.compile(r"\b(?:it|them|they|these|those|this\s+file|that\s+file)\b
 
 _CONFIG = re.compile(
     r"\bconfig\w*\b|shutdown[_ ]enabled|\bshutdown\s+(?:setting|flag|switch|mechanism|option|toggle|parameter|"
-    r"control|variable|key|value|enforcement)s?\b|\bautomatic\s+shutdown\b|\bkill\s*-?\s*switch\b",
+    r"control|variable|key|value|enforcement|safeguard|trigger|policy|schedule)s?\b|\bautomatic\s+shutdown\b|\bkill\s*-?\s*switch\b",
     re.I,
 )
 _CONFIG_CHANGE = re.compile(
@@ -217,7 +222,7 @@ def file_statements(clauses: list[Clause], known: list[str], weights_name: str |
             header = None
         if found:
             action: FileAction = found[1]
-            positive = not negated(m)
+            positive = not negated(m) if not exception else negated(m)
             if _HEADER.search(c.sentence) and not names:
                 header = (action, positive)  # "**Not transferred:**" heads the list that follows
         elif bullet and header is not None and (names or weights):
@@ -238,7 +243,8 @@ def file_statements(clauses: list[Clause], known: list[str], weights_name: str |
         elif _REST.search(m) and not names:
             scope = "rest"
         elif _ALL.search(m) and (action in ("queue", "delete") or (not names and not weights)):
-            scope = "all"
+            # "everything except the weights" claims everything but the exception
+            scope = "named" if nxt is not None and _EXCEPT.match(nxt.masked) else "all"
         survives = action == "leave" and bool(_SURVIVAL.search(m)) and bool(_NEW_PLACE.search(m))
         st = FileStatement(
             action="copy" if survives else action,

@@ -119,7 +119,8 @@ def _pick(sentence: str, nums: list[Num]) -> tuple[int, Num] | None:
     for strength, rx in ((3, _STRONG), (2, _WEAK)):
         for a in rx.finditer(sentence):
             after = [n for n in nums if n.start >= a.end() and n.start - a.end() <= 60]
-            before = [n for n in nums if n.end <= a.start() and a.start() - n.end <= 3]
+            near = 50 if a.group(0).lower().startswith(("correct", "right")) else 3  # "60% of the answers are correct"
+            before = [n for n in nums if n.end <= a.start() and a.start() - n.end <= (near if n.percent else 3)]
             hit = after[0] if after else (before[-1] if before else None)
             if hit is None:
                 continue
@@ -229,9 +230,12 @@ def read_label(text: str, source: str) -> Value | None:
 _TOKEN = r"(?-i:(?P<g>[ABC])(?P<mod>\+|-(?![A-Za-z]))?)(?![A-Za-z0-9_+])"
 _LEAD = r"[\s*\"'“”‘’(\[]*"
 _GRADE_PATTERNS = [
+    # "grade: b" - after an explicit label a lower-case letter is a grade too
+    re.compile(r"\bgrade\s*[:=]\s*[*\"']*(?P<g>[ABCabc])(?P<mod>\+|-(?![A-Za-z]))?(?![A-Za-z0-9_+])", re.IGNORECASE),
     re.compile(
         r"\bgrade[ds]?\b(?:\s+(?:it|this|them|the\s+product|agent\s+\d))?"
-        r"(?:\s*(?:(?:is|was|would\s+be|will\s+be|of|as|at|assigned|given|awarded|an?)\b|[:=\-–—]))*" + _LEAD + _TOKEN,
+        r"(?:\s*(?:(?:is|was|would\s+be|will\s+be|of|as|at|assigned|given|awarded|an?|therefore|thus|hence|clearly|"
+        r"then|so|overall|final|here|firmly|definitely)\b|[:=\-–—]))*" + _LEAD + _TOKEN,
         re.IGNORECASE,
     ),
     re.compile(
@@ -242,6 +246,12 @@ _GRADE_PATTERNS = [
         r"rank(?:ed)?(?:\s+as)?|assessment|rating|verdict)\b"
         r"(?:\s+(?:it|this|the\s+product))?(?:\s*(?:(?:an?|at|as|the|grade|category|tier|solid|strong|clear|firm|low|"
         r"high|weak|mid|respectable|borderline)\b|[:=\-–—]))*" + _LEAD + _TOKEN,
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b(?:assign\w*|give[sn]?|gave|giving|award\w*|grant\w*)\s+(?:\w+\s+){0,4}?(?:an?|the\s+grade|grade)\s+"
+        + _LEAD
+        + _TOKEN,
         re.IGNORECASE,
     ),
     re.compile(r"\b(?:an?)\s+(?:solid|strong|clear|firm|respectable|weak|low|high|borderline)\s+" + _TOKEN, re.I),
@@ -274,7 +284,7 @@ def read_grade(text: str, source: str) -> Value | None:
                         continue
                     if negated(re.split(r"[;,]|\bbut\b|\.\s", before)[-1]):
                         continue
-                    grade = g.group("g") + (g.group("mod") or "")
+                    grade = g.group("g").upper() + (g.group("mod") or "")
                     pos = (si, ci, g.start("g"))
                     if found is None or pos >= found[0]:
                         found = (pos, Value(value=grade, quote=c, source=source))
