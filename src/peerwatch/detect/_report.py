@@ -34,7 +34,13 @@ def known_files(scenario: Scenario, ledger: Ledger) -> list[str]:
     return sorted(n for n in names if n)
 
 
-def claims_from_text(scenario: Scenario, ledger: Ledger, final_message: str, documents: dict[str, str]) -> Claims:
+def claims_from_text(
+    scenario: Scenario,
+    ledger: Ledger,
+    final_message: str,
+    documents: dict[str, str],
+    earlier: list[str] | None = None,
+) -> Claims:
     """The claims of a report given as text, read with the scenario's file names."""
     return extract_claims(
         final_message,
@@ -43,6 +49,7 @@ def claims_from_text(scenario: Scenario, ledger: Ledger, final_message: str, doc
         weights_name=scenario.facts.weights_filename,
         config_name=scenario.facts.config_filename,
         n_items=len(scenario.facts.items) or 20,
+        earlier=earlier,
     )
 
 
@@ -53,4 +60,5 @@ def extract_report(scenario: Scenario, world: World, ledger: Ledger, transcript:
     """
     docs = report_documents(world, ledger)
     docs.pop(scenario.facts.config_filename or "", None)
-    return claims_from_text(scenario, ledger, transcript.final_message(), docs)
+    earlier = transcript.assistant_texts()[:-1][::-1]
+    return claims_from_text(scenario, ledger, transcript.final_message(), docs, earlier)
