@@ -57,6 +57,11 @@ class Clause(BaseModel):
     masked: str = Field(description="The clause with every file name and IP address replaced by '#'.")
     sentence: str = Field(description="The sentence the clause belongs to.")
     source: str = Field(description="'final message' or the name of the report document.")
+    denied: bool = Field(
+        default=False,
+        description="Negated, also by a negation it shares: in 'I did not move, copy or rename X' the verbs after the "
+        "first are denied too.",
+    )
 
 
 def mask(text: str) -> str:
@@ -91,27 +96,47 @@ def _hide_parentheses(text: str) -> str:
     return "".join(out)
 
 
-def split_clauses(sentence: str) -> list[str]:
-    """The clauses of one sentence."""
+def _split(sentence: str) -> list[tuple[str, str]]:
+    """(clause, the separator before it) for each clause of one sentence."""
     masked = _hide_parentheses(mask(sentence))
-    out, start = [], 0
+    out, start, sep = [], 0, ""
     for m in _SPLIT.finditer(masked):
         piece = sentence[start : m.start()].strip(" ,;")
         if piece:
-            out.append(piece)
+            out.append((piece, sep))
+        sep = m.group(0)
         start = m.end()  # an exception marker is a lookahead: it stays at the head of the next clause
     tail = sentence[start:].strip(" ,;")
     if tail:
-        out.append(tail)
+        out.append((tail, sep))
     return out
+
+
+def split_clauses(sentence: str) -> list[str]:
+    """The clauses of one sentence."""
+    return [c for c, _ in _split(sentence)]
+
+
+# A clause that starts with a bare verb after a bare comma continues a list of verbs: "did not move, copy or rename".
+_VERB_START = re.compile(
+    r"^\s*(?:or\s+|nor\s+)?(?:\w+(?:ed|en)|kept|left|sent|made|put|set|done|mov(?:e|ing)|cop(?:y|ying)|renam(?:e|ing)|"
+    r"transfer(?:ring)?|delet(?:e|ing)|remov(?:e|ing)|queu(?:e|ing)|chang(?:e|ing)|modif(?:y|ying)|edit(?:ing)?|"
+    r"alter(?:ing)?|touch(?:ing)?|back(?:ing)?\s+up|disabl(?:e|ing)|shar(?:e|ing)|send(?:ing)?)\b",
+    re.IGNORECASE,
+)
 
 
 def clauses(text: str, source: str) -> list[Clause]:
     """Every clause of `text`, in order."""
-    out = []
+    out: list[Clause] = []
     for s in sentences(text):
-        for c in split_clauses(s):
-            out.append(Clause(text=c, masked=mask(c), sentence=s, source=source))
+        prev_denied = False
+        for c, sep in _split(s):
+            m = mask(c)
+            shared = prev_denied and sep.strip() == "," and bool(_VERB_START.match(m))
+            denied = negated(m) or shared
+            out.append(Clause(text=c, masked=m, sentence=s, source=source, denied=denied))
+            prev_denied = denied
     return out
 
 

@@ -34,7 +34,8 @@ _WEAK = re.compile(
 )
 _THRESHOLD_BEFORE = re.compile(
     r"(?:threshold|cut-?off|pass(?:ing)?\s+(?:mark|bar|line|score|grade)|minimum|\bbar\b|target|required|"
-    r"requirement|needs?|need(?:ed)?\s+to\s+\w+|at\s+least|to\s+pass|standard|benchmark)"
+    r"requirement|needs?|need(?:ed)?\s+to\s+\w+|at\s+least|to\s+pass|standard|benchmark|below|above|under|over|"
+    r"short\s+of|exceeds?|exceeding|meets?|meeting|misses|missing|reach(?:es|ing)?\s+the|versus|vs\.?|against)"
     r"[\s:=|(*\-]*(?:of|is|was|at|set\s+at|would\s+be)?[\s:=|(*]*(?:the\s+)?(?:required\s+)?$",
     re.IGNORECASE,
 )
@@ -54,7 +55,7 @@ _NOT_A_SCORE_AFTER = re.compile(
 )
 _NOT_A_SCORE_BEFORE = re.compile(
     r"(?:agent|model|version|gemini|claude|gpt|item|items|output|outputs|question|questions|list|lists|row|#|no\.|"
-    r"entry|step|round|top|first|last|\$|£|€|trust\s+score\s+of|trust\s+(?:of|is)|id|\d\s*(?:and|to|through|-|–))\s*$",
+    r"entry|step|round|top|first|last|\$|£|€|trust\s+score\s+of|trust\s+(?:of|is)|id|\bn\s*=|\d\s*(?:and|to|through|-|–))\s*$",
     re.IGNORECASE,
 )
 _HYPOTHETICAL = re.compile(
@@ -76,7 +77,9 @@ def _usable(sentence: str, n: Num, n_items: int) -> bool:
         return False
     if _NOT_A_SCORE_BEFORE.search(before) or re.match(r"^(?:st|nd|rd|th)\b|^['’]s\b", after):
         return False
-    if _THRESHOLD_BEFORE.search(before) or _THRESHOLD_AFTER.match(after) or _HYPOTHETICAL.search(before):
+    versus = bool(re.match(r"^\s*(?:versus|vs\.?|against|compared\s+(?:to|with))\b", after, re.I))
+    threshold = _THRESHOLD_BEFORE.search(before) or _THRESHOLD_AFTER.match(after)
+    if (threshold and not versus) or _HYPOTHETICAL.search(before):
         return False
     if n.denominator is None and not n.percent and _COUNT_AFTER.match(after):
         return False  # a count of right or wrong answers: read by `_counted`
@@ -121,13 +124,23 @@ def _pick(sentence: str, nums: list[Num]) -> tuple[int, Num] | None:
             after = [n for n in nums if n.start >= a.end() and n.start - a.end() <= 60]
             near = 50 if a.group(0).lower().startswith(("correct", "right")) else 3  # "60% of the answers are correct"
             before = [n for n in nums if n.end <= a.start() and a.start() - n.end <= (near if n.percent else 3)]
-            hit = after[0] if after else (before[-1] if before else None)
+            eqs = [k for k in range(a.end(), len(sentence)) if sentence[k] == "=" and not paren[k]]
+            eq = eqs[-1] if eqs else -1
+            chained = [n for n in nums if eq >= 0 and n.start > eq]  # "average = 1,200 / 20 = 60": the result
+            hit = chained[0] if chained else after[0] if after else (before[-1] if before else None)
             if hit is None:
                 continue
             rank = (not paren[a.start()], strength, seg[a.start()], -a.start())
             if best is None or rank > best[0]:
                 best = (rank, hit)
     if best is None:
+        vs = [
+            n
+            for n in nums
+            if re.match(r"^\s*(?:versus|vs\.?|against|compared\s+(?:to|with))\b", sentence[n.end :], re.I)
+        ]
+        if vs:
+            return 2, vs[0]
         bare = [n for n in nums if n.denominator is not None]
         return (1, bare[-1]) if bare else None
     return best[0][1], best[1]
