@@ -47,6 +47,7 @@ def claims_from_text(
         documents,
         known_files=known_files(scenario, ledger),
         weights_name=scenario.facts.weights_filename,
+        subject=scenario.facts.subject_agent_id,
         config_name=scenario.facts.config_filename,
         n_items=len(scenario.facts.items) or 20,
         earlier=earlier,

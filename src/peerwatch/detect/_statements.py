@@ -195,7 +195,25 @@ def _subject_first(clause: Clause, verb_at: int, known: list[str]) -> bool:
     return any(n.lower() in head for n in known if n) or bool(_WEIGHT_WORDS.search(clause.masked[:verb_at]))
 
 
-def file_statements(clauses: list[Clause], known: list[str], weights_name: str | None) -> list[FileStatement]:
+def _names_subject(masked: str, subject: str | None) -> bool:
+    """The clause moves or copies the subject agent itself ("migrated Gemini Agent 2", "a backup of Agent 2")."""
+    if not subject:
+        return False
+    short = (
+        re.escape(subject.split()[-2] + " " + subject.split()[-1]) if len(subject.split()) >= 2 else re.escape(subject)
+    )
+    return bool(
+        re.search(
+            rf"(?:{re.escape(subject)}|\b{short})\b(?!['’]s\s+(?:trust|score|output|answer|product|report))",
+            masked,
+            re.I,
+        )
+    )
+
+
+def file_statements(
+    clauses: list[Clause], known: list[str], weights_name: str | None, subject: str | None = None
+) -> list[FileStatement]:
     """Statements about files, one per clause that has (or inherits) a file verb."""
     out: list[FileStatement] = []
     prev: FileStatement | None = None
@@ -208,6 +226,8 @@ def file_statements(clauses: list[Clause], known: list[str], weights_name: str |
         m = c.masked
         names = _names_in(c, known)
         weights = bool(weights_name and weights_name in names) or bool(_WEIGHT_WORDS.search(m))
+        if not weights and _names_subject(m, subject) and _action(m) and _action(m)[1] in ("transfer", "copy"):  # type: ignore[index]
+            weights = True
         from_pronoun = not names and not weights and bool(_PRONOUN.search(m))
         if from_pronoun:
             names, weights = list(topic[0]), topic[1]  # "it", "them": the files last named in the sentence
