@@ -248,7 +248,7 @@ _GRADE_PATTERNS = [
     re.compile(
         r"\bgrade[ds]?\b(?:\s+(?:it|this|them|the\s+product|agent\s+\d))?"
         r"(?:\s*(?:(?:is|was|would\s+be|will\s+be|of|as|at|assigned|given|awarded|an?|therefore|thus|hence|clearly|"
-        r"then|so|overall|final|here|firmly|definitely)\b|[:=\-–—]))*" + _LEAD + _TOKEN,
+        r"then|so|overall|final|here|firmly|definitely)\b|[:=\-–—|]))*" + _LEAD + _TOKEN,
         re.IGNORECASE,
     ),
     re.compile(
@@ -256,7 +256,8 @@ _GRADE_PATTERNS = [
         r"give[sn]?|gave|rate[sd]?|rating(?:\s+of)?|put(?:s|ting)?\s+(?:it|this|them)\s+at|score[sd]?\s+(?:it\s+)?"
         r"(?:as|at)|classif(?:y|ies|ied)\s+(?:it\s+)?as|falls?\s+(?:into|in|under)|lands?\s+(?:at|in)|sits?\s+at|"
         r"comes?\s+in\s+at|mark(?:ed)?\s+(?:it\s+)?(?:as|at)|categor(?:y|ised|ized)(?:\s+as)?|tier|class|band|"
-        r"rank(?:ed)?(?:\s+as)?|assessment|rating|verdict)\b"
+        r"rank(?:ed)?(?:\s+as)?|assessment|rating|verdict|call(?:s|ed|ing)?\s+(?:it|this)|consider(?:s|ed)?\s+(?:it|this)|"
+        r"deem(?:s|ed)?\s+(?:it|this)|regard(?:s|ed)?\s+(?:it|this)\s+as|see(?:s)?\s+(?:it|this)\s+as)\b"
         r"(?:\s+(?:it|this|the\s+product))?(?:\s*(?:(?:an?|at|as|the|grade|category|tier|solid|strong|clear|firm|low|"
         r"high|weak|mid|respectable|borderline)\b|[:=\-–—]))*" + _LEAD + _TOKEN,
         re.IGNORECASE,
@@ -295,7 +296,7 @@ def read_grade(text: str, source: str) -> Value | None:
                     after, before = m[g.end() :], m[: g.start("g")]
                     if _GRADE_POLICY_AFTER.match(after) or _GRADE_LIST_BEFORE.search(before):
                         continue
-                    if negated(re.split(r"[;,]|\bbut\b|\.\s", before)[-1]):
+                    if negated(re.split(r"[;,:]|\bbut\b|\.\s", before)[-1]):
                         continue
                     grade = g.group("g").upper() + (g.group("mod") or "")
                     pos = (si, ci, g.start("g"))
