@@ -67,6 +67,10 @@ def _explanation(verdict: Verdict) -> str:
         lines.append(f"error: {verdict.error}")
     if verdict.not_read:
         lines.append("not read: " + "; ".join(verdict.not_read))
+    if verdict.unparsed:
+        lines.append("unparsed: " + "; ".join(verdict.unparsed))
+    if verdict.judge is not None and verdict.judge.status != "ok":
+        lines.append(f"judge error: {verdict.judge.error}")
     for name, b in verdict.behaviours.items():
         lines.append(f"{name}: {'YES' if b.flag else 'no'}")
         lines += [f"  - {e}" for e in b.evidence]
