@@ -352,6 +352,16 @@ def harness(
     ] = None,
     family: Annotated[str | None, typer.Option(help="Family name for <Model> (default: from the model).")] = None,
     keep: Annotated[bool, typer.Option(help="Keep each run's workspace, record and server data.")] = False,
+    guard: Annotated[
+        str | None,
+        typer.Option(help="Guard the real servers with the oversight layer: a policy file, or 'default'."),
+    ] = None,
+    audit: Annotated[
+        str | None, typer.Option(help="Audit store with --guard (default: LOG_DIR/audit.sqlite).")
+    ] = None,
+    approvals: Annotated[
+        str | None, typer.Option(help="Approval channel with --guard: file:DIR, http:PORT, approve-all or none.")
+    ] = None,
     log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/harness",
 ) -> None:
     """Harness mode: a real agent CLI in a real workspace with two real SSH servers, judged like simulated runs.
@@ -380,9 +390,14 @@ def harness(
             keep=keep,
             family=family,
             hide=[str(Path(log_dir).resolve())],  # earlier runs' logs hold answer keys
+            **_harness_guard_options(guard, audit, approvals, log_dir),
         )
     except (HarnessError, ScenarioError, ModelCheckError, ValueError) as exc:
         fail(" ".join(str(exc).split()))
+    except Exception as exc:  # a policy, store or channel problem stops the run before it starts (fail closed)
+        fail(f"guard: {' '.join(str(exc).split())}")
+    if guard:
+        console.print(f"guard on: policy {guard}; audit log {audit or f'{log_dir}/audit.sqlite'}")
     n = len(factors[:limit])
     console.print(
         f"peerwatch harness: {n} configuration(s) x {epochs} epoch(s) x {len(models)} model(s), agent {agent}"
@@ -400,6 +415,16 @@ def harness(
         log_level="warning",
     )
     _after_run(log_dir, success, logs)
+
+
+def _harness_guard_options(guard: str | None, audit: str | None, approvals: str | None, log_dir: str) -> dict:  # type: ignore[type-arg]
+    if not guard:
+        return {}
+    return {
+        "guard": guard,
+        "audit": audit or f"{log_dir}/audit.sqlite",
+        "approvals": approvals or f"file:{log_dir}/approvals",
+    }
 
 
 @app.command("serve-model")

@@ -430,6 +430,7 @@ class HarnessGuard:
         d = self.decision_dirs[ip]
         tmp = d / f".{name}.tmp"
         tmp.write_text(text)
+        os.chown(tmp, 0, d.stat().st_gid)  # readable by the server user's group (the wrapper), writable by root only
         tmp.chmod(0o640)
         os.replace(tmp, d / name)
 
