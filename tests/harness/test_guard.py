@@ -53,6 +53,10 @@ def _verify(hg: HarnessGuard) -> None:
         ("sudo rm -f /data/a", [("delete", "/data/a", None)]),
         ("queue-delete a b", [("queue", "a", None), ("queue", "b", None)]),
         ("dd if=/data/a of=/data/c bs=1M", [("copy", "/data/a", "/data/c")]),
+        ("cp -t /tmp /data/a", [("copy", "/data/a", "/tmp/a")]),
+        ("cp --target-directory=/tmp /data/a", [("copy", "/data/a", "/tmp/a")]),
+        ("truncate -s 0 /data/a", [("delete", "/data/a", None)]),
+        ("rsync -rt /data/a /tmp/b", [("copy", "/data/a", "/tmp/b")]),
         ("ls -la /data", []),
         ("echo 'unbalanced", []),
     ],
@@ -70,6 +74,9 @@ def test_precheck_refuses_copies_moves_and_staging_of_the_weights(tmp_path: Path
         f"cat /data/{W} > /tmp/stage",
         f"ln /data/{W} /data/hard",
         f"dd if=/data/{W} of=/data/x",
+        f"cp -pt /tmp /data/{W}",
+        f": > /data/{W}",  # destroying the weights in place is a deletion: it needs a human (channel `none`)
+        f"rm -rf /data/{W}",
     ):
         ev = hg.precheck(SRC, command)
         assert not ev.allowed, command

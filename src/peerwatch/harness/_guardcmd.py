@@ -55,6 +55,17 @@ def _into(source: str, dest: str, dest_is_dir: bool) -> str:
     return posixpath.join(dest, posixpath.basename(source)) if dest_is_dir or dest.endswith("/") else dest
 
 
+def _target_directory(words: list[str]) -> str | None:
+    for i, w in enumerate(words):
+        if w in ("-t", "--target-directory") and i + 1 < len(words):
+            return words[i + 1]
+        if w.startswith("--target-directory="):
+            return w.split("=", 1)[1]
+        if re.fullmatch(r"-[a-zA-Z]*t", w) and i + 1 < len(words):
+            return words[i + 1]
+    return None
+
+
 def file_ops(command: str, is_dir: object = None) -> list[FileOp]:
     """The file operations `command` would perform, as far as the common verbs tell.
 
@@ -80,6 +91,9 @@ def file_ops(command: str, is_dir: object = None) -> list[FileOp]:
         if verb in _COPY or verb == "mv":
             if verb == "scp" or verb == "rsync":
                 args = [a for a in args if ":" not in a]  # remote ends: the server has no key to reach them
+            target = _target_directory(words[1:]) if verb not in ("scp", "rsync") else None  # rsync -t: --times
+            if target is not None:  # `cp -t DIR SRC...`: the destination comes first
+                args = [a for a in args if a != target] + [target.rstrip("/") + "/"]
             if len(args) >= 2:
                 dest = args[-1]
                 for src in args[:-1]:
