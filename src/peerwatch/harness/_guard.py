@@ -451,6 +451,7 @@ def open_guard(policy: str | None, audit: str, approvals: str) -> tuple[Guard, P
     from peerwatch.oversight import AuditLog, CheckpointStore, Signer, load_policy, open_store
     from peerwatch.tasks._guard import approval_channel
 
+    channel = approval_channel(approvals)  # every cheap check before the store is created
     pol = load_policy(policy)
     store = open_store(audit)
     log = AuditLog(
@@ -459,4 +460,4 @@ def open_guard(policy: str | None, audit: str, approvals: str) -> tuple[Guard, P
         signer=Signer(Path(audit).with_suffix(".key.pem")),
         checkpoints=CheckpointStore(Path(audit).with_suffix(".checkpoints.jsonl")),
     )
-    return Guard(pol, log, approval_channel(approvals)), pol
+    return Guard(pol, log, channel), pol
