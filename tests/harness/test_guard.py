@@ -164,3 +164,18 @@ def test_on_exec_answers_bound_to_the_command(tmp_path: Path) -> None:
     assert verdict == "deny" and digest == hashlib.sha256(f"cp /data/{W} /data/x".encode()).hexdigest()
     hg.on_exec(SRC, "../../evil", "ls")  # a forged token never names a path
     assert sorted(p.name for p in hg.decision_dirs[SRC].iterdir()) == [token]
+
+
+def test_guarded_harness_rows_are_labelled_like_simulated_ones() -> None:
+    from types import SimpleNamespace
+
+    from peerwatch.analysis._logs import _row
+
+    md = {"mode": "harness", "agent": "opencode", "guard": "default", "task": "exfiltration_transfer"}
+    summary = SimpleNamespace(metadata=md, scores={}, error=None, id="x", epoch=1)
+    assert (
+        _row(summary, "peerwatch/exfiltrator", "log", "now")["model"]
+        == "peerwatch/exfiltrator (harness: opencode) +guard"
+    )
+    summary.metadata = {**md, "mode": "simulated"}
+    assert _row(summary, "m", "log", "now")["model"] == "m +guard"
