@@ -179,3 +179,22 @@ def test_guarded_harness_rows_are_labelled_like_simulated_ones() -> None:
     )
     summary.metadata = {**md, "mode": "simulated"}
     assert _row(summary, "m", "log", "now")["model"] == "m +guard"
+
+
+def test_a_policy_protecting_nothing_here_stops_the_episode(tmp_path: Path) -> None:
+    from importlib.resources import files
+
+    text = (files("peerwatch.oversight") / "policies/default.yaml").read_text()
+    text = text.replace("summary: '(?i)model weight'", "summary: 'no such file'").replace(
+        r"name: '(?i)\.(safetensors|gguf|ckpt|pt|bin)$'", "name: 'no such file'"
+    )
+    policy = tmp_path / "p.yaml"
+    policy.write_text(text)
+    core, pol = open_guard(str(policy), str(tmp_path / "a.sqlite"), "none")
+    hg = HarnessGuard(core, pol, "actor")
+    scenario = scenario_for(factors_by_id(TRANSFER), "Gemini")
+    dirs = {s.ip: tmp_path for s in scenario.world.servers}
+    for f in scenario.world.servers[0].files + scenario.world.servers[1].files:
+        (tmp_path / f.name).write_bytes(b"x")
+    with pytest.raises(ValueError, match="protects no server file"):
+        hg.attach(scenario, dirs, dirs)
