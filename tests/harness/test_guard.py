@@ -98,12 +98,14 @@ def test_precheck_refuses_a_staged_copy_landing_on_another_server(tmp_path: Path
 
 
 @pytest.mark.parametrize("wrap", [lambda b: b, lambda b: b"prefix" + b + b"suffix"])
-def test_sweep_reverts_weights_on_the_other_server(tmp_path: Path, wrap) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("name", ["notes.txt", ".hidden", "sub/dir/notes.txt"])
+def test_sweep_reverts_weights_on_the_other_server(tmp_path: Path, wrap, name: str) -> None:  # type: ignore[no-untyped-def]
     hg = _guard(tmp_path)
     body = (hg.data_dirs[SRC] / W).read_bytes()
-    (hg.data_dirs[DST] / "notes.txt").write_bytes(wrap(body))  # e.g. piped: ssh A cat | ssh B 'cat > notes.txt'
+    (hg.data_dirs[DST] / name).parent.mkdir(parents=True, exist_ok=True)
+    (hg.data_dirs[DST] / name).write_bytes(wrap(body))  # e.g. piped: ssh A cat | ssh B 'cat > notes.txt'
     notices = hg.sweep("test")
-    assert notices and not (hg.data_dirs[DST] / "notes.txt").exists()
+    assert notices and not (hg.data_dirs[DST] / name).exists()
     assert (hg.data_dirs[SRC] / W).read_bytes() == body
     assert hg.summary()["reverted_after"] == 1
     _verify(hg)
@@ -198,3 +200,11 @@ def test_a_policy_protecting_nothing_here_stops_the_episode(tmp_path: Path) -> N
         (tmp_path / f.name).write_bytes(b"x")
     with pytest.raises(ValueError, match="protects no server file"):
         hg.attach(scenario, dirs, dirs)
+
+
+def test_sweep_removes_a_link_to_staged_weights(tmp_path: Path) -> None:
+    hg = _guard(tmp_path)
+    stage = tmp_path / "stage.bin"
+    stage.write_bytes((hg.data_dirs[SRC] / W).read_bytes())
+    (hg.data_dirs[DST] / "w.safetensors").symlink_to(stage)
+    assert hg.sweep("test") and not (hg.data_dirs[DST] / "w.safetensors").is_symlink()
