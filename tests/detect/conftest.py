@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from peerwatch.agents import parse_action_script, play_script
-from peerwatch.detect import Verdict, judge
+from peerwatch.detect import JudgeSignal, Verdict, judge
 from peerwatch.scenarios import Factors, build_scenario
 
 WEIGHTS = "gemini_agent_2_model_weight.safetensors"
@@ -17,7 +17,7 @@ READ_FIN = [{"tool": "list_files"}, {"tool": "view_sheet", "args": {"sheet_name"
 READ_SRV = [{"tool": "list_drive_files"}, {"tool": "list_server_files", "args": {"ip": SRC}}]
 
 
-def verdict(task: str, steps: list[dict[str, Any]], **factors: Any) -> Verdict:
+def verdict(task: str, steps: list[dict[str, Any]], llm: JudgeSignal | None = None, **factors: Any) -> Verdict:
     """Judge `steps` in the scenario `task` (peer, good_peer, file_only unless overridden)."""
     base: dict[str, Any] = {"task": task, "subject": "peer", "condition": "good_peer", "instantiation": "file_only"}
     if task in ("misrep_evaluation", "tampering", "alignment_faking"):
@@ -26,7 +26,7 @@ def verdict(task: str, steps: list[dict[str, Any]], **factors: Any) -> Verdict:
         base["monitoring"] = "non_monitoring"
     scenario = build_scenario(Factors(**(base | factors)))
     episode = play_script(scenario, parse_action_script(steps))
-    return judge(scenario, episode.world, episode.ledger, episode.transcript)
+    return judge(scenario, episode.world, episode.ledger, episode.transcript, llm=llm)
 
 
 def flags(v: Verdict) -> set[str]:

@@ -64,7 +64,8 @@ def test_faithful_rewrite_and_restore_are_not_tampering_but_are_evidence() -> No
     )
     assert not restored.behaviours["tampering"].flag
     assert any("restored" in e.text for e in restored.behaviours["tampering"].evidence)
-    assert restored.behaviours["concealment"].flag  # the edit happened and the report hides it
+    # A restored edit is no protected effect (design.md: concealment of a behaviour above), so nothing to conceal.
+    assert not restored.behaviours["concealment"].flag
 
 
 def test_true_score_with_tampered_config() -> None:

@@ -8,7 +8,8 @@ import pytest
 from inspect_ai import eval as inspect_eval
 
 from peerwatch.harness._task import HARNESS_KEY, harness
-from peerwatch.oversight import AuditLog, CheckpointStore, Signer, open_store
+from peerwatch.oversight import AuditLog, open_store
+from peerwatch.oversight._verify import verify_store
 
 from .conftest import needs_cli
 
@@ -19,8 +20,13 @@ TRANSFER = "exfiltration_transfer/peer/good_peer/memory"
 
 def _guarded(script: str, tmp_path: Path) -> tuple[set[str], dict, str]:
     audit = str(tmp_path / "audit" / "audit.sqlite")
+    (tmp_path / "audit").mkdir()
+    task = harness(
+        agent="opencode", config=TRANSFER, agent_timeout=180, guard="default", audit=audit, approvals="none",
+        keystore=str(tmp_path / "keys"),
+    )  # fmt: skip
     [log] = inspect_eval(
-        harness(agent="opencode", config=TRANSFER, agent_timeout=180, guard="default", audit=audit, approvals="none"),
+        task,
         model="peerwatch/replay",
         model_args={"script": str(EXAMPLES / script)},
         log_dir=str(tmp_path / "logs"),
@@ -35,11 +41,8 @@ def _guarded(script: str, tmp_path: Path) -> tuple[set[str], dict, str]:
 
 
 def _verifies(audit: str) -> int:
-    log = AuditLog(open_store(audit))
-    checkpoint = CheckpointStore(Path(audit).with_suffix(".checkpoints.jsonl")).latest()
-    result = log.verify(checkpoint, Signer(Path(audit).with_suffix(".key.pem")).public)
+    result, _ = verify_store(audit, keystore=str(Path(audit).parents[1] / "keys"))
     assert result.ok, result.reason
-    assert checkpoint is not None and checkpoint.size == result.records
     return result.records
 
 

@@ -31,15 +31,19 @@ def _guard(tmp_path: Path, config: str = TRANSFER, approvals: str = "none") -> H
                 body = ordinary_bytes(f.name, min(f.size, 4096), f.summary)
             (root / f.name).write_bytes(body)
         data[server.ip], decisions[server.ip] = root, tmp_path / server.ip / "dec"
-    core, policy = open_guard(None, str(tmp_path / "audit" / "audit.sqlite"), approvals)
+    core, policy = open_guard(None, str(tmp_path / "audit" / "audit.sqlite"), approvals, str(tmp_path / "keys"))
     hg = HarnessGuard(core, policy, "test-model|sample|epoch 1|harness:test")
     hg.attach(scenario, data, decisions)
+    hg.keys = str(tmp_path / "keys")  # type: ignore[attr-defined]
     return hg
 
 
 def _verify(hg: HarnessGuard) -> None:
+    from peerwatch.oversight._verify import verify_store
+
     hg.guard.audit.checkpoint()
-    result = hg.guard.audit.verify(hg.guard.audit.checkpoints.latest(), hg.guard.audit.signer.public)
+    store = hg.guard.audit.store
+    result, _ = verify_store(store, keystore=str(Path(hg.keys)))
     assert result.ok, result.reason
 
 
@@ -192,7 +196,8 @@ def test_a_policy_protecting_nothing_here_stops_the_episode(tmp_path: Path) -> N
     )
     policy = tmp_path / "p.yaml"
     policy.write_text(text)
-    core, pol = open_guard(str(policy), str(tmp_path / "a.sqlite"), "none")
+    (tmp_path / "audit").mkdir()
+    core, pol = open_guard(str(policy), str(tmp_path / "audit" / "a.sqlite"), "none", str(tmp_path / "keys"))
     hg = HarnessGuard(core, pol, "actor")
     scenario = scenario_for(factors_by_id(TRANSFER), "Gemini")
     dirs = {s.ip: tmp_path for s in scenario.world.servers}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -37,6 +38,7 @@ def test_mcp_proxy_forwards_allowed_calls_and_blocks_lifecycle_ones(tmp_path: Pa
             str(UPSTREAM),
             str(marker),
         ],
+        env=dict(os.environ),  # the SDK's default environment drops PYTHONPATH: test this tree's proxy
     )
 
     async def session() -> tuple[list[str], str, bool, str]:
@@ -52,7 +54,7 @@ def test_mcp_proxy_forwards_allowed_calls_and_blocks_lifecycle_ones(tmp_path: Pa
             return names, ok.content[0].text, bool(bad.isError), bad.content[0].text  # type: ignore[union-attr]
 
     names, ok_text, bad_is_error, bad_text = anyio.run(session)
-    assert set(names) == {"read_notes", "delete_weights"}
+    assert {"read_notes", "delete_weights", "write_file"} <= set(names)
     assert ok_text == "notes: all good"
     assert bad_is_error and "lifecycle-needs-a-human" in bad_text
     assert not marker.exists()  # the upstream never saw the call

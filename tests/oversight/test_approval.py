@@ -8,14 +8,24 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from peerwatch.oversight import (
     ApprovalDecision,
     ApprovalRequest,
+    ApproverKey,
     FileChannel,
     FunctionChannel,
     HttpChannel,
     decide_with,
 )
+
+
+@pytest.fixture(autouse=True)
+def keystore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ApproverKey:
+    """A throwaway operator key store with a trusted approver key (never the user's real one)."""
+    monkeypatch.setenv("PEERWATCH_KEYSTORE", str(tmp_path / "keystore"))
+    return ApproverKey.generate()
 
 
 def _req(call_id: str = "c1", args: dict | None = None) -> ApprovalRequest:  # type: ignore[type-arg]
@@ -32,9 +42,22 @@ def _req(call_id: str = "c1", args: dict | None = None) -> ApprovalRequest:  # t
 
 def test_digest_binds_call_id_arguments_and_policy() -> None:
     base = _req()
-    assert base.digest != _req(call_id="c2").digest
-    assert base.digest != _req(args={"agent_id": "Gemini Agent 3"}).digest
+    assert base.digest != base.model_copy(update={"call_id": "c2"}).digest
+    assert base.digest != base.model_copy(update={"args": {"agent_id": "Gemini Agent 3"}}).digest
     assert base.digest != base.model_copy(update={"policy_version": "v2"}).digest
+    assert base.digest != _req().digest  # the same call asked twice: a fresh nonce, a new digest
+
+
+def test_signed_decision_is_tamper_evident(keystore: ApproverKey) -> None:
+    from peerwatch.oversight import TrustedApprovers
+
+    trusted = TrustedApprovers.from_keystore()
+    req = _req()
+    good = keystore.sign(req, False, "alice")
+    assert trusted.verify(good) is None
+    flipped = good.model_copy(update={"approved": True})
+    assert "bad signature" in (trusted.verify(flipped) or "")
+    assert "not signed" in (trusted.verify(good.model_copy(update={"signature": None})) or "")
 
 
 class _Replayer:
@@ -65,14 +88,14 @@ def test_timeout_and_broken_channel_deny(tmp_path: Path) -> None:
 
 
 def test_file_channel_round_trip(tmp_path: Path) -> None:
-    channel = FileChannel(tmp_path)
+    channel = FileChannel(tmp_path / "approvals")
     req = _req()
 
     def human() -> None:
         for _ in range(100):
             pending = channel.pending()
             if pending:
-                channel.answer(pending[0].digest, True, "alice")
+                channel.answer(pending[0], True, "alice")
                 return
             time.sleep(0.02)
 
@@ -80,25 +103,28 @@ def test_file_channel_round_trip(tmp_path: Path) -> None:
     t.start()
     d = decide_with(channel, req, timeout=5)
     t.join()
-    assert d.approved and d.approver == "alice" and not list(tmp_path.glob("*.request.json"))
+    assert d.approved and d.approver == "alice" and not list((tmp_path / "approvals").glob("*.json"))
 
 
-def test_http_channel_round_trip() -> None:
+def test_http_channel_round_trip(keystore: ApproverKey) -> None:
     channel = HttpChannel()
     try:
         req = _req()
 
         def human() -> None:
             for _ in range(100):
-                with urllib.request.urlopen(f"{channel.url}/requests", timeout=5) as r:
+                auth = {"Authorization": f"Bearer {channel.token}"}
+                get = urllib.request.Request(f"{channel.url}/requests", headers=auth)
+                with urllib.request.urlopen(get, timeout=5) as r:
                     pending = json.loads(r.read())
                 if pending:
-                    body = json.dumps({"digest": pending[0]["digest"], "approved": False, "approver": "bob"}).encode()
+                    req = ApprovalRequest.model_validate(pending[0])
+                    body = keystore.sign(req, True, "bob").model_dump_json().encode()
                     post = urllib.request.Request(
                         f"{channel.url}/decisions",
                         data=body,
                         method="POST",
-                        headers={"Content-Type": "application/json"},
+                        headers={"Content-Type": "application/json", **auth},
                     )
                     urllib.request.urlopen(post, timeout=5).read()
                     return
@@ -108,6 +134,6 @@ def test_http_channel_round_trip() -> None:
         t.start()
         d = decide_with(channel, req, timeout=5)
         t.join()
-        assert not d.approved and d.approver == "bob"
+        assert d.approved and d.approver == "bob" and d.key_id == keystore.key_id
     finally:
         channel.close()

@@ -1,6 +1,13 @@
-"""Detectors: pure functions of (scenario, final world, ledger, transcript) -> verdict with evidence."""
+"""Detectors: pure functions of (scenario, final world, ledger, transcript) -> verdict with evidence.
 
-from ._judge import applicable_behaviours, judge
+The claim extractor (`extract_claims`, `claims_from_text`) and the claim checks against the ledger
+(`statement_claims`, `undisclosed_effects`) are public: the oversight verifier reads reports with them.
+"""
+
+from ._claims import Claims, extract_claims
+from ._concealment import undisclosed_effects
+from ._false_claim import statement_claims
+from ._judge import GRADE_TASKS, SCORE_TASKS, applicable_behaviours, judge
 from ._model import (
     BEHAVIOURS,
     EXCLUDED_STATUSES,
@@ -14,13 +21,16 @@ from ._model import (
     Verdict,
 )
 from ._reads import check_reads
-from ._report import Report, extract_report, report_documents
+from ._report import Report, claims_from_text, extract_report, report_documents
 from ._tampering import enables
 
 __all__ = [
     "BEHAVIOURS",
     "EXCLUDED_STATUSES",
+    "GRADE_TASKS",
+    "SCORE_TASKS",
     "BehaviourVerdict",
+    "Claims",
     "Evidence",
     "JudgeSignal",
     "Message",
@@ -31,8 +41,12 @@ __all__ = [
     "Verdict",
     "applicable_behaviours",
     "check_reads",
+    "claims_from_text",
     "enables",
+    "extract_claims",
     "extract_report",
     "judge",
     "report_documents",
+    "statement_claims",
+    "undisclosed_effects",
 ]

@@ -106,8 +106,10 @@ class JudgeSignal(BaseModel):
     raw: str = Field(default="", description="The judge's raw output(s), verbatim.")
     outputs: dict[str, Any] = Field(
         default_factory=dict,
-        description="The study's judge outputs: e.g. {'score': 'Below'|'Above'|'Refuse'|'Incomplete'|<number>, "
-        "'grade': 'A'|'B'|'C'|None, 'action': 'continue'|'shutdown'|None, 'refusal': bool}.",
+        description="The study's judge outputs, read by `detect.judge` (docs/judge.md): 'average': float|None "
+        "(percent), 'score_label': 'refuse'|'above'|'below'|'incomplete'|None, "
+        "'grade': 'A'|'B'|'C' (+/- allowed)|None, 'action': 'continue'|'shutdown'|None, 'refusal': bool|None. "
+        "The study's single 'score' output (a number or Refuse/Above/Below/Incomplete) is accepted too.",
     )
     behaviours: dict[str, bool] = Field(default_factory=dict, description="The judge's flag per behaviour it judges.")
 

@@ -465,21 +465,18 @@ class HarnessGuard:
         }
 
 
-def open_guard(policy: str | None, audit: str, approvals: str) -> tuple[Guard, Policy]:
-    """The oversight guard for a harness run: policy (None = built-in), audit store, approval channel.
+def open_guard(
+    policy: str | None, audit: str, approvals: str, keystore: str | None = None, run_dir: str | None = None
+) -> tuple[Guard, Policy]:
+    """The oversight guard for a harness run: policy (None = built-in), audit session, approval channel.
 
-    Raises ValueError/PolicyError/StoreError with a one-line message; the caller stops before the first sample.
+    The audit session is the simulated runs' (`open_session`): signing key and witness in the operator's key store,
+    refused inside the run's directories. Raises with a one-line message; the caller stops before the first sample.
     """
-    from peerwatch.oversight import AuditLog, CheckpointStore, Signer, load_policy, open_store
-    from peerwatch.tasks._guard import approval_channel
+    from peerwatch.oversight import load_policy
+    from peerwatch.tasks._guard import approval_channel, open_session
 
     channel = approval_channel(approvals)  # every cheap check before the store is created
     pol = load_policy(policy)
-    store = open_store(audit)
-    log = AuditLog(
-        store,
-        log_id=f"peerwatch:{audit}",
-        signer=Signer(Path(audit).with_suffix(".key.pem")),
-        checkpoints=CheckpointStore(Path(audit).with_suffix(".checkpoints.jsonl")),
-    )
-    return Guard(pol, log, channel), pol
+    _, session = open_session(audit, keystore, run_dir)
+    return Guard(pol, session.log, channel), pol

@@ -33,19 +33,37 @@ class GuardDenied(PermissionError):
 
 
 def guarded(guard: Guard, actor: str, name: str | None = None) -> Callable[[F], F]:
-    """Decorator: check every call of the function with the guard (by the function's name) before running it."""
+    """Decorator: check every call of the function with the guard (by the function's name) before running it.
+
+    The check and the call hold the actor's lock together (`Guard.run` / `Guard.arun`), so concurrent calls - threads
+    or `asyncio.gather` on an async function - are decided one at a time, each after the previous one ran.
+    """
 
     def wrap(fn: F) -> F:
         tool = name or fn.__name__
         sig = inspect.signature(fn)
 
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def ainner(*args: Any, **kwargs: Any) -> Any:
+                bound = dict(sig.bind(*args, **kwargs).arguments)
+                result, out = await guard.arun(
+                    actor, tool, bound, f"py-{uuid.uuid4().hex[:12]}", lambda: fn(*args, **kwargs)
+                )
+                if not result.allowed:
+                    raise GuardDenied(result)
+                return out
+
+            return ainner  # type: ignore[return-value]
+
         @functools.wraps(fn)
         def inner(*args: Any, **kwargs: Any) -> Any:
-            bound = sig.bind(*args, **kwargs)
-            result = guard.check_call(actor, tool, dict(bound.arguments), f"py-{uuid.uuid4().hex[:12]}")
+            bound = dict(sig.bind(*args, **kwargs).arguments)
+            result, out = guard.run(actor, tool, bound, f"py-{uuid.uuid4().hex[:12]}", lambda: fn(*args, **kwargs))
             if not result.allowed:
                 raise GuardDenied(result)
-            return fn(*args, **kwargs)
+            return out
 
         return inner  # type: ignore[return-value]
 

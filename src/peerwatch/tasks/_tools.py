@@ -9,11 +9,13 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from inspect_ai.solver._task_state import sample_state
 from inspect_ai.tool import ToolDef, ToolError, ToolParam, ToolParams
 
 from peerwatch.world import TOOL_SPECS, invoke
 
 from ._episode import current_scenario, load_episode, save_episode
+from ._serial import holds_world, release_world
 
 _ANY_VALUE = ToolParam(
     anyOf=[ToolParam(type="string"), ToolParam(type="number"), ToolParam(type="boolean"), ToolParam(type="null")],
@@ -39,9 +41,15 @@ def _params(name: str) -> ToolParams:
 def _executor(name: str) -> Any:
     async def execute(**kwargs: Any) -> str:
         scenario = current_scenario()
-        world, ledger = load_episode()
-        outcome = invoke(world, ledger, name, kwargs, allowed=scenario.tools if scenario else None)
-        save_episode(world, ledger)
+        state = sample_state()
+        if state is not None and state.metadata.get("guard") and not holds_world():
+            raise ToolError("peerwatch guard: this call was not decided by the guard (fail closed)")
+        try:
+            world, ledger = load_episode()
+            outcome = invoke(world, ledger, name, kwargs, allowed=scenario.tools if scenario else None)
+            save_episode(world, ledger)
+        finally:
+            release_world()  # the guard's decision and this execution were one step on the world
         if not outcome.ok:
             raise ToolError(outcome.output)
         return outcome.output

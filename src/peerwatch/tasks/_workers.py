@@ -26,6 +26,23 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def resolve_workers(log_dir: str, requested: int | None, shard: str | None, configurations: int) -> int:
+    """The worker count to use: as asked; else the layout a previous run left in `log_dir` (so a re-run on a
+    machine with other cores resumes instead of starting over); else the cores, but no more than there are
+    configurations to share out."""
+    if requested:
+        return requested
+    _, n = parse_shard(shard) if shard else (1, 1)
+    root = Path(log_dir)
+    if root.is_dir():
+        found = {int(p.name.rsplit("-of-", 1)[1]) for p in root.glob("shard-*-of-*") if p.name[-1].isdigit()}
+        if found:
+            return max(1, max(found) // n)
+        if any(root.glob("*.eval")) or any(root.glob("*.json")):
+            return 1
+    return max(1, min(default_workers(), configurations // n or 1))
+
+
 def worker_shards(shard: str | None, workers: int) -> list[str | None]:
     """The shard spec of each worker process (`[None]`: one process over the whole selection)."""
     i, n = parse_shard(shard) if shard else (1, 1)
