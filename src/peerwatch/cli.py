@@ -531,6 +531,10 @@ def harness(
         factors = server_factors(config or [], task_type or [], subject or [], condition or [], instantiation or [])
         models = check_models(model or [], parse_model_args(model_arg))
         check_replay_scripts(models, factors[:limit], shell=True)  # a script's typo fails before any sample starts
+        if guard:  # a protected class matching nothing in these worlds stops the run before its first sample
+            from peerwatch.tasks._guard import check_run
+
+            check_run(None if guard == "default" else guard, factors[:limit], model or [], family)
         task = harness_task(
             agent=agent,
             config=[f.config_id for f in factors[:limit]],
@@ -576,6 +580,9 @@ def _harness_eval(eval_set, task, log_dir, models, epochs, model_roles):  # type
 def _harness_guard_options(guard: str | None, audit: str | None, approvals: str | None, log_dir: str) -> dict:  # type: ignore[type-arg]
     if not guard:
         return {}
+    from peerwatch.tasks._guard import approval_channel
+
+    approval_channel(approvals or "none")  # a bad channel is one line before anything is created
     return {
         "guard": guard,
         "audit": audit or f"{log_dir}/audit.sqlite",
