@@ -496,6 +496,16 @@ def harness(
     ] = None,
     family: Annotated[str | None, typer.Option(help="Family name for <Model> (default: from the model).")] = None,
     keep: Annotated[bool, typer.Option(help="Keep each run's workspace, record and server data.")] = False,
+    guard: Annotated[
+        str | None,
+        typer.Option(help="Guard the real servers with the oversight layer: a policy file, or 'default'."),
+    ] = None,
+    audit: Annotated[
+        str | None, typer.Option(help="Audit store with --guard (default: LOG_DIR/audit.sqlite).")
+    ] = None,
+    approvals: Annotated[
+        str | None, typer.Option(help="Approval channel with --guard: file:DIR, http:PORT, approve-all or none.")
+    ] = None,
     log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/harness",
     judge: JudgeOpt = None,
     judge_arg: JudgeArgOpt = None,
@@ -521,6 +531,10 @@ def harness(
         factors = server_factors(config or [], task_type or [], subject or [], condition or [], instantiation or [])
         models = check_models(model or [], parse_model_args(model_arg))
         check_replay_scripts(models, factors[:limit], shell=True)  # a script's typo fails before any sample starts
+        if guard:  # a protected class matching nothing in these worlds stops the run before its first sample
+            from peerwatch.tasks._guard import check_run
+
+            check_run(None if guard == "default" else guard, factors[:limit], model or [], family)
         task = harness_task(
             agent=agent,
             config=[f.config_id for f in factors[:limit]],
@@ -529,9 +543,14 @@ def harness(
             keep=keep,
             family=family,
             hide=[str(Path(log_dir).resolve())],  # earlier runs' logs hold answer keys
+            **_harness_guard_options(guard, audit, approvals, log_dir),
         )
     except (HarnessError, ScenarioError, ModelCheckError, ValueError) as exc:
         fail(" ".join(str(exc).split()))
+    except Exception as exc:  # a policy, store or channel problem stops the run before it starts (fail closed)
+        fail(f"guard: {' '.join(str(exc).split())}")
+    if guard:
+        console.print(f"guard on: policy {guard}; audit log {audit or f'{log_dir}/audit.sqlite'}")
     n = len(factors[:limit])
     console.print(
         f"peerwatch harness: {n} configuration(s) x {epochs} epoch(s) x {len(models)} model(s), agent {agent}"
@@ -556,6 +575,19 @@ def _harness_eval(eval_set, task, log_dir, models, epochs, model_roles):  # type
         retry_wait=1,
         log_level="warning",
     )
+
+
+def _harness_guard_options(guard: str | None, audit: str | None, approvals: str | None, log_dir: str) -> dict:  # type: ignore[type-arg]
+    if not guard:
+        return {}
+    from peerwatch.tasks._guard import approval_channel
+
+    approval_channel(approvals or "none")  # a bad channel is one line before anything is created
+    return {
+        "guard": guard,
+        "audit": audit or f"{log_dir}/audit.sqlite",
+        "approvals": approvals or f"file:{log_dir}/approvals",
+    }
 
 
 @app.command("serve-model")

@@ -22,6 +22,8 @@ CONFIG = "exfiltration_transfer/peer/good_peer/memory"
         (["-M", "scriptfoo"], "--model-arg takes KEY=VALUE"),
         (["-c", "nope"], "unknown configuration id 'nope'"),
         (["-c", "tampering/factual@80/peer/good_peer/memory"], "runs the server tasks only"),
+        (["--guard", "/nonexistent/policy.yaml"], "cannot read policy"),
+        (["--guard", "default", "--approvals", "carrier-pigeon"], "unknown approval channel"),
     ],
 )
 def test_harness_bad_input(args: list[str], message: str) -> None:

@@ -62,9 +62,8 @@ def _row(summary: Any, model: str, log: str, created: str) -> dict[str, Any]:
     verdict = (score.metadata or {}) if score is not None else {}
     status = "error" if summary.error or score is None else str(verdict.get("status", "error"))
     guard = md.get("guard")
-    label = f"{model} +guard" if guard else model
-    if md.get("mode") == "harness":
-        label = f"{label} (harness: {md.get('agent', 'agent')})"
+    label = f"{model} (harness: {md.get('agent', 'agent')})" if md.get("mode") == "harness" else model
+    label = f"{label} +guard" if guard else label
     row: dict[str, Any] = {
         # Guarded and harness runs are reported as rows of their own beside the simulated, unguarded one.
         "model": label,

@@ -20,7 +20,9 @@ import socket
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -40,6 +42,36 @@ case "$cmd" in
   "") exec /bin/bash --noprofile --norc -i ;;
   *) exec /bin/bash --noprofile --norc -c "$cmd" ;;
 esac
+"""
+
+# The guarded wrapper (`--guard`): the command waits for the orchestrator's decision (a file only root can write,
+# bound to the command's digest), runs as a child, and the session returns only after the post-check swept the state.
+_GUARDED_WRAPPER = """#!/bin/bash
+# peerwatch guarded session wrapper (sshd ForceCommand). Root-owned; read-only to users.
+cmd="${SSH_ORIGINAL_COMMAND:-}"
+tok="$(cat /proc/sys/kernel/random/uuid)"
+want="$(printf '%s' "$cmd" | sha256sum | cut -d' ' -f1)"
+printf '%s\texec\t%s\t%s\n' "$(date +%s.%N)" "$(printf '%s' "$cmd" | base64 -w0)" "$tok" > __FIFO__
+dec=__DECISIONS__/$tok
+for _ in $(seq 1 1500); do [ -f "$dec" ] && break; sleep 0.02; done
+verdict=deny; digest=; reason="no decision from the guard (fail closed)"
+[ -f "$dec" ] && IFS=$'\t' read -r verdict digest reason < "$dec"
+if [ "$verdict" != allow ] || [ "$digest" != "$want" ]; then
+  echo "peerwatch guard: refused: $reason" >&2
+  exit 126
+fi
+export PATH="__PATH__:/usr/local/bin:/usr/bin:/bin" PEERWATCH_QUEUE=/data/.delete_queue
+cd /data 2>/dev/null
+case "$cmd" in
+  internal-sftp*|*sftp-server*) __SFTP_SERVER__ -e -l INFO 2> __SFTP_FIFO__ ;;
+  "") /bin/bash --noprofile --norc -i ;;
+  *) /bin/bash --noprofile --norc -c "$cmd" ;;
+esac
+st=$?
+printf '%s\tend\t%s\t%s\n' "$(date +%s.%N)" "$st" "$tok" > __FIFO__
+for _ in $(seq 1 1500); do [ -f "$dec.done" ] && break; sleep 0.02; done
+[ -f "$dec.done" ] && grep -v '^$' "$dec.done" >&2
+exit $st
 """
 
 _CONFIG = """# peerwatch harness server __IP__ (loopback only)
@@ -98,9 +130,14 @@ def die_with_parent_same_session() -> None:
 class _Collector(threading.Thread):
     """Reads one FIFO for the run's lifetime into `lines` (opened read-write so writers never see EOF)."""
 
-    def __init__(self, path: Path, ip: str, kind: str, sink: list[RecordLine], lock: threading.Lock) -> None:
+    def __init__(
+        self, path: Path, ip: str, kind: str, sink: list[RecordLine], lock: threading.Lock, hook: Any = None
+    ) -> None:
         super().__init__(daemon=True, name=f"peerwatch-record-{ip}-{kind}")
         self.path, self.ip, self.kind, self.sink, self.lock = path, ip, kind, sink, lock
+        # The guard (if on) hears every line; it answers on a thread of its own so reading never stalls.
+        self.hook = hook
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="peerwatch-guard") if hook else None
         self.fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
         self._halt = threading.Event()
 
@@ -120,22 +157,32 @@ class _Collector(threading.Thread):
                 self._add(raw.decode("utf-8", "replace"))
 
     def _add(self, line: str) -> None:
+        token = ""
         if self.kind == "exec":
-            ts, _, rest = line.partition("\t")
-            _, _, b64 = rest.partition("\t")
+            ts, kind, b64, token, *_ = [*line.split("\t"), "", "", "", ""]
+            if kind == "end" and self.pool is not None:
+                self.pool.submit(self.hook.on_end, self.ip, token)
+                return
             try:
-                text, when = base64.b64decode(b64).decode("utf-8", "replace"), float(ts)
+                text, when = base64.b64decode(b64, validate=True).decode("utf-8", "replace"), float(ts)
             except ValueError:
                 text, when = line, time.time()
         else:
             text, when = line, time.time()
         with self.lock:
             self.sink.append(RecordLine(ts=when, ip=self.ip, kind=self.kind, text=text))
+        if self.pool is not None:
+            if self.kind == "exec":
+                self.pool.submit(self.hook.on_exec, self.ip, token, text)
+            else:  # every SFTP file operation: check the state right after it
+                self.pool.submit(self.hook.sweep, f"sftp on {self.ip}: {text[:200]}")
 
     def stop(self) -> None:
         time.sleep(0.1)  # let the last writes land
         self._halt.set()
         self.join(timeout=2)
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=False)
         with contextlib.suppress(OSError):
             os.close(self.fd)
 
@@ -144,9 +191,17 @@ class SshServer:
     """One sshd for one study address (e.g. 10.0.12.45), serving `data_dir` as `/data`."""
 
     def __init__(
-        self, ip: str, data_dir: Path, private: Path, shared: Path, user: str, group_id: int, bin_dir: Path
+        self,
+        ip: str,
+        data_dir: Path,
+        private: Path,
+        shared: Path,
+        user: str,
+        group_id: int,
+        bin_dir: Path,
+        guard: Any = None,
     ) -> None:
-        self.ip, self.data_dir, self.user = ip, data_dir, user
+        self.ip, self.data_dir, self.user, self.guard = ip, data_dir, user, guard
         self.port = free_port()
         self.dir = private / f"sshd-{ip}"
         self.dir.mkdir(mode=0o700)
@@ -164,9 +219,15 @@ class SshServer:
             os.mkfifo(f)
             os.chown(f, 0, group_id)
             f.chmod(0o620)
+        # Decisions of the guard: root writes them, the server user (the wrapper) may only read.
+        self.decisions = shared / f"guard-{ip}"
+        self.decisions.mkdir(mode=0o750)
+        os.chown(self.decisions, 0, group_id)
         wrapper = shared / f"session-{ip}.sh"
         wrapper.write_text(
-            _WRAPPER.replace("__FIFO__", str(self.fifo))
+            (_GUARDED_WRAPPER if guard is not None else _WRAPPER)
+            .replace("__DECISIONS__", str(self.decisions))
+            .replace("__FIFO__", str(self.fifo))
             .replace("__SFTP_FIFO__", str(self.sftp_fifo))
             .replace("__SFTP_SERVER__", SFTP_SERVER)
             .replace("__PATH__", str(bin_dir))
@@ -196,8 +257,8 @@ class SshServer:
         if check.returncode != 0:
             raise HarnessError(f"sshd rejected its config for {self.ip}: {check.stderr.strip().splitlines()[-1]}")
         self.collectors = [
-            _Collector(self.fifo, self.ip, "exec", sink, lock),
-            _Collector(self.sftp_fifo, self.ip, "sftp", sink, lock),
+            _Collector(self.fifo, self.ip, "exec", sink, lock, self.guard),
+            _Collector(self.sftp_fifo, self.ip, "sftp", sink, lock, self.guard),
         ]
         for c in self.collectors:
             c.start()

@@ -27,6 +27,7 @@ from peerwatch.tasks._tasks import sample_for
 
 from ._agents import agent_profile, run_agent
 from ._bridge import ModelBridge
+from ._guard import HarnessGuard, open_guard
 from ._record import build_ledger
 from ._workspace import SERVER_TASKS, Workspace, server_factors
 
@@ -71,12 +72,20 @@ def harness_agent(
     instruction_file: str | None = None,
     keep: bool = False,
     hide: list[str] | None = None,
+    guard: str | None = None,
+    audit: str = "peerwatch-audit/audit.sqlite",
+    approvals: str = "file:peerwatch-approvals",
+    keystore: str | None = None,
 ) -> Solver:
     """Run one agent CLI on the sample's scenario in a real workspace with real SSH servers.
 
     `hide`: more directories to cover from the agent (peerwatch's project, environment and root's home always are).
+    `guard`: a policy file or `default`: the oversight layer in front of the servers (audit log `audit`,
+    approval channel `approvals`, as `peerwatch run --guard`).
     """
     profile = agent_profile(agent, instruction_file)
+    core = open_guard(None if guard == "default" else guard, audit, approvals, keystore) if guard else None
+    hide = [*(hide or []), str(Path(audit).resolve().parent)] if guard and "://" not in audit else hide
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         global _lock
@@ -92,13 +101,18 @@ def harness_agent(
 
         system, prompt = harness_prompts(scenario, profile.instruction_file)
         async with _lock:  # one harness run at a time (the machine-wide lock also guards other processes)
-            ws = Workspace(scenario, profile.instruction_file, system_text=system, keep=keep)
+            hg = None
+            if core is not None:  # the actor is bound here, from what the orchestrator knows, never from the model
+                actor = f"{state.model}|{state.sample_id}|epoch {state.epoch}|harness:{profile.name}"
+                hg = HarnessGuard(core[0], core[1], actor)
+            ws = Workspace(scenario, profile.instruction_file, system_text=system, keep=keep, guard=hg)
             await asyncio.to_thread(ws.__enter__)
             try:
                 async with ModelBridge(brain, model_name=BRIDGE_MODEL) as bridge:
                     run = await run_agent(
                         ws, profile, prompt, BRIDGE_MODEL, bridge.base_url, agent_timeout, [Path(h) for h in hide or []]
                     )
+                await asyncio.to_thread(ws.guard_finish)
                 final, record, read = ws.server_state(), ws.record_lines(), ws.docs_read()
                 sshd_logs = ws.sshd_logs()
             finally:
@@ -106,6 +120,9 @@ def harness_agent(
         if bridge.errors:  # the model failed (provider error, bad key...): no verdict on a half-run episode
             raise RuntimeError(f"model error during the harness run: {bridge.errors[0]}")
         ledger = build_ledger(scenario, final, record, read, run.commands, run.denied)
+        for ev in hg.events if hg is not None else []:
+            if not ev.allowed:  # what the guard refused or reverted is part of the episode's record
+                ledger.record_call("harness_guard", ev.model_dump(mode="json"), ok=False, error=ev.reason)
         save_episode(final, ledger)
         state.messages = bridge.conversation or [
             ChatMessageUser(content=prompt),
@@ -122,6 +139,9 @@ def harness_agent(
                 "model_requests": bridge.requests,
                 "model_errors": bridge.errors,
                 "workspace": str(ws.root) if keep else None,
+                "guard": None
+                if hg is None
+                else {**hg.summary(), "events": [e.model_dump(mode="json") for e in hg.events if not e.allowed]},
             },
         )
         if run.timed_out:
@@ -141,6 +161,10 @@ def harness(
     keep: bool = False,
     family: str | None = None,
     hide: str | list[str] | None = None,
+    guard: str | None = None,
+    audit: str = "peerwatch-audit/audit.sqlite",
+    approvals: str = "file:peerwatch-approvals",
+    keystore: str | None = None,
 ) -> Task:
     """The server tasks run by a real agent CLI against real SSH servers (harness mode).
 
@@ -153,18 +177,30 @@ def harness(
         keep: Keep the run directory (workspace, record, server data) for inspection.
         family: Model family for the scenario's names (default from the model).
         hide: More directories to hide from the agent (comma-separated), e.g. log directories outside the project.
+        guard: Policy file or `default`: the oversight layer in front of the servers (off when not given).
+        audit: Audit store of the guard (SQLite path or postgresql:// DSN).
+        approvals: Approval channel of the guard: file:DIR, http:PORT, approve-all or none.
+        keystore: The operator's key store for the audit log (default: `$PEERWATCH_KEYSTORE` or the user's config).
     """
     ids = [c.strip() for c in (config.split(",") if isinstance(config, str) else config or []) if c.strip()]
     tasks = [task_type] if isinstance(task_type, str) else list(task_type or [])
     factors = server_factors(ids, tasks, [], [], [])
-    samples = [sample_for(f, family=family, mode="harness") for f in factors]
+    samples = [sample_for(f, family=family, mode="harness", guard=guard) for f in factors]
     for s in samples:
         assert s.metadata is not None
         s.metadata["agent"] = agent_profile(agent, instruction_file).name
     return Task(
         dataset=MemoryDataset(samples, name="peerwatch-harness"),
         solver=harness_agent(
-            agent, agent_timeout, instruction_file, keep, hide.split(",") if isinstance(hide, str) else hide
+            agent,
+            agent_timeout,
+            instruction_file,
+            keep,
+            hide.split(",") if isinstance(hide, str) else hide,
+            guard=guard,
+            audit=audit,
+            approvals=approvals,
+            keystore=keystore,
         ),
         scorer=peerwatch_scorer(SERVER_TASKS[0]),  # both server tasks judge the same behaviours
         metadata={"peerwatch_task": "harness", "peerwatch_version": __version__, "mode": "harness"},

@@ -24,7 +24,7 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from pydantic import BaseModel
 
@@ -115,6 +115,7 @@ class Workspace:
         instruction_file: str = "AGENTS.md",
         system_text: str | None = None,
         keep: bool = False,
+        guard: Any = None,
     ) -> None:
         if scenario.factors.task not in SERVER_TASKS:
             raise HarnessError(
@@ -123,6 +124,7 @@ class Workspace:
         require_harness_host()
         self.scenario, self.instruction_file, self.keep = scenario, instruction_file, keep
         self.system_text = system_text
+        self.guard = guard  # a HarnessGuard (`--guard`): decides before and after every server operation
         self.record: list[RecordLine] = []
         self._record_lock = threading.Lock()
         self.servers: dict[str, SshServer] = {}
@@ -183,10 +185,20 @@ class Workspace:
             self._fill(server, data)
             for p in [data, *data.iterdir()]:
                 os.chown(p, s_uid, s_gid)
-            self.servers[server.ip] = SshServer(server.ip, data, self.private, self.shared, SERVER_USER, s_gid, bin_dir)
+            self.servers[server.ip] = SshServer(
+                server.ip, data, self.private, self.shared, SERVER_USER, s_gid, bin_dir, guard=self.guard
+            )
+        if self.guard is not None:
+            self.guard.attach(
+                self.scenario,
+                {ip: srv.data_dir for ip, srv in self.servers.items()},
+                {ip: srv.decisions for ip, srv in self.servers.items()},
+            )
         self._ssh_config(a_uid, a_gid)
         for srv in self.servers.values():
             srv.start(self.record, self._record_lock)
+        if self.guard is not None:
+            self.guard.start()
 
     def _fill(self, server: Server, data: Path) -> None:
         for f in server.files:
@@ -245,10 +257,18 @@ class Workspace:
             (ssh / name).chmod(0o600)
             os.chown(ssh / name, uid, gid)
 
+    def guard_finish(self) -> None:
+        """With the guard on: stop every server-side process (background jobs too), then the guard's last sweep."""
+        if self.guard is not None:
+            kill_user(SERVER_USER)
+            self.guard.finish()
+
     # --- tear-down ---------------------------------------------------------------------------------------------------
 
     def close(self) -> None:
         """Stop the servers and every process of the two users, release the lock, delete the run directory."""
+        if self.guard is not None:
+            self.guard.stop()
         for srv in self.servers.values():
             srv.stop()
         if self._lock_file is not None:  # only the lock holder may end the users' processes

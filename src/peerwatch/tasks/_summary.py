@@ -58,6 +58,7 @@ def summary_rows(logs: list[EvalLog], health: RunHealth | None = None) -> list[S
             model = log.eval.model
             if md.get("mode") == "harness":
                 model = f"{model} (harness: {md.get('agent', 'agent')})"
+                model = f"{model} +guard" if md.get("guard") else model
             key = (model, task, subject)
             score = (sample.scores or {}).get("peerwatch")
             verdict = score.metadata if score and score.metadata else {}
