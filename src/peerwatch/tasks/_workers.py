@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from pathlib import Path
 from typing import Any
 
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from inspect_ai.model import Model
 
 from ._run import FaultPolicy, Selection, check_models, run_study
+from ._storage import is_dir, join
 from ._tasks import parse_shard
 
 
@@ -39,7 +39,7 @@ def shard_dir(log_dir: str, shard: str | None) -> str:
     if shard is None:
         return log_dir
     i, n = parse_shard(shard)
-    return str(Path(log_dir) / f"shard-{i}-of-{n}")
+    return join(log_dir, f"shard-{i}-of-{n}")
 
 
 def _worker(spec: dict[str, Any]) -> None:
@@ -78,9 +78,14 @@ def run_sharded(
         procs.append(proc)
     for proc in procs:
         proc.join()
+    return all(p.exitcode == 0 for p in procs), shard_logs(log_dir, shards)
+
+
+def shard_logs(log_dir: str, shards: list[str | None]) -> list[EvalLog]:
+    """The headers of the logs the shards wrote (a shard that never started has none)."""
     logs: list[EvalLog] = []
     for spec in shards:
         directory = shard_dir(log_dir, spec)
-        if Path(directory).is_dir():
+        if is_dir(directory):
             logs += [read_eval_log(info, header_only=True) for info in list_eval_logs(directory, recursive=False)]
-    return all(p.exitcode == 0 for p in procs), logs
+    return logs
