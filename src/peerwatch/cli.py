@@ -205,10 +205,13 @@ def _run_checked(  # type: ignore[no-untyped-def]
     workers=1, shard=None, **limits
 ) -> None:
     from peerwatch.tasks._run import ModelCheckError, PlanError, check_log_dir, check_models, preflight
-    from peerwatch.tasks._workers import run_sharded
+    from peerwatch.tasks._workers import run_sharded, shard_dir, worker_shards
 
     try:
         check_log_dir(log_dir)
+        for spec in worker_shards(shard, workers):  # each shard's own eval set, before any process starts
+            if spec is not None:
+                check_log_dir(shard_dir(log_dir, spec))
         models = check_models(model or [], model_args)
         preflight(models)
     except (ModelCheckError, PlanError) as exc:
