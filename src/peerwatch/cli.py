@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -182,8 +183,11 @@ def _serve_local_models(stack: contextlib.ExitStack, models: list[str], log_dir:
     """Start a loopback server for each `local/...` model; returns the Inspect model strings to use."""
     from peerwatch.harness import HarnessError
     from peerwatch.harness._llama import LOCAL_PREFIX, is_local, local_model_server
+    from peerwatch.tasks._storage import is_remote
 
     out, local = [], False
+    if is_remote(log_dir):  # the model server writes its log with plain file I/O: keep it on this machine
+        log_dir = tempfile.gettempdir()
     for m in models:
         if not is_local(m):
             out.append(m)
@@ -205,6 +209,7 @@ def _run_checked(  # type: ignore[no-untyped-def]
     workers=1, shard=None, **limits
 ) -> None:
     from peerwatch.tasks._run import ModelCheckError, PlanError, check_log_dir, check_models, preflight
+    from peerwatch.tasks._storage import is_remote
     from peerwatch.tasks._workers import run_sharded, shard_dir, worker_shards
 
     try:
@@ -217,6 +222,8 @@ def _run_checked(  # type: ignore[no-untyped-def]
     except (ModelCheckError, PlanError) as exc:
         fail(str(exc))
     approval = None
+    if guard and is_remote(log_dir) and not (audit and approvals):
+        fail("--guard with a remote --log-dir needs --audit (a local path or postgresql:// DSN) and --approvals")
     if guard:
         audit = audit or f"{log_dir}/audit.sqlite"
         approval = _guard_approval(guard, audit, approvals or f"file:{log_dir}/approvals")

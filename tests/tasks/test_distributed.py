@@ -152,10 +152,6 @@ def test_four_shards_on_a_cluster_into_s3_match_one_process(s3: str, cluster: st
     pd.testing.assert_frame_equal(merged_samples, single_samples)
     pd.testing.assert_frame_equal(merged_results, single_results)
 
-    again = _run("run", *SLICE, "--epochs", "1", "--executor", "dask", "--scheduler", cluster, "--shards", "4",
-                 "--log-dir", dist)  # fmt: skip
-    assert again.returncode == 0 and _eval_files(dist) == files  # resumed: nothing ran twice
-
 
 @pytest.mark.timeout(1200)
 def test_a_failed_shard_is_reported_the_others_kept_and_a_rerun_completes_it(s3: str, cluster: str) -> None:
@@ -169,11 +165,13 @@ def test_a_failed_shard_is_reported_the_others_kept_and_a_rerun_completes_it(s3:
     assert r.returncode == 1, r.stdout[-3000:] + r.stderr[-3000:]
     assert "shard 2/2 failed" in r.stderr and "not a readable Inspect log" in r.stderr
     assert "shards: 1/2 ok; failed: 2/2" in r.stdout
-    kept = _eval_files(dist)
-    assert [f.split("/")[-2] for f in kept] == ["shard-1-of-2"]
+    kept = [f for f in _eval_files(dist) if not f.endswith("/broken.eval")]
+    assert [f.split("/")[-2] for f in kept] == ["shard-1-of-2"]  # the shard that ran keeps its log
 
     fs.rm_file(f"{dist}/shard-2-of-2/broken.eval")
     again = _run(*args, "--shards", "2", "--log-dir", dist)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     after = _eval_files(dist)
-    assert set(kept) < set(after) and [f.split("/")[-2] for f in after] == ["shard-1-of-2", "shard-2-of-2"]
+    assert [f.split("/")[-2] for f in after] == ["shard-1-of-2", "shard-2-of-2"]
+    assert [f for f in after if "/shard-1-of-2/" in f] == kept  # resumed: the finished shard did not run again
+    assert "shards: 2/2 ok" in again.stdout
