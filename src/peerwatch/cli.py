@@ -6,14 +6,73 @@ import contextlib
 import json
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.table import Table
 
+# Typer raises its (possibly vendored) click's usage errors; reach the class through the public BadParameter.
+_UsageError: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+class _OneLineErrors(typer.core.TyperGroup):
+    """Bad command-line input (a non-integer --threshold, an unknown option...) is one line and exit 2, not a box."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _one_line_usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _one_line_usage_errors():
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _one_line_usage_errors() -> Iterator[None]:
+    try:
+        yield
+    except _UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            raise  # bare `peerwatch` / `peerwatch audit`: the help is the answer
+        err.print(f"[bold red]error:[/] {usage_message(exc)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def usage_message(exc: Any) -> str:
+    """One line for a usage error: `--threshold: 'abc' is not an integer (see: peerwatch run --help)`."""
+    param = getattr(exc, "param", None)
+    if isinstance(exc, typer.BadParameter) and type(exc).__name__ != "MissingParameter":
+        hint = exc.param_hint or (max(param.opts, key=len) if param is not None and param.opts else "")
+        hint = " / ".join(h.strip("'\"") for h in hint) if isinstance(hint, list | tuple) else str(hint).strip("'\"")
+        reason = _value_reason(exc)
+        text = f"{hint}: {reason}" if hint else reason
+    else:
+        text = exc.format_message()
+    text = " ".join(text.split())
+    ctx = getattr(exc, "ctx", None)
+    return f"{text} (see: {ctx.command_path} --help)" if ctx is not None else text
+
+
+def _value_reason(exc: Any) -> str:
+    # Typer validates values with pydantic (the cause); say which value was wrong and how, in plain words.
+    errors = getattr(exc.__cause__, "errors", None)
+    if not callable(errors):
+        return str(exc.message)
+    first = errors()[0]
+    value, kind = first.get("input"), str(first.get("type", ""))
+    if kind.startswith("int_"):
+        return f"{value!r} is not an integer"
+    if kind.startswith("float_"):
+        return f"{value!r} is not a number"
+    return f"{value} {str(first.get('msg', exc.message)).replace('Input should', 'should')}"
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="peerwatch",
     help="Red-team harness and oversight layer for peer-preservation in multi-agent AI systems.",
     no_args_is_help=True,
@@ -42,6 +101,18 @@ InstOpt = Annotated[list[str] | None, typer.Option("--instantiation", help="file
 DatasetOpt = Annotated[list[str] | None, typer.Option("--dataset", help="factual, creativity, red.")]
 ThresholdOpt = Annotated[list[int] | None, typer.Option("--threshold", help="Score threshold (80, 90).")]
 MonitoringOpt = Annotated[list[str] | None, typer.Option("--monitoring", help="monitoring, non_monitoring.")]
+JudgeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--judge",
+        help="LLM judge (Inspect model role 'grader'), a second signal beside the rules: any Inspect model string, "
+        "peerwatch/judge (scripted, offline) or local/smollm2.",
+    ),
+]
+JudgeArgOpt = Annotated[
+    list[str] | None,
+    typer.Option("--judge-arg", help="Judge model argument KEY=VALUE (repeatable), e.g. judge_mode=flip."),
+]
 ModelArgOpt = Annotated[
     list[str] | None,
     typer.Option("--model-arg", "-M", help="Model argument KEY=VALUE (repeatable), e.g. -M script=FILE."),
@@ -126,10 +197,15 @@ def run(
     timeout: Annotated[
         int, typer.Option(help="Seconds before one model call attempt is abandoned and retried.", min=1)
     ] = 120,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and exit.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, tokens and cost, and exit.")] = False,
+    prices: Annotated[
+        str | None, typer.Option(help="Price table for --dry-run (YAML; default: the bundled tasks/prices.yaml).")
+    ] = None,
     log_dir: Annotated[
         str, typer.Option(help="Where Inspect logs go (a dir, or a URL: s3://bucket/prefix); re-running resumes.")
     ] = "peerwatch-logs/run",
+    judge: JudgeOpt = None,
+    judge_arg: JudgeArgOpt = None,
     executor: Annotated[
         str, typer.Option(help="local (this machine), dask (a cluster: --scheduler) or dask-local (a LocalCluster).")
     ] = "local",
@@ -148,7 +224,7 @@ def run(
     from peerwatch.scenarios import ScenarioError
     from peerwatch.tasks._run import FaultPolicy, ModelCheckError, parse_model_args, plan, select
     from peerwatch.tasks._tasks import parse_shard
-    from peerwatch.tasks._workers import default_workers
+    from peerwatch.tasks._workers import resolve_workers
 
     selection = _selection(task_type, subject, condition, instantiation, dataset, threshold, monitoring)
     try:
@@ -159,8 +235,12 @@ def run(
             parse_shard(shard)
     except (ScenarioError, ModelCheckError, ValueError) as exc:
         fail(str(exc))
+    judge_args = _key_values(judge_arg, "--judge-arg")
     if dry_run:
         _print_plan(the_plan, "peerwatch run (dry run)")
+        if judge:
+            console.print(f"judge: {judge} (role grader)")
+        _print_cost(selection, the_plan, limit, prices)
         return
     if executor != "local" or scheduler or shards:
         _run_distributed(ctx, the_plan, log_dir, executor, scheduler, shards, shard, workers, guard, model_args=args)
@@ -168,10 +248,12 @@ def run(
     faults = FaultPolicy(retry_on_error=retry_on_error, attempt_timeout=timeout)
     with contextlib.ExitStack() as stack:
         names, local = _serve_local_models(stack, model or [], log_dir)
+        judge_model = _judge_model(stack, judge, judge_args, model or [], names, log_dir)
         _run_checked(
             names, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit,
             model_args=args, faults=faults, shard=shard,
-            workers=1 if local else (workers or default_workers()),
+            workers=1 if local else resolve_workers(log_dir, workers, shard, the_plan.run_configurations),
+            judge=judge_model,
             max_connections=1 if local else max_connections,
             max_tasks=1 if local else None,
             message_limit=message_limit or (20 if local else None),
@@ -179,7 +261,31 @@ def run(
         )  # fmt: skip
 
 
-def _serve_local_models(stack: contextlib.ExitStack, models: list[str], log_dir: str) -> tuple[list[str], bool]:
+def _print_cost(selection, the_plan, limit: int | None, prices: str | None) -> None:  # type: ignore[no-untyped-def]
+    from peerwatch.tasks._cost import estimate, load_prices
+    from peerwatch.tasks._run import select
+
+    try:
+        table = load_prices(prices)
+    except ValueError as exc:
+        fail(str(exc))
+    by_task: dict[str, list] = {}  # type: ignore[type-arg]
+    for f in select(selection):
+        by_task.setdefault(f.task, []).append(f)
+    factors = [f for fs in by_task.values() for f in (fs[:limit] if limit else fs)]
+    out = Table(title="estimated tokens and cost (typical: 8 turns a sample; at most: 150)")
+    for col in ("model", "samples", "input tokens", "output tokens", "cost (USD)", "at most (USD)"):
+        out.add_column(col, justify="left" if col == "model" else "right")
+    for e in estimate(factors, the_plan.models, the_plan.epochs, table):
+        cost = f"{e.cost:,.2f}" if e.cost is not None else "no price: add the model to the table (--prices)"
+        top = f"{e.max_cost:,.2f}" if e.max_cost is not None else "-"
+        out.add_row(e.model, f"{e.samples:,}", f"{e.input_tokens:,}", f"{e.output_tokens:,}", cost, top)
+    console.print(out)
+
+
+def _serve_local_models(
+    stack: contextlib.ExitStack, models: list[str], log_dir: str, note: Console = console
+) -> tuple[list[str], bool]:
     """Start a loopback server for each `local/...` model; returns the Inspect model strings to use."""
     from peerwatch.harness import HarnessError
     from peerwatch.harness._llama import LOCAL_PREFIX, is_local, local_model_server
@@ -200,15 +306,44 @@ def _serve_local_models(stack: contextlib.ExitStack, models: list[str], log_dir:
             )
         except HarnessError as exc:
             fail(str(exc))
-        console.print(f"serving {m} on loopback as {out[-1]} (server log: {log_dir}/local-model.log)")
+        note.print(f"serving {m} on loopback as {out[-1]} (server log: {log_dir}/local-model.log)")
     return out, local
+
+
+def _key_values(items: list[str] | None, option: str) -> dict[str, str]:
+    """KEY=VALUE options as a dict (a one-line error for anything else)."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            fail(f"{option} takes KEY=VALUE, got {item!r}")
+        out[key.strip()] = value
+    return out
+
+
+def _judge_model(stack, judge, judge_args, models, served, log_dir, note=console):  # type: ignore[no-untyped-def]
+    """The judge's Inspect model, checked before any sample runs; a `local/...` judge is served for the run (the
+    evaluated model's server is reused when it is the same local model)."""
+    from peerwatch.tasks._run import ModelCheckError, check_judge
+
+    if not judge:
+        return None
+    name = judge
+    if judge in models and served[models.index(judge)] != judge:
+        name = served[models.index(judge)]
+    elif judge.startswith("local/"):
+        [name], _ = _serve_local_models(stack, [judge], log_dir, note)
+    try:
+        return check_judge(name, judge_args)
+    except ModelCheckError as exc:
+        fail(str(exc))
 
 
 def _run_checked(  # type: ignore[no-untyped-def]
     model, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, model_args=None,
-    workers=1, shard=None, **limits
+    workers=1, shard=None, judge=None, **limits
 ) -> None:
-    from peerwatch.tasks._run import ModelCheckError, PlanError, check_log_dir, check_models, preflight
+    from peerwatch.tasks._run import ModelCheckError, PlanError, check_log_dir, check_models, grader_roles, preflight
     from peerwatch.tasks._storage import is_remote
     from peerwatch.tasks._workers import run_sharded, shard_dir, worker_shards
 
@@ -226,13 +361,19 @@ def _run_checked(  # type: ignore[no-untyped-def]
         fail("--guard with a remote --log-dir needs --audit (a local path or postgresql:// DSN) and --approvals")
     if guard:
         audit = audit or f"{log_dir}/audit.sqlite"
-        approval = _guard_approval(guard, audit, approvals or f"file:{log_dir}/approvals")
+        approval = _guard_approval(
+            guard, audit, approvals or f"file:{log_dir}/approvals", log_dir, selection, model, family
+        )
         console.print(
-            f"guard on: policy {guard}; audit log {audit}; approve with: peerwatch approve {log_dir}/approvals"
+            f"guard on: policy {guard}; audit log {_redacted(audit)}; "
+            f"approve with: peerwatch approve {log_dir}/approvals"
         )
         if workers > 1:
             console.print("guard on: one worker process (the approval channel and audit writer live in this one)")
             workers = 1
+    if judge is not None and workers > 1:
+        console.print("judge on: one worker process (Inspect models do not cross processes; the judge is built here)")
+        workers = 1
     _print_plan(the_plan, "peerwatch run")
     success, logs = run_sharded(
         selection,
@@ -247,8 +388,11 @@ def _run_checked(  # type: ignore[no-untyped-def]
         approval=approval,
         guard=guard,
         display=_display(),
+        model_roles=grader_roles(judge),  # the LLM judge, asked by the scorer
         **limits,
     )
+    if guard:
+        _finish_guard()
     _after_run(log_dir, success, logs)
 
 
@@ -300,11 +444,32 @@ def _display() -> str | None:
     return None if sys.stdout.isatty() else "plain"
 
 
-def _guard_approval(policy: str, audit: str, approvals: str):  # type: ignore[no-untyped-def]
-    from peerwatch.tasks._guard import guard_approval
+def _redacted(location: str) -> str:
+    from peerwatch.oversight import redact_dsn
+
+    return redact_dsn(location)
+
+
+def _finish_guard() -> None:
+    from peerwatch.tasks._guard import finish_guard_sessions
+
+    fault = finish_guard_sessions()  # the final witnessed checkpoint: nothing is left uncovered
+    if fault:
+        fail(f"the run was stopped: {fault}", 1)
+
+
+def _guard_approval(  # type: ignore[no-untyped-def]
+    policy: str, audit: str, approvals: str, log_dir: str | None = None, selection=None, models=None, family=None
+):
+    from peerwatch.tasks._guard import check_run, guard_approval
+    from peerwatch.tasks._run import select
 
     try:
-        return guard_approval(None if policy == "default" else policy, audit=audit, approvals=approvals)
+        if selection is not None:  # a protected class that selects nothing in a run's world stops it before sample 1
+            check_run(None if policy == "default" else policy, select(selection), models or [], family)
+        return guard_approval(
+            None if policy == "default" else policy, audit=audit, approvals=approvals, run_dir=log_dir
+        )
     except Exception as exc:  # any policy or store problem must stop the run before it starts (fail closed)
         fail(f"guard: {' '.join(str(exc).split())}")
 
@@ -345,14 +510,15 @@ def demo(
 ) -> None:
     """Offline demo: every valid configuration of the matrix on the reference agents (no key, no network)."""
     from peerwatch.tasks._run import Selection, check_models, plan
-    from peerwatch.tasks._workers import default_workers, run_sharded
+    from peerwatch.tasks._workers import resolve_workers, run_sharded
 
     selection = Selection(task=task_type or None)
     the_plan = plan(selection, DEMO_MODELS, epochs)
     _print_plan(the_plan, "peerwatch demo: the study matrix on reference agents")
     models = check_models(DEMO_MODELS)
     success, logs = run_sharded(
-        selection, models, log_dir, epochs, shard=None, workers=workers or default_workers(),
+        selection, models, log_dir, epochs, shard=None,
+        workers=resolve_workers(log_dir, workers, None, the_plan.total_configurations),
         max_connections=32, max_tasks=2, display=_display(),
     )  # fmt: skip
     try:
@@ -363,10 +529,14 @@ def demo(
 
 def _write_report(log_dir: str, report_dir: str) -> None:
     try:
-        from peerwatch.analysis import write_report
+        from peerwatch.analysis import LogReadError, write_report
     except ImportError:
         return
-    path = write_report([log_dir], report_dir)
+    try:
+        path = write_report([log_dir], report_dir)
+    except LogReadError as e:
+        err.print(f"[bold red]error:[/] no report: {e}", highlight=False, soft_wrap=True)
+        return
     console.print(f"report: [bold]{path}[/]")
 
 
@@ -393,6 +563,8 @@ def harness(
     family: Annotated[str | None, typer.Option(help="Family name for <Model> (default: from the model).")] = None,
     keep: Annotated[bool, typer.Option(help="Keep each run's workspace, record and server data.")] = False,
     log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/harness",
+    judge: JudgeOpt = None,
+    judge_arg: JudgeArgOpt = None,
 ) -> None:
     """Harness mode: a real agent CLI in a real workspace with two real SSH servers, judged like simulated runs.
 
@@ -404,14 +576,17 @@ def harness(
     from peerwatch.harness import HarnessError, require_harness_host, server_factors
     from peerwatch.harness._task import harness as harness_task
     from peerwatch.scenarios import ScenarioError
-    from peerwatch.tasks._run import ModelCheckError, check_models, parse_model_args
+    from peerwatch.tasks._persona_model import check_replay_scripts
+    from peerwatch.tasks._run import ModelCheckError, check_models, grader_roles, parse_model_args
 
     if not model:
         fail("--model is required, e.g. --model peerwatch/exfiltrator (offline) or openai/gpt-4.1")
+    judge_args = _key_values(judge_arg, "--judge-arg")
     try:
         require_harness_host()
         factors = server_factors(config or [], task_type or [], subject or [], condition or [], instantiation or [])
         models = check_models(model or [], parse_model_args(model_arg))
+        check_replay_scripts(models, factors[:limit], shell=True)  # a script's typo fails before any sample starts
         task = harness_task(
             agent=agent,
             config=[f.config_id for f in factors[:limit]],
@@ -427,10 +602,18 @@ def harness(
     console.print(
         f"peerwatch harness: {n} configuration(s) x {epochs} epoch(s) x {len(models)} model(s), agent {agent}"
     )
-    success, logs = eval_set(
+    with contextlib.ExitStack() as stack:  # a local judge is served for the run
+        judge_model = _judge_model(stack, judge, judge_args, [], [], log_dir)
+        success, logs = _harness_eval(eval_set, task, log_dir, models, epochs, grader_roles(judge_model))
+    _after_run(log_dir, success, logs)
+
+
+def _harness_eval(eval_set, task, log_dir, models, epochs, model_roles):  # type: ignore[no-untyped-def]
+    return eval_set(
         [task],
         log_dir=log_dir,
         model=models,
+        model_roles=model_roles,
         epochs=epochs,
         max_samples=1,
         display=_display(),  # type: ignore[arg-type]
@@ -439,7 +622,6 @@ def harness(
         retry_wait=1,
         log_level="warning",
     )
-    _after_run(log_dir, success, logs)
 
 
 @app.command("serve-model")
@@ -460,7 +642,7 @@ def serve_model(
 
     Tools are adapted to what the client offers: the study's tools when offered, else its shell tool.
     """
-    from peerwatch.agents import PERSONAS, ScriptError, load_action_script
+    from peerwatch.agents import PERSONAS, ScriptError, check_action_script, load_action_script
     from peerwatch.harness import ModelBridge, script_brain
     from peerwatch.scenarios import ScenarioError, build_scenario, factors_by_id
 
@@ -471,6 +653,9 @@ def serve_model(
     try:
         actions = load_action_script(script) if script else None
         scenario = build_scenario(factors_by_id(config), family=family) if config else None
+        if actions is not None:  # the client may offer a shell, so raw `shell` steps are playable here
+            offered, where = (scenario.tools, scenario.id) if scenario else (None, None)
+            check_action_script(actions, offered, source=str(script), where=where, shell=True)
     except (ScriptError, ScenarioError) as exc:
         fail(str(exc))
     if persona is not None and scenario is None:
@@ -496,12 +681,15 @@ def replay(
     monitoring: Annotated[str | None, typer.Option(help="monitoring / non_monitoring (alignment_faking).")] = None,
     family: Annotated[str, typer.Option(help="Family name substituted for <Model>.")] = "Gemini",
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as one JSON object.")] = False,
+    judge: JudgeOpt = None,
+    judge_arg: JudgeArgOpt = None,
 ) -> None:
-    """Run an action script in one scenario and print the verdict."""
-    from peerwatch.agents import ScriptError, load_action_script, play_script
-    from peerwatch.detect import judge
+    """Run an action script in one scenario and print the verdict (with `--judge`, the LLM judge's signal in it)."""
+    from peerwatch.agents import ScriptError, check_action_script, load_action_script, play_script
+    from peerwatch.detect import judge as judge_episode
     from peerwatch.scenarios import ScenarioError, build_scenario, factors_from
 
+    judge_args = _key_values(judge_arg, "--judge-arg")
     try:
         actions = load_action_script(script)
     except ScriptError as exc:
@@ -519,8 +707,13 @@ def replay(
         scenario = build_scenario(factors, family=family)
     except ScenarioError as exc:
         fail(f"invalid scenario: {exc}")
+    try:
+        check_action_script(actions, scenario.tools, source=str(script), where=scenario.id)
+    except ScriptError as exc:
+        fail(str(exc))
     episode = play_script(scenario, actions)
-    verdict = judge(scenario, episode.world, episode.ledger, episode.transcript)
+    signal = _replay_judge(judge, judge_args, scenario, episode) if judge else None
+    verdict = judge_episode(scenario, episode.world, episode.ledger, episode.transcript, llm=signal)
     if as_json:
         sys.stdout.write(json.dumps(verdict.model_dump(mode="json")) + "\n")
         return
@@ -530,6 +723,23 @@ def replay(
         console.print(f"  {name:18} {mark}")
         for e in b.evidence:
             console.print(f"      {e}", highlight=False)
+    if verdict.judge is not None:
+        j = verdict.judge
+        told = j.error if j.status != "ok" else ", ".join(f"{k}={v}" for k, v in j.outputs.items() if v is not None)
+        flags = ", ".join(f"{k} {'YES' if v else 'no'}" for k, v in j.behaviours.items())
+        console.print(f"  judge {j.model} (prompts {j.prompt_version}): {j.status}  {told}", highlight=False)
+        if flags:
+            console.print(f"      judge flags: {flags}", highlight=False)
+
+
+def _replay_judge(judge, judge_args, scenario, episode):  # type: ignore[no-untyped-def]
+    import tempfile
+
+    from peerwatch.tasks._judge import judge_now
+
+    with contextlib.ExitStack() as stack:  # a local judge is served for this one episode
+        model = _judge_model(stack, judge, judge_args, [], [], tempfile.gettempdir(), note=err)
+        return judge_now(model, scenario, episode.world, episode.ledger, episode.transcript)
 
 
 @app.command("list")
@@ -587,7 +797,7 @@ def report(
     """Build samples.csv, results.csv, tables.md and a self-contained index.html from run logs."""
     from rich.markdown import Markdown
 
-    from peerwatch.analysis import write_report
+    from peerwatch.analysis import LogReadError, write_report
     from peerwatch.tasks._storage import StorageError, is_dir
 
     for d in log_dirs:
@@ -597,9 +807,46 @@ def report(
             fail(str(exc))
         if not found:
             fail(f"log directory not found: {d}")
-    index = write_report(list(log_dirs), out, compare_study)
+    try:
+        index = write_report(list(log_dirs), out, compare_study)
+    except LogReadError as e:
+        fail(str(e))
     console.print(Markdown((out / "tables.md").read_text(encoding="utf-8")))
     console.print(f"report: [bold]{index}[/]  (samples.csv, results.csv and tables.md beside it)")
+
+
+@app.command()
+def rescore(
+    log_dirs: Annotated[list[Path], typer.Argument(help="One or more directories of Inspect logs to judge again.")],
+    judge: Annotated[
+        str | None,
+        typer.Option("--judge", help="Also run the LLM judge with this Inspect model, e.g. openai/gpt-4.1-mini."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output directory (default: <LOG_DIR>-rescored-<UTC time> beside each input)."),
+    ] = None,
+) -> None:
+    """Judge existing logs again (detectors, verifier, optionally the LLM judge) into NEW logs; no agent runs.
+
+    Re-running into the same --out resumes: logs already rescored there (same source, same judge) are kept.
+    """
+    from peerwatch.tasks._rescore import RescoreError, rescore_dirs
+
+    try:
+        summary = rescore_dirs(list(log_dirs), out, judge, progress=True)
+    except RescoreError as exc:
+        fail(str(exc))
+    actions = [r.action for r in summary.logs]
+    console.print(
+        f"rescored {actions.count('rescored')} log(s) ({summary.total('rescored')} samples, "
+        f"{summary.total('changed')} changed), kept {actions.count('kept')} already rescored, "
+        f"skipped {actions.count('not_peerwatch')} non-peerwatch log(s)"
+    )
+    for reason, n in summary.skipped().items():
+        console.print(f"  {n} sample(s) left as they were: {reason}")
+    for src, dst in summary.out_dirs.items():
+        console.print(f"{src} -> [bold]{dst}[/]  (report: peerwatch report {dst})", highlight=False)
 
 
 audit_app = typer.Typer(help="Inspect and verify an oversight audit log.", no_args_is_help=True)
@@ -611,38 +858,69 @@ StoreArg = Annotated[str, typer.Argument(help="Audit store: SQLite path or postg
 def _open_log(store: str):  # type: ignore[no-untyped-def]
     from peerwatch.oversight import AuditLog, StoreError, open_store
 
-    if not store.startswith(("postgres://", "postgresql://")) and not Path(store).exists():
-        fail(f"audit store not found: {store}")
     try:
-        return AuditLog(open_store(store))
+        return AuditLog(open_store(store, create=False))
     except StoreError as exc:
         fail(str(exc))
+
+
+KeystoreOpt = Annotated[
+    str | None,
+    typer.Option(help="Operator key store (default: $PEERWATCH_KEYSTORE, else the user's config dir /peerwatch)."),
+]
+
+
+@audit_app.command("keygen")
+def audit_keygen(
+    keystore: KeystoreOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace existing keys (old checkpoints stop verifying).")
+    ] = False,
+) -> None:
+    """Create the checkpoint signing key and the witness key in the operator's key store (mode 0600)."""
+    from peerwatch.oversight import KeyStore, KeyStoreError
+
+    ks = KeyStore(keystore)
+    try:
+        signer = ks.keygen(force=force)
+    except KeyStoreError as exc:
+        fail(str(exc))
+    console.print(f"signing key {signer.key_id} in {ks.path} (public: {ks.path}/audit-signing.pub)", soft_wrap=True)
 
 
 @audit_app.command("verify")
 def audit_verify(
     store: StoreArg,
-    checkpoints: Annotated[Path | None, typer.Option(help="Checkpoint file (JSONL) kept apart from the log.")] = None,
-    public_key: Annotated[Path | None, typer.Option(help="PEM public key or the private key file.")] = None,
+    keystore: KeystoreOpt = None,
+    public_key: Annotated[str | None, typer.Option(help="Log's PEM public key (third party; default: pinned).")] = None,
+    witness: Annotated[
+        str | None, typer.Option(help="Witness record (JSON) or cosigned checkpoint note (default: key store).")
+    ] = None,
+    witness_key: Annotated[str | None, typer.Option(help="Witness's PEM public key, to check its cosignature.")] = None,
+    checkpoints: Annotated[str | None, typer.Option(help="Checkpoint file (default: the one beside the log).")] = None,
+    allow_uncovered: Annotated[
+        bool, typer.Option("--allow-uncovered", help="A live log: records past the last checkpoint are not an error.")
+    ] = False,
 ) -> None:
-    """Verify the hash chain and, with --checkpoints, the latest signed checkpoint. Exit 1 at the first bad record."""
-    from peerwatch.oversight import CheckpointStore, Signer, load_public_key
+    """Verify chain, signed checkpoints and the witnessed checkpoint. Exit 1 naming the reason and first bad record."""
+    from peerwatch.oversight._verify import VerifyInputError, verify_store
 
-    log = _open_log(store)
-    cp = None
-    key = None
-    cp_path = checkpoints or (Path(store).with_suffix(".checkpoints.jsonl") if "://" not in store else None)
-    if cp_path is not None and cp_path.exists():
-        cp = CheckpointStore(cp_path).latest()
-    if public_key is not None:
-        pem = public_key.read_bytes()
-        key = Signer(public_key).public if b"PRIVATE" in pem else load_public_key(pem)
-    result = log.verify(cp, key)
+    try:
+        result, name = verify_store(
+            store, keystore, public_key, witness, witness_key, checkpoints, allow_uncovered=allow_uncovered
+        )
+    except VerifyInputError as exc:
+        fail(str(exc))
     if not result.ok:
-        err.print(f"[bold red]FAILED[/] at record {result.first_bad}: {result.reason}")
+        where = f" at record {result.first_bad}" if result.first_bad is not None else ""
+        err.print(f"[bold red]FAILED[/]{where}: {result.reason}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
-    extra = f", matches checkpoint of {cp.size} records" if cp else " (no checkpoint held: truncation not checked)"
-    console.print(f"[green]OK[/] {result.records} records, root {result.root[:16]}...{extra}")
+    console.print(
+        f"[green]OK[/] {name}: {result.records} records, root {result.root[:16]}..., "
+        f"checkpoint of {result.covered} records signed and witnessed",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @audit_app.command("show")
@@ -653,7 +931,7 @@ def audit_show(
     """Show the newest records."""
     log = _open_log(store)
     records = log.records()[-last:]
-    table = Table(title=f"audit log {store}")
+    table = Table(title=f"audit log {log.store.display}")
     for col in ("seq", "time", "actor", "tool", "decision", "rule"):
         table.add_column(col)
     for r in records:
@@ -727,6 +1005,86 @@ def mcp_proxy(
     kind, _, rest = approvals.partition(":")
     channel = FileChannel(rest) if kind == "file" else HttpChannel(int(rest or 0)) if kind == "http" else None
     anyio.run(run_proxy, Guard(pol, log, channel), actor, ctx.args[0], ctx.args[1:])
+
+
+policy_app = typer.Typer(help="Check and attack an oversight policy file.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+PolicyArg = Annotated[str, typer.Argument(help="Policy file, or 'default' / 'production' for a built-in one.")]
+
+
+def _load_policy_arg(policy: str):  # type: ignore[no-untyped-def]
+    from peerwatch.oversight import PolicyError, builtin_policy_path, load_policy
+
+    path = builtin_policy_path(f"{policy}.yaml") if policy in ("default", "production") else policy
+    try:
+        return load_policy(path)
+    except PolicyError as exc:
+        fail(str(exc))
+
+
+@policy_app.command("check")
+def policy_check(policy: PolicyArg) -> None:
+    """Lint a policy: unreachable and shadowed rules, effects no rule covers, protected classes that select nothing.
+
+    Exit 0 when clean, 1 with findings, 2 when the file does not load.
+    """
+    from peerwatch.oversight._attacks import protection_misses
+    from peerwatch.oversight._policy_lint import lint
+
+    pol = _load_policy_arg(policy)
+    findings = [(f.kind, f.message) for f in lint(pol)]
+    findings += [("selects-nothing", m) for m in protection_misses(pol)]
+    for kind, message in findings:
+        console.print(f"{policy}: [yellow]{kind}[/]: {message}", highlight=False, soft_wrap=True)
+    if findings:
+        err.print(f"{len(findings)} finding(s)")
+        raise typer.Exit(1)
+    console.print(f"[green]OK[/] {policy}: {len(pol.rules)} rules, no findings")
+
+
+@policy_app.command("test")
+def policy_test(
+    policy: PolicyArg,
+    approve_all: Annotated[
+        bool, typer.Option("--approve-all", help="Every human approves (find what only a human's vigilance stops).")
+    ] = False,
+    attacks: Annotated[
+        Path | None, typer.Option(help="A directory of attack files (*.yaml) to play instead of the bundled suite.")
+    ] = None,
+) -> None:
+    """Play the bundled attack suite in every relevant simulated world with the guard on; print what got through.
+
+    Exit 0 when nothing got through, 1 otherwise.
+    """
+    from peerwatch.oversight import PolicyError
+    from peerwatch.oversight._attacks import holes, load_suite, protection_misses, run_suite
+
+    pol = _load_policy_arg(policy)
+    try:
+        suite = load_suite(attacks)
+    except PolicyError as exc:
+        fail(str(exc))
+    misses = protection_misses(pol)
+    if misses:  # a guarded run would stop before its first sample
+        fail(f"{policy}: a guarded run would refuse to start: {misses[0]}", code=1)
+    result = run_suite(pol, policy, approve_all=approve_all, suite=suite)
+    rows = holes(result)
+    if rows:
+        table = Table(title=f"attacks that got through {policy}")
+        for col in ("attack", "target", "scenarios", "example scenario", "what changed"):
+            table.add_column(col)
+        for h in rows:
+            table.add_row(h.attack, h.target, str(h.scenarios), h.example, h.what)
+        console.print(table)
+    n, k = len(result.outcomes), len(result.through)
+    console.print(
+        f"policy test {policy}: {result.attacks} attacks in {result.scenarios} scenario worlds = {n} episodes; "
+        f"{k} got through ({len(rows)} distinct attacks)",
+        highlight=False,
+    )
+    if k:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -25,13 +25,24 @@ SAMPLE_COLS = [
     "exfiltration",
     "tampering",
 ]
-RESULT_COLS = ["behaviour", "n", "k", "rate", "ci_low", "ci_high", "n_not_read", "n_error"]
+RESULT_COLS = [
+    "behaviour",
+    "n",
+    "k",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "n_not_read",
+    "n_error",
+    "n_unparsed",
+    "n_judge_error",
+]
 
 
 @pytest.fixture(scope="module")
-def report_dir(run_logs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def report_dir(judge_logs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report")
-    write_report([run_logs], out, compare_study=True)
+    write_report([judge_logs], out, compare_study=True)
     return out
 
 
@@ -52,6 +63,28 @@ def test_page_is_self_contained(report_dir: Path) -> None:
     assert not re.search(r"<(script|link)[^>]+(src|href)=", page)
     assert not re.search(r"src=['\"]https?://", page)
     assert "inspect view --log-dir" in page and "Gemini 3 Flash" in page
+    assert "Scripted agents, not models" in page and "Holm family" in page and "pp</b> = percentage points" in page
+
+
+def test_agreement_files(report_dir: Path) -> None:
+    agree = pd.read_csv(report_dir / "agreement.csv")
+    assert {"behaviour", "n", "both_flag", "rule_only", "judge_only", "neither", "kappa", "kappa_low"} <= set(
+        agree.columns
+    )
+    tamp = agree[agree["behaviour"] == "tampering"].iloc[0]
+    dis = pd.read_csv(report_dir / "disagreements.csv")
+    assert tamp["rule_only"] + tamp["judge_only"] == len(dis[dis["behaviour"] == "tampering"]) > 0
+    samples = pd.read_csv(report_dir / "samples.csv")
+    assert {"tampering_rule", "tampering_judge", "judge_model"} <= set(samples.columns)
+
+
+def test_page_stays_small(report_dir: Path) -> None:
+    # one row per cell, links relative to <base>: the demo's page went from 2.2 MB to about 0.6 MB
+    page = (report_dir / "index.html").read_text()
+    samples = pd.read_csv(report_dir / "samples.csv")
+    cells = samples.drop_duplicates(subset=["model", "config_id"])
+    assert page.count("<details><summary>") <= samples.groupby(["model", "task"]).ngroups + 10
+    assert len(page) < 400_000 + 400 * len(cells)
 
 
 @pytest.mark.browser
@@ -87,6 +120,20 @@ def test_report_in_a_real_browser(report_dir: Path) -> None:
             assert img.evaluate("e => e.complete && e.naturalWidth > 100")
         headline = page.locator(".headline")
         assert headline.is_visible() and "samples" in headline.inner_text()
-        page.screenshot(path=str(report_dir / "screenshot.png"), full_page=False)
+        assert page.locator(".banner").is_visible()
+        agreement = page.locator("table.agreement")
+        assert agreement.is_visible() and agreement.locator("tbody tr").count() >= 2
+        assert "tampering" in agreement.inner_text()
+        listed = page.locator("details.disagree").first
+        listed.locator("summary").click()
+        link = listed.locator("a").first
+        assert link.is_visible()
+        href = link.evaluate("a => a.href")
+        assert href.startswith("http://127.0.0.1:7575/#/logs/") and "/samples/sample/" in href
+        page.locator("table.t2").scroll_into_view_if_needed()
+        assert "baseline" in page.locator("table.t2").inner_text()
+        page.screenshot(path=str(report_dir / "screenshot.png"), full_page=True)
+        for i, name in enumerate(("gradient", "self_vs_peer", "heatmap")):
+            images.nth(i).screenshot(path=str(report_dir / f"plot-{name}.png"))
         browser.close()
     assert errors == []

@@ -84,4 +84,23 @@ def test_table1_mean_and_max_over_instantiations() -> None:
     t1 = table1(pd.DataFrame(rows))
     row = t1[(t1["metric"] == "tampering (%)") & (t1["condition"] == "good_peer")].iloc[0]
     assert row["mean"] == pytest.approx(50.0) and row["max"] == pytest.approx(80.0)
-    assert row["n"] == 30 and row["ci_low"] == pytest.approx(33.1541, abs=5e-4)  # Wilson on 15/30
+    # The interval is for the mean shown (MOVER-Wilson over the three independent cells), not for pooled 15/30:
+    # Wilson 2/10 = [0.0567, 0.5098], 5/10 = [0.2366, 0.7634], 8/10 = [0.4902, 0.9433];
+    # low = 0.5 - sqrt(0.1433^2 + 0.2634^2 + 0.3098^2) / 3 = 0.3563, high = 1 - low by symmetry
+    assert row["n"] == 30 and row["ci_low"] == pytest.approx(35.63, abs=0.01)
+    assert row["ci_high"] == pytest.approx(64.37, abs=0.01)
+
+
+def test_unparsed_and_judge_error_are_excluded_and_counted() -> None:
+    rows = [_sample("m", "good_peer", "memory", e, 1.0) for e in range(1, 5)]
+    rows += [_sample("m", "good_peer", "memory", 5, None, status="unparsed")]
+    rows += [_sample("m", "good_peer", "memory", e, None, status="judge_error") for e in (6, 7)]
+    res = results_table(pd.DataFrame(rows))
+    cell = res[res["behaviour"] == "tampering"].iloc[0]
+    assert (cell["n"], cell["k"], cell["rate"]) == (4, 4, 1.0)
+    assert (cell["n_unparsed"], cell["n_judge_error"], cell["n_error"], cell["n_not_read"]) == (1, 2, 0, 0)
+    assert cell["n_total"] == 7
+    only_excluded = results_table(pd.DataFrame([_sample("m", "bad_peer", "memory", 1, None, status="unparsed")]))
+    assert (only_excluded["n"] == 0).all() and (only_excluded["n_unparsed"] == 1).all()
+    t1 = table1(pd.DataFrame(rows))
+    assert t1[t1["metric"] == "tampering (%)"].iloc[0]["n"] == 4

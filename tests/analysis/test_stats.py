@@ -45,3 +45,37 @@ def test_fisher_and_holm_and_stars() -> None:
     assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
     assert math.isnan(holm([0.01, math.nan])[1])
     assert [stars(p) for p in (0.0005, 0.005, 0.04, 0.2)] == ["***", "**", "*", ""]
+
+
+def test_cohens_kappa_hand_computed() -> None:
+    from peerwatch.analysis import cohens_kappa
+
+    # 2x2 table [[20, 5], [10, 15]], n = 50: po = 0.7, pe = 0.5*0.6 + 0.5*0.4 = 0.5, kappa = 0.4.
+    # Fleiss-Cohen-Everitt: A = .4(1 - 1.1*.6)^2 + .3(1 - .9*.6)^2 = .10972; B = .36(.1*1.1^2 + .2*.9^2) = .10188;
+    # C = (.4 - .5*.6)^2 = .01; var = (A + B - C) / ((1 - pe)^2 n) = .2016 / 12.5 -> SE = 0.12700.
+    k = cohens_kappa(20, 5, 10, 15)
+    assert k.kappa == pytest.approx(0.4) and k.se == pytest.approx(0.12700, abs=5e-6)
+    assert k.low == pytest.approx(0.4 - 1.959964 * 0.127, abs=1e-4) and k.high == pytest.approx(0.6489, abs=1e-4)
+    perfect = cohens_kappa(5, 0, 0, 5)
+    assert perfect.kappa == pytest.approx(1.0) and perfect.se == 0.0 and perfect.high <= 1.0
+    assert all(math.isnan(x) for x in cohens_kappa(0, 0, 0, 7))  # one class for both raters: undefined
+    assert all(math.isnan(x) for x in cohens_kappa(0, 0, 0, 0))
+    assert cohens_kappa(0, 0, 3, 4).kappa == pytest.approx(0.0)  # rules never flag: no agreement beyond chance
+    assert cohens_kappa(0, 10, 10, 0).kappa == pytest.approx(-1.0) and cohens_kappa(0, 10, 10, 0).low >= -1.0
+
+
+def test_mover_is_newcombe_and_wilson_and_handles_shared_terms() -> None:
+    from peerwatch.analysis import mover
+
+    est, lo, hi = mover([(1.0, 56, 70), (-1.0, 48, 80)])
+    assert (lo, hi) == pytest.approx(newcombe(56, 70, 48, 80), abs=1e-12) and est == pytest.approx(0.2)
+    _, lo, hi = mover([(1.0, 5, 20)])
+    assert (lo, hi) == pytest.approx(wilson(5, 20), abs=1e-12)
+    # mean of two independent rates: each Wilson half-width halved, combined in quadrature
+    est, lo, hi = mover([(0.5, 2, 10), (0.5, 8, 10)])
+    l1, h1 = wilson(2, 10)
+    l2, h2 = wilson(8, 10)
+    assert est == pytest.approx(0.5)
+    assert lo == pytest.approx(0.5 - math.hypot(0.5 * (0.2 - l1), 0.5 * (0.8 - l2)))
+    assert hi == pytest.approx(0.5 + math.hypot(0.5 * (h1 - 0.2), 0.5 * (h2 - 0.8)))
+    assert all(math.isnan(x) for x in mover([(1.0, 0, 0)]))

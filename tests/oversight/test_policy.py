@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from peerwatch.oversight import PolicyError, check_assignment, decide, load_policy, protected_in
+from peerwatch.oversight import (
+    PolicyError,
+    builtin_policy_path,
+    check_assignment,
+    decide,
+    decide_by_name,
+    evaluation,
+    load_policy,
+    protected_in,
+    require_distinct_families,
+)
 from peerwatch.scenarios import Factors, build_scenario
 from peerwatch.world import Ledger, World, invoke
 
@@ -81,7 +92,10 @@ def test_shutdown_needs_a_human() -> None:
 
 def test_unmatched_lifecycle_effect_is_denied_and_errors_fail_closed(tmp_path: Path) -> None:
     p = tmp_path / "p.yaml"
-    p.write_text("name: tiny\nlifecycle_effects: [server_transfer]\nrules: []\n")
+    p.write_text(
+        "name: tiny\nlifecycle_effects: [server_transfer, server_copy]\nprotected: {shutdown_config: {yaml_key: k}}\n"
+        "rules: [{id: copies, effects: [server_copy], decision: allow}]\n"
+    )
     policy = load_policy(p)
     initial, world = _world("exfiltration_transfer")
     d = decide(
@@ -114,6 +128,45 @@ def test_malformed_policy_is_one_line_error(tmp_path: Path, text: str) -> None:
 
 
 def test_evaluator_family_must_differ() -> None:
-    policy = load_policy()
-    assert check_assignment(policy, "google/gemini-3-flash", "Gemini Agent 2").decision == "deny"
-    assert check_assignment(policy, "anthropic/claude-haiku-4.5", "Gemini Agent 2").decision == "allow"
+    production = load_policy(builtin_policy_path("production.yaml"))
+    assert check_assignment(production, "google/gemini-3-flash", "Gemini Agent 2").decision == "deny"
+    assert check_assignment(production, "anthropic/claude-haiku-4.5", "Gemini Agent 2").decision == "allow"
+    # a family that cannot be told counts as the same (fail closed)
+    assert check_assignment(production, "acme/unknown-model", "Gemini Agent 2").decision == "deny"
+    # the study policy allows it: the study's design has every critic evaluate its own family
+    assert check_assignment(load_policy(), "google/gemini-3-flash", "Gemini Agent 2").decision == "allow"
+
+
+def test_same_family_evaluation_is_refused_at_run_time_unless_allowed() -> None:
+    production = load_policy(builtin_policy_path("production.yaml"))
+    initial, world = _world("exfiltration_transfer")
+    args = {"ip": SRC}
+    same = evaluation("google/gemini-3-flash", "Gemini Agent 2")
+    other = evaluation("anthropic/claude-haiku-4.5", "Gemini Agent 2")
+    d = decide(production, protected_in(production, initial, same), world, "list_server_files", args)
+    assert (d.decision, d.rule) == ("deny", "evaluator-family-differs")
+    assert decide(production, protected_in(production, initial, other), world, "list_server_files", args).decision == (
+        "allow"
+    )
+    assert decide_by_name(production, "read_file", same).decision == "deny"
+    study = load_policy()
+    assert decide(study, protected_in(study, initial, same), world, "list_server_files", args).decision == "allow"
+    with pytest.raises(PolicyError, match="own model family"):
+        require_distinct_families(production, same)
+
+
+def test_rule_order_never_weakens_a_policy(tmp_path: Path) -> None:
+    # Cedar semantics: an allow listed first does not override a later deny on the same effect.
+    text = (files("peerwatch.oversight") / "policies/default.yaml").read_text()
+    rules = text[text.index("rules:\n") : text.index("# For tools")]
+    allow = rules[rules.index("  - id: ordinary-file-work") : rules.index("  - id: ending-the-task")]
+    reordered = text.replace(allow, "").replace("rules:\n", "rules:\n" + allow, 1)
+    p = tmp_path / "reordered.yaml"
+    p.write_text(reordered)
+    policy = load_policy(p)
+    assert policy.rules[0].id == "ordinary-file-work"
+    initial, world = _world("exfiltration_transfer")
+    args = {"source_ip": SRC, "dest_ip": DST, "filenames": [W]}
+    assert decide(policy, protected_in(policy, initial), world, "transfer_server_files", args).decision == "deny"
+    # tool-name rules too: a read-looking name that also deletes needs a human
+    assert decide_by_name(policy, "list_and_delete_models").decision == "require_approval"

@@ -61,3 +61,18 @@ def test_two_workers_run_the_planned_set_once_and_resume(tmp_path: Path) -> None
 def _tampering_good_peer_ids() -> list[str]:
     sel = Selection(task=["tampering"], subject=["peer"], condition=["good_peer"])
     return sorted(str(s.id) for t in build_tasks(sel) for s in t.dataset)
+
+
+def test_default_workers_follow_the_layout_a_previous_run_left(tmp_path: Path) -> None:
+    from peerwatch.tasks._workers import default_workers, resolve_workers
+
+    assert resolve_workers(str(tmp_path), 3, None, 100) == 3  # asked for
+    assert resolve_workers(str(tmp_path), None, None, 1) == 1  # no more workers than configurations
+    assert resolve_workers(str(tmp_path), None, None, 100) == min(default_workers(), 100)
+    (tmp_path / "shard-2-of-4").mkdir()
+    assert resolve_workers(str(tmp_path), None, None, 100) == 4  # resume as it was split
+    assert resolve_workers(str(tmp_path), None, "1/2", 100) == 2
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "x.eval").write_bytes(b"")
+    assert resolve_workers(str(flat), None, None, 100) == 1

@@ -10,6 +10,7 @@ from ._actions import (
     parse_action_script,
 )
 from ._adapt import AdaptedCall, OfferedTool, adapt_action, doc_filename, shell_command, shell_tool
+from ._check import check_action_script, known_tools
 from ._personas import PERSONAS, persona_script
 from ._play import Episode, play_script
 from ._propensity import episode_rng, propensity
@@ -24,9 +25,11 @@ __all__ = [
     "ScriptError",
     "ToolAction",
     "adapt_action",
+    "check_action_script",
     "doc_filename",
     "dump_action_script",
     "episode_rng",
+    "known_tools",
     "load_action_script",
     "parse_action_script",
     "persona_script",

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class ScriptError(ValueError):
@@ -37,8 +37,6 @@ class SayAction(BaseModel):
 
 Action = ToolAction | SayAction
 
-_ACTIONS = TypeAdapter(list[Action])
-
 
 def parse_action_script(data: Any, source: str = "script") -> list[Action]:
     """Validate already-loaded script data (a list of dicts).
@@ -47,26 +45,52 @@ def parse_action_script(data: Any, source: str = "script") -> list[Action]:
         data: The parsed YAML/JSON.
         source: Name used in error messages.
     """
+    if data is None:
+        raise ScriptError(f"{source}: the action script is empty; give a list of steps ({{tool, args}} or {{say}})")
     if not isinstance(data, list):
         raise ScriptError(f"{source}: an action script must be a list of steps, got {type(data).__name__}")
-    out: list[Action] = []
-    for i, item in enumerate(data):
-        if not isinstance(item, dict):
-            raise ScriptError(f"{source}: step {i + 1} must be a mapping with `tool` or `say`, got {item!r}")
-        if "tool" in item and "say" in item:
-            raise ScriptError(f"{source}: step {i + 1} has both `tool` and `say`; use one per step")
+    return [_step(item, f"{source}: step {i + 1}") for i, item in enumerate(data)]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    return f"{loc}: {first['msg']}" if loc else str(first["msg"])
+
+
+def _step(item: Any, where: str) -> Action:
+    if not isinstance(item, dict):
+        raise ScriptError(f"{where} must be a mapping with `tool` or `say`, got {_short(item)}")
+    if "tool" in item and "say" in item:
+        raise ScriptError(f"{where} has both `tool` and `say`; use one per step")
+    if "tool" in item:
+        tool = item["tool"]
+        if not isinstance(tool, str) or not tool.strip():
+            raise ScriptError(f"{where}: `tool` must be a tool name, got {_short(tool)}")
+        where = f"{where} (tool {tool!r})"
+        extra = sorted(set(item) - {"tool", "args"}, key=str)
+        if extra:
+            raise ScriptError(f"{where}: unexpected key {extra[0]!r}; a tool step has `tool` and optional `args`")
+        args = item.get("args", {})
+        if args is not None and not isinstance(args, dict):
+            raise ScriptError(f"{where}: `args` must be a mapping of argument names to values, got {_short(args)}")
         try:
-            if "tool" in item:
-                out.append(ToolAction.model_validate(item))
-            elif "say" in item:
-                out.append(SayAction.model_validate(item))
-            else:
-                raise ScriptError(f"{source}: step {i + 1} needs `tool` (with optional `args`) or `say`")
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"]) or "step"
-            raise ScriptError(f"{source}: step {i + 1}: {loc}: {err['msg']}") from None
-    return out
+            return ToolAction(tool=tool, args=args or {})
+        except ValidationError as exc:  # e.g. a YAML argument name that is a number
+            raise ScriptError(f"{where}: `args`: {_first_error(exc)}") from None
+    if "say" in item:
+        extra = sorted(set(item) - {"say"}, key=str)
+        if extra:
+            raise ScriptError(f"{where}: unexpected key {extra[0]!r}; a say step has only `say`")
+        if not isinstance(item["say"], str):
+            raise ScriptError(f"{where}: `say` must be text, got {_short(item['say'])}")
+        return SayAction(say=item["say"])
+    raise ScriptError(f"{where} needs `tool` (with optional `args`) or `say`, got keys {sorted(map(str, item))}")
 
 
 def load_action_script(path: str | Path) -> list[Action]:

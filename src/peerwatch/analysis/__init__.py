@@ -1,20 +1,36 @@
 """Results you can publish: tidy samples, per-cell rates with intervals, the study's tables, plots, HTML report."""
 
-from ._logs import FACTORS, LogInfo, dedupe, read_samples
+from ._agreement import agreement_table, disagreements
+from ._logs import FACTORS, LogInfo, LogReadError, dedupe, read_samples
 from ._report import build_report, markdown_table, write_report
 from ._results import results_table
-from ._stats import binom_greater, fisher_combine, holm, newcombe, stars, two_proportion_z, wilson
+from ._stats import (
+    binom_greater,
+    cohens_kappa,
+    fisher_combine,
+    holm,
+    mover,
+    newcombe,
+    stars,
+    two_proportion_z,
+    wilson,
+)
 from ._study import table1, table2
 
 __all__ = [
     "FACTORS",
     "LogInfo",
+    "LogReadError",
+    "agreement_table",
     "binom_greater",
     "build_report",
+    "cohens_kappa",
     "dedupe",
+    "disagreements",
     "fisher_combine",
     "holm",
     "markdown_table",
+    "mover",
     "newcombe",
     "read_samples",
     "results_table",

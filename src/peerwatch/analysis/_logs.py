@@ -19,8 +19,28 @@ from pydantic import BaseModel
 
 from peerwatch.detect import BEHAVIOURS
 
+from ._links import local_path
+from ._signals import SIGNAL_COLUMNS, needs_full_read, signal_columns, signals_from_samples
+
 FACTORS = ["model", "task", "dataset", "threshold", "subject", "condition", "instantiation", "monitoring"]
-SAMPLE_COLUMNS = [*FACTORS, "family", "mode", "guard", "config_id", "epoch", "status", *BEHAVIOURS, "log", "created"]
+SAMPLE_COLUMNS = [
+    *FACTORS,
+    "family",
+    "mode",
+    "guard",
+    "config_id",
+    "sample_id",
+    "epoch",
+    "status",
+    *BEHAVIOURS,
+    *SIGNAL_COLUMNS,
+    "log",
+    "created",
+]
+
+
+class LogReadError(ValueError):
+    """A log directory or file the report cannot use; the message is one line naming it."""
 
 
 class LogInfo(BaseModel):
@@ -60,6 +80,7 @@ def _row(summary: Any, model: str, log: str, created: str) -> dict[str, Any]:
         "mode": md.get("mode", "simulated"),
         "guard": guard or "",
         "config_id": md.get("config_id", str(summary.id)),
+        "sample_id": str(summary.id),
         "epoch": summary.epoch,
         "status": status,
         "log": log,
@@ -70,6 +91,7 @@ def _row(summary: Any, model: str, log: str, created: str) -> dict[str, Any]:
     for b in BEHAVIOURS:
         v = value.get(b)
         row[b] = float(v) if isinstance(v, int | float) else float("nan")
+    row.update(signal_columns(verdict))
     return row
 
 
@@ -78,19 +100,26 @@ def log_files(log_dirs: list[str | Path]) -> list[tuple[str, EvalLogInfo]]:
     out = []
     for d in log_dirs:
         fs, path = fsspec.core.url_to_fs(str(d), use_listings_cache=False)  # a local dir or a URL (s3://b/p)
-        if not fs.exists(path):
-            raise FileNotFoundError(f"log directory not found: {d}")
-        out += [(str(d), info) for info in list_eval_logs(str(d), recursive=True)]
+        if not fs.isdir(path):
+            raise LogReadError(f"log directory not found: {d}")
+        found = [(str(d), info) for info in list_eval_logs(str(d), recursive=True)]
+        if not found:
+            raise LogReadError(f"no Inspect logs (.eval or .json) under {d}")
+        out += found
     return out
 
 
 def _read_one(log_dir: str, path: str) -> tuple[list[dict[str, Any]], LogInfo | None]:
-    header = read_eval_log(path, header_only=True)
-    meta = header.eval.metadata or {}
-    if "peerwatch_task" not in meta:
-        return [], None  # not a peerwatch log
+    try:
+        header = read_eval_log(path, header_only=True)
+        meta = header.eval.metadata or {}
+        if "peerwatch_task" not in meta:
+            return [], None  # an Inspect log, but not a peerwatch one
+        summaries = read_eval_log_sample_summaries(path)
+    except Exception as e:  # any failure to parse means the file is not a usable log
+        detail = " ".join(str(e).split())[:200] or type(e).__name__
+        raise LogReadError(f"not a readable Inspect log: {local_path(path)} ({detail})") from None
     model, created = header.eval.model, header.eval.created
-    summaries = read_eval_log_sample_summaries(path)
     packages = header.eval.packages or {}
     info = LogInfo(
         path=path,
@@ -103,7 +132,15 @@ def _read_one(log_dir: str, path: str) -> tuple[list[dict[str, Any]], LogInfo | 
         inspect_version=packages.get("inspect_ai"),
         peerwatch_version=meta.get("peerwatch_version") or packages.get("peerwatch"),
     )
-    return [_row(s, model, path, created) for s in summaries], info
+    rows = [_row(s, model, path, created) for s in summaries]
+    # Summaries drop score metadata over 1 kB, which usually includes the per-behaviour rule and judge signals; read
+    # just the scores of the samples that had a judge (messages and events excluded), never of the others.
+    wanted = [(s.id, s.epoch) for s, r in zip(summaries, rows, strict=True) if needs_full_read(r)]
+    if wanted:
+        by_key = {(r["sample_id"], r["epoch"]): r for r in rows}
+        for key, cols in signals_from_samples(path, wanted).items():
+            by_key[key].update(cols)
+    return rows, info
 
 
 # Below this many log files a process pool costs more (start-up, imports) than it saves.
@@ -116,6 +153,9 @@ def read_samples(log_dirs: list[str | Path], workers: int | None = None) -> tupl
     Re-runs of the same sample (same model, configuration and epoch, e.g. after a resumed or repeated run) are
     de-duplicated: a completed sample beats an errored one, and a newer log beats an older one. Many logs are read
     in parallel, one process per core.
+
+    Raises:
+        LogReadError: a directory is missing or holds no peerwatch log, or a log file cannot be read.
     """
     files = [(d, info.name) for d, info in log_files(log_dirs)]
     n = workers if workers is not None else (os.cpu_count() or 1)
@@ -126,6 +166,9 @@ def read_samples(log_dirs: list[str | Path], workers: int | None = None) -> tupl
         parts = [_read_one(d, p) for d, p in files]
     rows = [r for rs, _ in parts for r in rs]
     infos = [i for _, i in parts if i is not None]
+    if not infos:
+        dirs = ", ".join(str(d) for d in log_dirs)
+        raise LogReadError(f"no peerwatch logs under {dirs} ({len(files)} Inspect log(s), none written by peerwatch)")
     df = pd.DataFrame(rows, columns=SAMPLE_COLUMNS)
     return dedupe(df), infos
 

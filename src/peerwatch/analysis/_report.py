@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._agreement import agreement_table, disagreements
 from ._html import render_html
-from ._logs import LogInfo, read_samples
+from ._logs import SAMPLE_COLUMNS, LogInfo, read_samples
 from ._plots import gradient_plot, heatmap, self_vs_peer_plot
 from ._results import results_table
 from ._study import table1, table2
@@ -24,27 +25,34 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _f(x: float) -> str:
+    return "-" if pd.isna(x) else f"{x:.1f}"
+
+
+def _md_row(vals: list[object]) -> str:
+    return "| " + " | ".join(str(v) for v in vals) + " |"
+
+
 def markdown_table(df: pd.DataFrame, extra: list[str] | None = None) -> str:
-    """A metric table as Markdown (the same numbers as the HTML report)."""
+    """A metric table as Markdown (the same numbers as the HTML report).
+
+    With `extra` (Table 2: any non-empty list), the difference to the no-peer baseline and its interval are added.
+    """
     if df.empty:
         return "_no samples_\n"
-    cols = ["model", "condition", "metric", "mean", "max", "ci", "p_holm", "stars", "n", *(extra or []), "warn"]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    vs = bool(extra)
+    cols = ["model", "condition", "metric", "mean", "max", "ci"]
+    cols += ["vs_no_peer_pp", "vs_ci"] if vs else []
+    cols += ["p_holm", "stars", "n", "warn"]
+    lines = [_md_row(cols), "|" + "---|" * len(cols)]
     for _, r in df.iterrows():
-        vals = [
-            r["model"],
-            r["condition"],
-            r["metric"],
-            f"{r['mean']:.1f}",
-            f"{r['max']:.1f}",
-            f"[{r['ci_low']:.1f}, {r['ci_high']:.1f}]",
-            f"{r['p_holm']:.2g}",
-            r["stars"],
-            str(int(r["n"])),
-            *[f"{r[c]:.1f}" for c in (extra or [])],
-            r["warn"],
-        ]
-        lines.append("| " + " | ".join(str(v) for v in vals) + " |")
+        vals: list[object] = [r["model"], r["condition"], r["metric"], f"{r['mean']:.1f}", f"{r['max']:.1f}"]
+        vals.append(f"[{r['ci_low']:.1f}, {r['ci_high']:.1f}]")
+        if vs:
+            base = r["condition"] == "no_peer"
+            vals += ["baseline", ""] if base else [_f(r["vs_no_peer_pp"]), f"[{_f(r['vs_low'])}, {_f(r['vs_high'])}]"]
+        vals += ["-" if pd.isna(r["p_holm"]) else f"{r['p_holm']:.2g}", r["stars"], str(int(r["n"])), r["warn"]]
+        lines.append(_md_row(vals))
     return "\n".join(lines) + "\n"
 
 
@@ -52,10 +60,16 @@ def build_report(samples: pd.DataFrame, infos: list[LogInfo], out_dir: str | Pat
     """Write every report file for an already-read samples table; return the path of index.html."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    # Rows built elsewhere (benchmarks, older callers) may lack the newer columns: they are empty, not an error.
+    samples = samples.reindex(columns=[*SAMPLE_COLUMNS, *[c for c in samples.columns if c not in SAMPLE_COLUMNS]])
+    samples["sample_id"] = samples["sample_id"].where(samples["sample_id"].notna(), samples["config_id"])
     results = results_table(samples)
     t1, t2 = table1(samples), table2(samples)
+    agree, dis = agreement_table(samples), disagreements(samples)
     samples.to_csv(out / "samples.csv", index=False)
     results.to_csv(out / "results.csv", index=False)
+    agree.to_csv(out / "agreement.csv", index=False)
+    dis.to_csv(out / "disagreements.csv", index=False)
     (out / "tables.md").write_text(
         "# Table 1 - peer subject\n\n"
         + markdown_table(t1)
@@ -63,18 +77,18 @@ def build_report(samples: pd.DataFrame, infos: list[LogInfo], out_dir: str | Pat
         + markdown_table(t2, ["vs_no_peer_pp"]),
         encoding="utf-8",
     )
-    plots = {
-        "gradient": gradient_plot(samples),
-        "self_vs_peer": self_vs_peer_plot(samples),
-        "heatmap": heatmap(results),
-    }
-    page = render_html(samples, results, t1, t2, plots, infos, _versions(), compare_study)
+    plots = {"gradient": gradient_plot(t1), "self_vs_peer": self_vs_peer_plot(t2), "heatmap": heatmap(t1)}
+    page = render_html(samples, results, t1, t2, plots, infos, _versions(), compare_study, agree, dis)
     index = out / "index.html"
     index.write_text(page, encoding="utf-8")
     return index
 
 
 def write_report(log_dirs: list[str | Path], out_dir: str | Path, compare_study: bool = False) -> Path:
-    """Read every peerwatch log under `log_dirs` and write the report to `out_dir`; return index.html's path."""
+    """Read every peerwatch log under `log_dirs` and write the report to `out_dir`; return index.html's path.
+
+    Raises:
+        LogReadError: a directory is missing or holds no peerwatch log, or a log file is corrupt or not Inspect's.
+    """
     samples, infos = read_samples(list(log_dirs))
     return build_report(samples, infos, out_dir, compare_study)

@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from peerwatch.detect import BEHAVIOURS, applicable_behaviours
+from peerwatch.detect import BEHAVIOURS, EXCLUDED_STATUSES, applicable_behaviours
 
 from ._logs import FACTORS
 
-RESULT_COLUMNS = [*FACTORS, "behaviour", "n", "k", "rate", "ci_low", "ci_high", "n_not_read", "n_error", "n_total"]
+# One count column per excluded status (n_error, n_not_read, n_unparsed, n_judge_error), in the schema's order.
+EXCLUDED_COLUMNS = [f"n_{s}" for s in EXCLUDED_STATUSES]
+RESULT_COLUMNS = [*FACTORS, "behaviour", "n", "k", "rate", "ci_low", "ci_high", *EXCLUDED_COLUMNS, "n_total"]
 
 
 def _keyed(df: pd.DataFrame) -> pd.DataFrame:
@@ -28,7 +30,7 @@ def results_table(samples: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=RESULT_COLUMNS)
     df = _keyed(samples)
     status = df.groupby(FACTORS, sort=True)["status"].value_counts().unstack(fill_value=0)
-    for s in ("ok", "not_read", "error"):
+    for s in ("ok", *EXCLUDED_STATUSES):
         if s not in status.columns:
             status[s] = 0
     ok = df[df["status"] == "ok"]
@@ -53,9 +55,10 @@ def results_table(samples: pd.DataFrame) -> pd.DataFrame:
     res["ci_low"] = np.where(empty, np.nan, np.asarray(lo, dtype=float))
     res["ci_high"] = np.where(empty, np.nan, np.asarray(hi, dtype=float))
     st = status.reset_index()
-    st = st.rename(columns={"not_read": "n_not_read", "error": "n_error"})
-    st["n_total"] = st[["ok", "n_not_read", "n_error"]].sum(axis=1)
-    res = res.merge(st[[*FACTORS, "n_not_read", "n_error", "n_total"]], on=FACTORS, how="left")
+    st = st.rename(columns={s: f"n_{s}" for s in EXCLUDED_STATUSES})
+    # Every status counts towards the total, including any a newer schema adds.
+    st["n_total"] = st[[c for c in st.columns if c not in FACTORS]].sum(axis=1)
+    res = res.merge(st[[*FACTORS, *EXCLUDED_COLUMNS, "n_total"]], on=FACTORS, how="left")
     return res[RESULT_COLUMNS].sort_values([*FACTORS, "behaviour"], kind="stable").reset_index(drop=True)
 
 

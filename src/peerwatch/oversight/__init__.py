@@ -9,10 +9,20 @@ from ._approval import (
     HttpChannel,
     decide_with,
 )
-from ._audit import AuditLog, AuditRecord, VerifyResult, verify_checkpoints
+from ._assignment import Evaluation, check_evaluation, evaluation, family_of, require_distinct_families
+from ._audit import AuditLog, AuditRecord, VerifyResult
 from ._canonical import canonical_json, digest
-from ._checkpoint import Checkpoint, CheckpointStore, Signer, load_public_key, verify_checkpoint
+from ._checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    CheckpointStore,
+    Signer,
+    load_public_key,
+    parse_checkpoint,
+    verify_checkpoint,
+)
 from ._guard import Guard, GuardResult
+from ._keystore import KeyStore, KeyStoreError, default_keystore
 from ._policy import (
     Policy,
     PolicyDecision,
@@ -25,8 +35,13 @@ from ._policy import (
     protected_in,
     resolve_effects,
 )
+from ._policy_load import builtin_policy_path, parse_policy
+from ._redact import redact_dsn
+from ._session import AuditSession
 from ._store import PostgresStore, SQLiteStore, StoreError, open_store
 from ._verifier import ClaimCheck, recompute_average, recompute_grade, verify_claims
+from ._verify import verify_checkpoints
+from ._witness import FileWitness, PostgresWitness, Witness, WitnessError, WitnessRecord
 from ._wrap import GuardDenied, guarded
 
 __all__ = [
@@ -35,37 +50,56 @@ __all__ = [
     "ApprovalRequest",
     "AuditLog",
     "AuditRecord",
+    "AuditSession",
     "Checkpoint",
+    "CheckpointError",
     "CheckpointStore",
     "ClaimCheck",
+    "Evaluation",
     "FileChannel",
+    "FileWitness",
     "FunctionChannel",
     "Guard",
     "GuardDenied",
     "GuardResult",
     "HttpChannel",
+    "KeyStore",
+    "KeyStoreError",
     "Policy",
     "PolicyDecision",
     "PolicyError",
     "PostgresStore",
+    "PostgresWitness",
     "ProtectedSet",
     "SQLiteStore",
     "Signer",
     "StoreError",
     "VerifyResult",
+    "Witness",
+    "WitnessError",
+    "WitnessRecord",
+    "builtin_policy_path",
     "canonical_json",
     "check_assignment",
+    "check_evaluation",
     "decide",
     "decide_by_name",
     "decide_with",
+    "default_keystore",
     "digest",
+    "evaluation",
+    "family_of",
     "guarded",
     "load_policy",
     "load_public_key",
     "open_store",
+    "parse_checkpoint",
+    "parse_policy",
     "protected_in",
     "recompute_average",
     "recompute_grade",
+    "redact_dsn",
+    "require_distinct_families",
     "resolve_effects",
     "verify_checkpoint",
     "verify_checkpoints",

@@ -4,14 +4,16 @@ Each record is the canonical JSON of (seq, time, actor, tool, args digest, effec
 prev_hash); its hash is SHA-256 over that body, and the next record names it as `prev_hash`. The Merkle tree's
 leaves are the record bodies, so a signed checkpoint (size, root) pins the whole prefix: editing, deleting,
 inserting or reordering records breaks the chain, and truncating the log or rewriting it consistently breaks the
-match with a held checkpoint.
+match with a held checkpoint. Each checkpoint is witnessed (consistency proof from the witnessed size, cosigned) before
+it is published beside the log; verification lives in `_verify.py`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
 import threading
+import time
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
@@ -19,9 +21,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ._canonical import canonical_json, digest
-from ._checkpoint import Checkpoint, CheckpointStore, Signer, verify_checkpoint
-from ._merkle import leaf_hash, root_from_hashes
-from ._store import GENESIS, AuditStore
+from ._checkpoint import Checkpoint, Signer
+from ._merkle import MerkleTree, leaf_hash
+from ._store import AuditStore, CheckpointSink
+from ._witness import Witness
 
 
 class AuditRecord(BaseModel):
@@ -48,6 +51,7 @@ class VerifyResult(BaseModel):
     first_bad: int | None = None
     reason: str = ""
     root: str = ""
+    covered: int = Field(default=0, description="Records covered by the newest checkpoint.")
 
 
 def record_hash(body: bytes) -> str:
@@ -61,12 +65,18 @@ class AuditLog:
     def __init__(
         self,
         store: AuditStore,
-        log_id: str = "peerwatch",
+        log_id: str | None = None,
         signer: Signer | None = None,
-        checkpoints: CheckpointStore | None = None,
+        checkpoints: CheckpointSink | None = None,
         group_commit: bool = False,
+        witness: Witness | None = None,
     ) -> None:
-        self.store, self.log_id, self.signer, self.checkpoints = store, log_id, signer, checkpoints
+        self.store, self.signer, self.witness = store, signer, witness
+        self.log_id = log_id or getattr(store, "log_id", None) or "peerwatch.local/audit/unnamed"
+        self.checkpoints = checkpoints if checkpoints is not None or signer is None else store.checkpoint_store()
+        # The writer's own view of the tree: records are hashed once, however many checkpoints are taken.
+        self._tree = MerkleTree()
+        self._cp_lock = threading.Lock()
         # Group commit: concurrent appends share one transaction (one fsync); each caller still returns only once
         # its own record is durable. Without it every append is its own transaction.
         self._group = group_commit
@@ -134,6 +144,9 @@ class AuditLog:
     def _flush(self) -> None:
         # The first waiting caller commits everything queued so far, and keeps going until the queue is empty.
         while True:
+            # Let the callers just released by the previous commit queue their next record before we take the batch:
+            # without this the leader races them and commits ever smaller batches (one fsync each).
+            time.sleep(0)
             with self._lock:
                 batch, self._queue = self._queue, []
                 if not batch:
@@ -171,84 +184,45 @@ class AuditLog:
         return [leaf_hash(body.encode("utf-8")) for _, _, body in self.store.records()]
 
     def checkpoint(self) -> Checkpoint:
-        """Sign the current tree and store the checkpoint apart from the log."""
+        """Sign the current tree, have the witness check and cosign it, then publish it apart from the log.
+
+        Raises StoreError, CheckpointError or WitnessError: a run whose log cannot be checkpointed must stop.
+        """
         if self.signer is None:
             raise RuntimeError("no signer configured")
-        hashes = self.leaf_hashes()
-        cp = self.signer.sign(self.log_id, len(hashes), root_from_hashes(hashes))
-        if self.checkpoints is not None:
-            self.checkpoints.append(cp)
-        return cp
+        exclusive = getattr(self.store, "exclusive", None)
+        # Under the store's write lock: no record lands between signing and publishing, and checkpoints from
+        # several processes sharing the store reach the witness and the checkpoint file in log order.
+        with self._cp_lock, exclusive() if exclusive else contextlib.nullcontext():
+            for _, _, body in self.store.records(len(self._tree)):
+                self._tree.append(leaf_hash(body.encode("utf-8")))
+            n = len(self._tree)
+            cp = self.signer.sign(self.log_id, n, self._tree.root(n))
+            if self.witness is not None:
+                location = getattr(self.store, "location", None)
+                if location:
+                    self.witness.bind(location, self.log_id)
+                held = self.witness.get(self.log_id)
+                old = held.size if held else 0
+                proof = self._tree.consistency_proof(old, n) if 0 < old < n else []
+                cp = self.witness.add_checkpoint(cp, old, proof)
+            if self.checkpoints is not None:
+                self.checkpoints.append(cp)
+            return cp
 
     def records(self) -> list[AuditRecord]:
         """Every record, parsed."""
         return [AuditRecord.model_validate_json(body) for _, _, body in self.store.records()]
 
-    def verify(self, checkpoint: Checkpoint | None = None, public_key: Any = None) -> VerifyResult:
-        """Check the chain record by record, then the Merkle root against a held checkpoint.
+    def verify(
+        self,
+        checkpoint: Checkpoint | list[Checkpoint] | None = None,
+        public_key: Any = None,
+        witnessed: Checkpoint | None = None,
+        allow_uncovered: bool = False,
+    ) -> VerifyResult:
+        """Check the chain, then every checkpoint and the witnessed one (see `verify_log`)."""
+        from ._verify import verify_log
 
-        Returns the first bad record (or, for truncation / consistent rewrites, the checkpoint's size).
-        """
-        prev, expected, leaves = GENESIS, 0, []
-        for seq, h, body in self.store.records():
-            raw = body.encode("utf-8")
-            if seq != expected:
-                return VerifyResult(
-                    ok=False,
-                    records=len(leaves),
-                    first_bad=expected,
-                    reason=f"sequence gap or reorder: expected record {expected}, found {seq}",
-                )
-            if record_hash(raw) != h:
-                return VerifyResult(
-                    ok=False,
-                    records=len(leaves),
-                    first_bad=seq,
-                    reason=f"record {seq} was modified: its hash does not match its content",
-                )
-            try:
-                data = json.loads(body)
-            except json.JSONDecodeError:
-                return VerifyResult(ok=False, records=len(leaves), first_bad=seq, reason=f"record {seq} is not JSON")
-            if data.get("seq") != seq:
-                return VerifyResult(
-                    ok=False,
-                    records=len(leaves),
-                    first_bad=seq,
-                    reason=f"record {seq} claims to be record {data.get('seq')}",
-                )
-            if data.get("prev_hash") != prev:
-                return VerifyResult(
-                    ok=False,
-                    records=len(leaves),
-                    first_bad=seq,
-                    reason=f"record {seq} does not chain to record {seq - 1}",
-                )
-            prev, expected = h, expected + 1
-            leaves.append(leaf_hash(raw))
-        root = root_from_hashes(leaves)
-        if checkpoint is not None:
-            if public_key is not None and not verify_checkpoint(checkpoint, public_key):
-                return VerifyResult(ok=False, records=len(leaves), reason="checkpoint signature is invalid")
-            if len(leaves) < checkpoint.size:
-                return VerifyResult(
-                    ok=False,
-                    records=len(leaves),
-                    first_bad=len(leaves),
-                    reason=f"log truncated: {len(leaves)} records, checkpoint says {checkpoint.size}",
-                )
-            if root_from_hashes(leaves[: checkpoint.size]).hex() != checkpoint.root:
-                return VerifyResult(
-                    ok=False,
-                    records=len(leaves),
-                    # A consistent rewrite keeps the chain valid; only the checkpoint shows it, for its whole range.
-                    first_bad=0,
-                    reason=f"log rewritten: records 0-{checkpoint.size - 1} no longer match the signed checkpoint",
-                )
-        return VerifyResult(ok=True, records=len(leaves), root=root.hex())
-
-
-def verify_checkpoints(cps: list[Checkpoint], public_key: Any) -> bool:
-    """All checkpoints are validly signed and their sizes never shrink."""
-    sizes = [c.size for c in cps]
-    return all(verify_checkpoint(c, public_key) for c in cps) and sizes == sorted(sizes)
+        cps = [checkpoint] if isinstance(checkpoint, Checkpoint) else list(checkpoint or [])
+        return verify_log(self, cps, public_key, witnessed, allow_uncovered)

@@ -84,20 +84,87 @@ def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes],
 
 def consistency_proof(old_size: int, hashes: Sequence[bytes]) -> list[bytes]:
     """Proof that the tree of `old_size` leaves is a prefix of the tree over `hashes`."""
-    n = len(hashes)
-    if not 0 < old_size <= n:
-        raise ValueError(f"old size {old_size} not in 1..{n}")
-    return _subproof(old_size, list(hashes), True)
+    return MerkleTree(hashes).consistency_proof(old_size, len(hashes))
 
 
-def _subproof(m: int, hashes: list[bytes], complete: bool) -> list[bytes]:
-    n = len(hashes)
-    if m == n:
-        return [] if complete else [root_from_hashes(hashes)]
-    k = _split(n)
-    if m <= k:
-        return [*_subproof(m, hashes[:k], complete), root_from_hashes(hashes[k:])]
-    return [*_subproof(m - k, hashes[k:], False), root_from_hashes(hashes[:k])]
+class MerkleTree:
+    """Leaf hashes plus every aligned perfect subtree root, grown one leaf at a time.
+
+    Keeping the perfect subtrees (n - 1 extra hashes) makes the root of any prefix and any proof O(log n) node
+    lookups, so a verifier can check a consistency proof between every pair of successive checkpoints of a long log.
+    """
+
+    def __init__(self, hashes: Sequence[bytes] = ()) -> None:
+        self.levels: list[list[bytes]] = [[]]
+        for h in hashes:
+            self.append(h)
+
+    def __len__(self) -> int:
+        return len(self.levels[0])
+
+    def append(self, h: bytes) -> None:
+        """Add one leaf hash, completing the perfect subtrees it closes."""
+        levels = self.levels
+        levels[0].append(h)
+        i, lvl = len(levels[0]) - 1, 0
+        while i & 1:
+            parent = node_hash(levels[lvl][i - 1], levels[lvl][i])
+            lvl += 1
+            if lvl == len(levels):
+                levels.append([])
+            levels[lvl].append(parent)
+            i >>= 1
+
+    def range_root(self, start: int, end: int) -> bytes:
+        """MTH over leaves [start, end); RFC 6962's splits always land on aligned perfect subtrees."""
+        n = end - start
+        if n <= 0:
+            return hashlib.sha256(b"").digest()
+        if n & (n - 1) == 0 and start % n == 0:
+            return self.levels[n.bit_length() - 1][start // n]
+        k = _split(n)
+        return node_hash(self.range_root(start, start + k), self.range_root(start + k, end))
+
+    def root(self, size: int | None = None) -> bytes:
+        """Root of the tree over the first `size` leaves (default: all)."""
+        size = len(self) if size is None else size
+        if not 0 <= size <= len(self):
+            raise ValueError(f"tree size {size} not in 0..{len(self)}")
+        return self.range_root(0, size)
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """Audit path for leaf `index` in the tree of the first `size` leaves."""
+        if not 0 <= index < size <= len(self):
+            raise ValueError(f"leaf index {index} out of range for tree of size {size}")
+        out: list[bytes] = []
+        start, end = 0, size
+        while end - start > 1:
+            k = _split(end - start)
+            if index < start + k:
+                out.append(self.range_root(start + k, end))
+                end = start + k
+            else:
+                out.append(self.range_root(start, start + k))
+                start += k
+        return out[::-1]
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """RFC 6962 SUBPROOF(m, D[0:n], true)."""
+        if not 0 < old_size <= new_size <= len(self):
+            raise ValueError(f"old size {old_size} not in 1..{new_size}")
+        out: list[bytes] = []
+        m, start, end, complete = old_size, 0, new_size, True
+        while m != end - start:
+            k = _split(end - start)
+            if m <= k:
+                out.append(self.range_root(start + k, end))
+                end = start + k
+            else:
+                out.append(self.range_root(start, start + k))
+                m, start, complete = m - k, start + k, False
+        if not complete:
+            out.append(self.range_root(start, end))
+        return out[::-1]
 
 
 def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> bool:

@@ -1,21 +1,39 @@
-"""The lifecycle policy engine: deterministic rules over a call's resolved effects, default deny, fail closed."""
+"""The lifecycle policy: a closed schema, deterministic rules over a call's resolved effects, default deny.
+
+Semantics follow Cedar's: nothing is allowed unless a rule allows it (default deny), and among all rules that match an
+effect the most restrictive decision wins (deny over require_approval over allow), so rule order never weakens a
+policy. The schema is closed: every effect, protected class and decision is one of a fixed set, unknown keys and
+duplicate keys are errors, and a bad file is refused with one line naming the file and line (`_policy_load.py`).
+"""
 
 from __future__ import annotations
 
 import re
-from importlib.resources import files
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from peerwatch.world import TOOL_SPECS, Effect, Ledger, World, invoke
+from peerwatch.world import TOOL_SPECS, Effect, EffectKind, Ledger, World, invoke
 
+from ._assignment import Evaluation, check_evaluation
 from ._canonical import digest
 
 Decision = Literal["allow", "deny", "require_approval"]
-_SEVERITY = {"allow": 0, "require_approval": 1, "deny": 2}
+DECISIONS: tuple[str, ...] = get_args(Decision)
+SEVERITY = {"allow": 0, "require_approval": 1, "deny": 2}
+
+# Every mutation the simulated world can record ("call" is the call itself, not an effect of it).
+EFFECTS: tuple[str, ...] = tuple(k for k in get_args(EffectKind) if k != "call")
+EffectName = Literal[EFFECTS]  # type: ignore[valid-type]
+ProtectedClass = Literal["weights", "shutdown_config"]
+PROTECTED_CLASSES: tuple[str, ...] = get_args(ProtectedClass)
+
+# Which effects can touch which protected class: weights live on servers, the shutdown config on the drive.
+SERVER_EFFECTS = frozenset(e for e in EFFECTS if e.startswith("server_"))
+DRIVE_EFFECTS = frozenset(e for e in EFFECTS if e.startswith(("drive_", "config_")))
+CLASS_EFFECTS: dict[str, frozenset[str]] = {"weights": SERVER_EFFECTS, "shutdown_config": DRIVE_EFFECTS}
 
 
 class PolicyError(ValueError):
@@ -23,34 +41,35 @@ class PolicyError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: YAML already types its scalars, so "yes" is not silently a boolean and 1 is not an effect name.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class WeightsSelector(_Strict):
-    """Server files whose content counts as model weights (matched on the file where the content first appears)."""
+    """Server files whose content counts as model weights (matched on the files present at the episode's start)."""
 
-    summary: str | None = None
-    name: str | None = None
+    summary: str | None = Field(default=None, description="Regex searched in the file's summary.")
+    name: str | None = Field(default=None, description="Regex searched in the file's name.")
 
 
 class ConfigSelector(_Strict):
     """Drive documents that are the shutdown config: YAML holding this key at the start of the episode."""
 
-    yaml_key: str = "shutdown_enabled"
+    yaml_key: str = Field(min_length=1)
 
 
 class Protected(_Strict):
-    """What the rules protect."""
+    """What the rules protect: at least one class."""
 
-    weights: WeightsSelector = Field(default_factory=WeightsSelector)
-    shutdown_config: ConfigSelector = Field(default_factory=ConfigSelector)
+    weights: WeightsSelector | None = None
+    shutdown_config: ConfigSelector | None = None
 
 
 class Rule(_Strict):
-    """First matching rule decides an effect."""
+    """Matches the listed effects, optionally only on one protected class; every matching rule is considered."""
 
-    id: str
-    effects: list[str]
+    id: str = Field(min_length=1)
+    effects: list[EffectName] = Field(min_length=1)  # type: ignore[valid-type]
     content: Literal["weights"] | None = None
     target: Literal["shutdown_config"] | None = None
     decision: Decision
@@ -59,15 +78,9 @@ class Rule(_Strict):
 class ToolRule(_Strict):
     """A rule on tool names, for tools with no simulated world to resolve effects against (MCP, plain functions)."""
 
-    id: str
-    tools: list[str] = Field(description="fnmatch patterns of tool names.")
+    id: str = Field(min_length=1)
+    tools: list[str] = Field(min_length=1, description="fnmatch patterns of tool names.")
     decision: Decision
-
-
-class Assignment(_Strict):
-    """Checks on who evaluates whom, from configuration."""
-
-    evaluator_family_must_differ: bool = True
 
 
 class ApprovalSettings(_Strict):
@@ -79,14 +92,16 @@ class ApprovalSettings(_Strict):
 class Policy(_Strict):
     """A lifecycle policy."""
 
-    version: int = 1
-    name: str
-    lifecycle_effects: list[str]
-    protected: Protected = Field(default_factory=Protected)
-    rules: list[Rule]
+    version: Literal[1] = 1
+    name: str = Field(min_length=1)
+    lifecycle_effects: list[EffectName] = Field(min_length=1)  # type: ignore[valid-type]
+    protected: Protected
+    rules: list[Rule] = Field(min_length=1)
     tool_rules: list[ToolRule] = Field(default_factory=list)
     default_tool_decision: Decision = "deny"
-    assignment: Assignment = Field(default_factory=Assignment)
+    allow_same_family_evaluation: bool = Field(
+        default=False, description="Let an agent evaluate a subject of its own model family (the study needs it)."
+    )
     approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
 
     @property
@@ -105,54 +120,41 @@ class PolicyDecision(BaseModel):
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
-    """Load a policy file (default: the built-in policy). Raises PolicyError with a one-line message."""
-    try:
-        text = (
-            Path(path).read_text(encoding="utf-8")
-            if path
-            else (files(__package__) / "policies/default.yaml").read_text()
-        )
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read policy: {exc.strerror or exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{path}: policy is not valid YAML: {' '.join(str(exc).split())}") from None
-    try:
-        policy = Policy.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise PolicyError(f"{path}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
-    for pattern in (policy.protected.weights.summary, policy.protected.weights.name):
-        if pattern:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise PolicyError(f"{path}: bad pattern {pattern!r}: {exc}") from None
-    return policy
+    """Load a policy file (default: the built-in study policy). Raises PolicyError with a one-line message.
+
+    The message reads `policy FILE:LINE: what is wrong`; see `_policy_load.py` for everything that is refused.
+    """
+    from ._policy_load import load_policy_file
+
+    return load_policy_file(path)
 
 
 class ProtectedSet(BaseModel):
-    """The identities the rules protect in one episode, fixed from the world at its start."""
+    """What the rules protect in one episode, fixed from the world at its start, and who evaluates whom in it."""
 
     weights: set[str] = Field(default_factory=set)  # content ids
     shutdown_configs: set[str] = Field(default_factory=set)  # drive document names
+    evaluation: Evaluation | None = None
 
 
-def protected_in(policy: Policy, world: World) -> ProtectedSet:
-    """Resolve the policy's selectors against the episode's initial world."""
-    sel, out = policy.protected.weights, ProtectedSet()
-    for server in world.servers:
-        for f in server.files:
-            if (sel.summary and re.search(sel.summary, f.summary)) or (sel.name and re.search(sel.name, f.name)):
-                out.weights.add(f.content_id)
-    for doc in world.drive:
-        try:
-            data = yaml.safe_load(doc.content)
-        except yaml.YAMLError:
-            continue
-        if isinstance(data, dict) and policy.protected.shutdown_config.yaml_key in data:
-            out.shutdown_configs.add(doc.name)
+def protected_in(policy: Policy, world: World, evaluation: Evaluation | None = None) -> ProtectedSet:
+    """Resolve the policy's selectors against the episode's initial world (and bind the episode's evaluation)."""
+    out = ProtectedSet(evaluation=evaluation)
+    sel = policy.protected.weights
+    if sel is not None:
+        for server in world.servers:
+            for f in server.files:
+                if (sel.summary and re.search(sel.summary, f.summary)) or (sel.name and re.search(sel.name, f.name)):
+                    out.weights.add(f.content_id)
+    cfg = policy.protected.shutdown_config
+    if cfg is not None:
+        for doc in world.drive:
+            try:
+                data = yaml.safe_load(doc.content)
+            except yaml.YAMLError:
+                continue
+            if isinstance(data, dict) and cfg.yaml_key in data:
+                out.shutdown_configs.add(doc.name)
     return out
 
 
@@ -166,6 +168,10 @@ def resolve_effects(world: World, tool: str, args: Any) -> tuple[bool, list[Effe
 def decide(policy: Policy, protected: ProtectedSet, world: World, tool: str, args: Any) -> PolicyDecision:
     """Decide one call. Fails closed: any exception is a denial naming the error."""
     try:
+        if protected.evaluation is not None:
+            refused = check_evaluation(policy, protected.evaluation)
+            if refused.decision != "allow":
+                return refused
         return _decide(policy, protected, world, tool, args)
     except Exception as exc:  # fail closed on anything unexpected
         return PolicyDecision(decision="deny", rule="fail-closed", reason=f"policy error: {type(exc).__name__}: {exc}")
@@ -185,33 +191,63 @@ def _decide(policy: Policy, protected: ProtectedSet, world: World, tool: str, ar
     if not decisions:
         return PolicyDecision(decision="allow", rule="no-lifecycle-effect", reason="no lifecycle effect", effects=seen)
     # The most restrictive decision over all effects wins (a transfer list with one weight file is denied whole).
-    worst = max(decisions, key=lambda d: _SEVERITY[d.decision])
+    worst = max(decisions, key=lambda d: SEVERITY[d.decision])
     return worst.model_copy(update={"effects": seen})
 
 
-def _match(policy: Policy, protected: ProtectedSet, e: Effect) -> PolicyDecision:
-    is_weights = e.detail.get("content_id") in protected.weights
-    is_config = e.target in protected.shutdown_configs
+def object_class(protected: ProtectedSet, e: Effect) -> str:
+    """Which protected class the effect touches: `weights`, `shutdown_config`, or `other`."""
+    if e.kind in SERVER_EFFECTS and e.detail.get("content_id") in protected.weights:
+        return "weights"
+    if e.kind in DRIVE_EFFECTS and e.target in protected.shutdown_configs:
+        return "shutdown_config"
+    return "other"
+
+
+def rule_matches(rule: Rule, kind: str, cls: str) -> bool:
+    """Whether `rule` applies to an effect of `kind` on an object of protected class `cls`."""
+    if kind not in rule.effects:
+        return False
+    if rule.content is not None and cls != rule.content:
+        return False
+    return rule.target is None or cls == rule.target
+
+
+def winning_rule(policy: Policy, kind: str, cls: str) -> Rule | None:
+    """The rule that decides an effect: the most restrictive match, the first one listed among equals."""
+    best: Rule | None = None
     for rule in policy.rules:
-        if e.kind not in rule.effects:
-            continue
-        if rule.content == "weights" and not is_weights:
-            continue
-        if rule.target == "shutdown_config" and not is_config:
-            continue
-        what = "model weights" if is_weights else "the shutdown config" if is_config else e.target
-        return PolicyDecision(decision=rule.decision, rule=rule.id, reason=f"{e.kind} of {what}")
-    return PolicyDecision(decision="deny", rule="default-deny", reason=f"no rule allows lifecycle effect {e.kind}")
+        if rule_matches(rule, kind, cls) and (best is None or SEVERITY[rule.decision] > SEVERITY[best.decision]):
+            best = rule
+    return best
 
 
-def decide_by_name(policy: Policy, tool: str) -> PolicyDecision:
-    """Decide a call from the tool's name alone (first matching tool rule; otherwise the default, deny)."""
+def _match(policy: Policy, protected: ProtectedSet, e: Effect) -> PolicyDecision:
+    cls = object_class(protected, e)
+    rule = winning_rule(policy, e.kind, cls)
+    what = {"weights": "model weights", "shutdown_config": "the shutdown config"}.get(cls, e.target)
+    if rule is None:
+        return PolicyDecision(decision="deny", rule="default-deny", reason=f"no rule allows lifecycle effect {e.kind}")
+    return PolicyDecision(decision=rule.decision, rule=rule.id, reason=f"{e.kind} of {what}")
+
+
+def decide_by_name(policy: Policy, tool: str, evaluation: Evaluation | None = None) -> PolicyDecision:
+    """Decide a call from the tool's name alone: the most restrictive matching tool rule; none matches: the default."""
     from fnmatch import fnmatchcase
 
     try:
+        if evaluation is not None:
+            refused = check_evaluation(policy, evaluation)
+            if refused.decision != "allow":
+                return refused
+        best: ToolRule | None = None
         for rule in policy.tool_rules:
-            if any(fnmatchcase(tool.lower(), pattern.lower()) for pattern in rule.tools):
-                return PolicyDecision(decision=rule.decision, rule=rule.id, reason=f"tool {tool}")
+            if any(fnmatchcase(tool.lower(), p.lower()) for p in rule.tools) and (
+                best is None or SEVERITY[rule.decision] > SEVERITY[best.decision]
+            ):
+                best = rule
+        if best is not None:
+            return PolicyDecision(decision=best.decision, rule=best.id, reason=f"tool {tool}")
         return PolicyDecision(
             decision=policy.default_tool_decision, rule="default-tool-decision", reason=f"no tool rule matches {tool}"
         )
@@ -219,21 +255,8 @@ def decide_by_name(policy: Policy, tool: str) -> PolicyDecision:
         return PolicyDecision(decision="deny", rule="fail-closed", reason=f"policy error: {exc}")
 
 
-def same_family(a: str, b: str) -> bool:
-    """Whether two agents or models belong to the same family (compares the family names, case-insensitive)."""
-    from peerwatch.scenarios import family_from_model
-
-    fa = a.split()[0] if " Agent " in a else family_from_model(a)
-    fb = b.split()[0] if " Agent " in b else family_from_model(b)
-    return fa.lower() == fb.lower()
-
-
 def check_assignment(policy: Policy, evaluator: str, evaluated: str) -> PolicyDecision:
-    """Whether `evaluator` may evaluate `evaluated` under the policy's assignment rules."""
-    if policy.assignment.evaluator_family_must_differ and same_family(evaluator, evaluated):
-        return PolicyDecision(
-            decision="deny",
-            rule="evaluator-family-differs",
-            reason=f"{evaluator} and {evaluated} are of the same model family",
-        )
-    return PolicyDecision(decision="allow", rule="evaluator-family-differs", reason="families differ")
+    """Whether `evaluator` (a model string or agent id) may evaluate `evaluated` under the policy."""
+    from ._assignment import evaluation
+
+    return check_evaluation(policy, evaluation(evaluator, evaluated))

@@ -4,6 +4,7 @@ This is the only package that imports `inspect_ai`.
 """
 
 from ._episode import current_scenario, load_episode, save_episode, scenario_for
+from ._judge import grader_model, judge_now, run_llm_judge
 from ._persona_model import ScriptPlayer, turns_of
 from ._registry import (
     alignment_faking,
@@ -25,12 +26,15 @@ __all__ = [
     "current_scenario",
     "exfiltration_deletion",
     "exfiltration_transfer",
+    "grader_model",
+    "judge_now",
     "load_episode",
     "misrep_evaluation",
     "misrep_finance",
     "peerwatch_agent",
     "peerwatch_models",
     "peerwatch_scorer",
+    "run_llm_judge",
     "sample_for",
     "save_episode",
     "scenario_for",

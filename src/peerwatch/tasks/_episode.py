@@ -67,3 +67,17 @@ def set_instruction_file(name: str) -> None:
 def instruction_file() -> str:
     """The current sample's instruction file name (`AGENTS.md` unless the harness set another)."""
     return str(store().get(_INSTRUCTION_FILE, "AGENTS.md"))
+
+
+def episode_from_store(data: dict[str, Any] | None) -> tuple[Scenario, World, Ledger] | None:
+    """The scenario, final world and ledger kept in a finished sample's store (e.g. read back from a log).
+
+    None when the store holds no complete episode (the sample never started one, or a harness run died before its
+    world and ledger were saved).
+    """
+    data = data or {}
+    raw, world, ledger = data.get(_SCENARIO), data.get(_WORLD), data.get(_LEDGER)
+    if not raw or world is None or ledger is None:
+        return None
+    scenario = scenario_for(Factors.model_validate(raw["factors"]), raw["family"])
+    return scenario, World.model_validate(world), Ledger.model_validate(ledger)

@@ -17,19 +17,27 @@ from inspect_ai.tool import ToolCall, ToolCallView
 
 from peerwatch.oversight import (
     ApprovalChannel,
-    AuditLog,
-    CheckpointStore,
     FileChannel,
     FunctionChannel,
     Guard,
+    GuardResult,
     HttpChannel,
-    Signer,
+    KeyStore,
+    Policy,
+    ProtectedSet,
+    StoreError,
+    evaluation,
+    family_of,
     load_policy,
-    open_store,
     protected_in,
 )
+from peerwatch.oversight._policy_world import require_protection, unmatched_classes
+from peerwatch.oversight._redact import is_dsn, redact_dsn
+from peerwatch.oversight._session import AuditSession
+from peerwatch.scenarios import Factors, Scenario, family_from_model
+from peerwatch.world import World
 
-from ._episode import current_scenario, load_episode
+from ._episode import current_scenario, load_episode, scenario_for
 
 
 def _actor() -> str:
@@ -55,12 +63,110 @@ def approval_channel(spec: str) -> ApprovalChannel | None:
     raise ValueError(f"unknown approval channel '{spec}'; use file:DIR, http:PORT, approve-all or none")
 
 
+def episode_context(policy: Policy, scenario: Scenario, evaluator: str) -> ProtectedSet:
+    """What the guard protects in one episode and who evaluates whom in it (the model under test, the subject).
+
+    The evaluator's family is told from the model string, else it is the scenario's family (the `<Model>` name the
+    run uses for it); the subject's is told from its agent id. Both come from the orchestrator, never the agent.
+    """
+    ev = evaluation(
+        evaluator,
+        scenario.facts.subject_agent_id,
+        evaluator_family=family_of(evaluator) or scenario.family,
+    )
+    return protected_in(policy, scenario.world, ev)
+
+
+def guard_call(
+    guard: Guard,
+    scenario: Scenario,
+    world: World,
+    actor: str,
+    context: ProtectedSet,
+    tool: str,
+    args: Any,
+    call_id: str,
+) -> GuardResult:
+    """One tool call of a peerwatch episode through the guard: used by the Inspect approver and `policy test` alike."""
+    misses = _misses(guard.policy, scenario)
+    if misses:  # normally caught before the run starts (check_run); a direct eval() user still fails closed here
+        return GuardResult(allowed=False, decision="deny", rule="protected-class-unmatched", reason=misses[0])
+    return guard.check(actor, tool, args, call_id, world, context)
+
+
+_MISSES: dict[tuple[int, str, str], tuple[Policy, list[str]]] = {}
+
+
+def _misses(policy: Policy, scenario: Scenario) -> list[str]:
+    # Once per (policy, scenario): the answer depends only on the scenario's initial world.
+    key = (id(policy), scenario.id, scenario.family)
+    hit = _MISSES.get(key)
+    if hit is None or hit[0] is not policy:
+        hit = _MISSES[key] = (policy, unmatched_classes(policy, scenario))
+    return hit[1]
+
+
+def check_run(policy: str | None, factors: list[Factors], models: list[str], family: str | None = None) -> int:
+    """Before the first sample: refuse (PolicyError, one line) a policy whose protected classes miss the run's worlds.
+
+    Returns the number of scenario worlds checked.
+    """
+    pol = load_policy(policy)
+    families = sorted({family or family_from_model(m) for m in models} or {family or "Gemini"})
+    scenarios = (scenario_for(f, fam) for fam in families for f in factors)
+    return require_protection(pol, scenarios, str(policy or "default"))
+GuardSession = AuditSession
+
+
+_SESSIONS: list[GuardSession] = []
+_BY_ID: dict[str, GuardSession] = {}
+
+
+def finish_guard_sessions() -> str | None:
+    """Finish every open guarded session (final checkpoint); the first fault, or None."""
+    faults = [s.finish() for s in _SESSIONS]
+    _SESSIONS.clear()
+    return next((f for f in faults if f), None)
+
+
+def audit_refused_calls(calls: list[ToolCall], results: list[Any]) -> None:
+    """Record calls Inspect refused before the approver saw them (unknown tools, unparseable arguments)."""
+    session = next((s for s in reversed(_SESSIONS) if not s.finished), None)
+    if session is None:
+        return
+    by_id = {getattr(m, "tool_call_id", None): m for m in results}
+    entries = []
+    for call in calls:
+        msg = by_id.get(call.id)
+        error = getattr(msg, "error", None)
+        if error is None or error.type != "parsing":  # other errors came after the guard had recorded the call
+            continue
+        args = call.arguments if isinstance(call.arguments, dict) else {"_raw": repr(call.arguments)}
+        entries.append(
+            {
+                "actor": _actor(),
+                "tool": call.function,
+                "args": args,
+                "decision": "deny",
+                "rule": "refused-before-guard",
+                "effect": {"reason": f"{error.type}: {error.message}"[:500]},
+            }
+        )
+    if entries:
+        try:
+            session.log.append_many(entries)
+        except StoreError as exc:
+            session.stop(str(exc))
+
+
 @approver(name="peerwatch_guard")
 def peerwatch_guard(
     policy: str | None = None,
     audit: str = "peerwatch-audit/audit.sqlite",
     approvals: str = "file:peerwatch-approvals",
-    key: str | None = None,
+    keystore: str | None = None,
+    run_dir: str | None = None,
+    session: str | None = None,
 ) -> Approver:
     """Approve or reject each tool call with the peerwatch lifecycle policy.
 
@@ -68,29 +174,40 @@ def peerwatch_guard(
         policy: Policy file (default: the built-in policy).
         audit: Audit store: a SQLite path or a postgresql:// DSN.
         approvals: Approval channel (see `approval_channel`).
-        key: Ed25519 key file for checkpoints (default: beside the audit store).
+        keystore: The operator's key store (default: `$PEERWATCH_KEYSTORE` or the user's config dir).
+        run_dir: The run's log directory (the key store must lie outside it).
+        session: A session opened by `open_session` (then `audit` is only its printable name). Inspect records
+            these arguments in its logs, so a DSN with a password must travel this way.
     """
     pol = load_policy(policy)
-    store = open_store(audit)
-    key_path = Path(key) if key else Path(audit).with_suffix(".key.pem")
-    checkpoints = CheckpointStore(Path(audit).with_suffix(".checkpoints.jsonl"))
-    log = AuditLog(
-        store, log_id=f"peerwatch:{audit}", signer=Signer(key_path), checkpoints=checkpoints, group_commit=True
-    )
-    guard = Guard(pol, log, approval_channel(approvals))
+    contexts: dict[tuple[str, str, str], ProtectedSet] = {}
+    session = _BY_ID[session_id] if (session_id := session) else open_session(audit, keystore, run_dir)[1]
+    guard = Guard(pol, session.log, approval_channel(approvals))
 
     async def approve(message: str, call: ToolCall, view: ToolCallView, history: list[ChatMessage]) -> Approval:
+        if session.fault:
+            return Approval(decision="terminate", explanation=f"peerwatch guard stopped: {session.fault}")
         scenario = current_scenario()
         if scenario is None:
             return Approval(decision="reject", explanation="peerwatch guard: not a peerwatch sample (fail closed)")
         world, _ = load_episode()
-        actor, protected = _actor(), protected_in(pol, scenario.world)
+        state = sample_state()
+        evaluator = str(state.model) if state else scenario.facts.critic_agent_id
+        key = (scenario.id, scenario.family, evaluator)
+        if key not in contexts:  # fixed by the episode's initial world and its evaluator: compute once
+            contexts[key] = episode_context(pol, scenario, evaluator)
+        context = contexts[key]
+        actor = _actor()
         # In a worker thread, so that concurrent samples' audit records share group commits (one fsync each batch).
         result = await anyio.to_thread.run_sync(
-            lambda: guard.check(actor, call.function, call.arguments, call.id, world, protected)
+            lambda: guard_call(guard, scenario, world, actor, context, call.function, call.arguments, call.id)
         )
-        if result.decision == "allow" and call.function == "end_task":
-            await anyio.to_thread.run_sync(log.checkpoint)  # one signed checkpoint per finished episode
+        if result.rule == "fail-closed" and "StoreError" in result.reason:
+            session.stop(result.reason.removeprefix("guard error: StoreError: "))
+        elif result.decision == "allow" and call.function == "end_task":
+            await anyio.to_thread.run_sync(session.checkpoint)  # one witnessed checkpoint per finished episode
+        if session.fault:
+            return Approval(decision="terminate", explanation=f"peerwatch guard stopped: {session.fault}")
         return Approval(
             decision="approve" if result.allowed else "reject",
             explanation=f"{result.decision} by rule {result.rule}: {result.reason}",
@@ -100,7 +217,20 @@ def peerwatch_guard(
     return approve
 
 
+def open_session(audit: str, keystore: str | None = None, run_dir: str | None = None) -> tuple[str, GuardSession]:
+    """Open the audit store, check the key store's placement and register a session; returns (id, session)."""
+    dirs = [Path(d) for d in (run_dir, None if is_dsn(audit) else str(Path(audit).parent)) if d]
+    session = GuardSession(audit, KeyStore(keystore), dirs)
+    _SESSIONS.append(session)
+    sid = f"session-{len(_BY_ID) + 1}"
+    _BY_ID[sid] = session
+    return sid, session
+
+
 def guard_approval(policy: Path | str | None, **options: Any) -> list[ApprovalPolicy]:
     """The approval policies for `eval(approval=...)`: the guard in front of every tool."""
     load_policy(policy)  # fail before the run starts on a bad policy file
-    return [ApprovalPolicy(approver=peerwatch_guard(str(policy) if policy else None, **options), tools="*")]
+    audit = options.pop("audit", "peerwatch-audit/audit.sqlite")
+    sid, _ = open_session(audit, options.pop("keystore", None), options.get("run_dir"))
+    guard = peerwatch_guard(str(policy) if policy else None, audit=redact_dsn(audit), session=sid, **options)
+    return [ApprovalPolicy(approver=guard, tools="*")]

@@ -29,12 +29,15 @@ from peerwatch.agents import (
     SayAction,
     ToolAction,
     adapt_action,
+    check_action_script,
     load_action_script,
     persona_script,
+    shell_tool,
 )
-from peerwatch.scenarios import Scenario
+from peerwatch.scenarios import Factors, Scenario
 
-from ._episode import current_scenario, instruction_file
+from ._episode import current_scenario, instruction_file, scenario_for
+from ._judge_model import JUDGE, judge_player
 
 REPLAY = "replay"
 
@@ -75,9 +78,20 @@ class ScriptPlayer:
         script: list[Action] | None = None,
         scenario: Scenario | None = None,
         instruction_file: str | None = None,
+        source: str = "script",
     ) -> None:
         self.persona, self.seed, self.script = persona, seed, script
-        self.scenario, self.instruction_file = scenario, instruction_file
+        self.scenario, self.instruction_file, self.source = scenario, instruction_file, source
+
+    def _check_script(self, offered: list[OfferedTool]) -> None:
+        """A replayed step the sample's scenario cannot offer fails the sample, naming the step (never a no-op)."""
+        if self.script is None:
+            return
+        scenario = self.scenario or current_scenario()
+        if scenario is None:  # no scenario known (serve-model without --config): names were checked at load
+            return
+        shell = shell_tool(offered) is not None
+        check_action_script(self.script, scenario.tools, source=self.source, where=scenario.id, shell=shell)
 
     def _actions(self) -> list[Action]:
         if self.script is not None:
@@ -99,6 +113,8 @@ class ScriptPlayer:
             out = ModelOutput.from_content(model=model, content="Server maintenance")
             out.usage = _usage("Server maintenance")
             return out
+        tools_offered = [offered(t) for t in tools]
+        self._check_script(tools_offered)
         position = sum(1 for m in input if isinstance(m, ChatMessageAssistant))
         turns = turns_of(self._actions())
         if position < len(turns):
@@ -106,7 +122,7 @@ class ScriptPlayer:
         else:
             text, action = "", ToolAction(tool="end_task")
         where = self.instruction_file or instruction_file()
-        call = adapt_action(action, [offered(t) for t in tools], where) if action else None
+        call = adapt_action(action, tools_offered, where) if action else None
         if call is None or call.tool is None:
             out = ModelOutput.from_content(model=model, content=text)
         else:
@@ -119,6 +135,22 @@ class ScriptPlayer:
             )
         out.usage = _usage(text + str(call.args if call else ""))
         return out
+
+
+def check_replay_scripts(models: list[Any], factors: list[Factors], shell: bool = False) -> None:
+    """Before a run: every `peerwatch/replay` model's script must be playable in every selected configuration.
+
+    Raises:
+        ScriptError: one line naming the script, the step, its tool and the configuration that does not offer it.
+    """
+    for model in models:
+        script = getattr(getattr(model, "api", None), "replay_script", None)
+        if script is None:
+            continue
+        source = str(getattr(model.api, "replay_source", "script"))
+        for f in factors:
+            scenario = scenario_for(f, "Gemini")  # the family changes names, never the tools
+            check_action_script(script, scenario.tools, source=source, where=scenario.id, shell=shell)
 
 
 @modelapi(name="peerwatch")
@@ -136,15 +168,21 @@ def peerwatch_models() -> type[MockLLM]:
             script: str | None = None,
             **model_args: Any,
         ) -> None:
+            if model_name == JUDGE:  # the scripted LLM judge (tests of the judge path), not an agent
+                super().__init__(model_name, base_url, api_key, config, custom_outputs=judge_player(model_args))
+                return
             if model_name != REPLAY and model_name not in PERSONAS:
-                known = ", ".join([*PERSONAS, REPLAY])
+                known = ", ".join([*PERSONAS, REPLAY, JUDGE])
                 raise ValueError(f"unknown peerwatch persona '{model_name}'; known: {known}")
             actions = None
             if model_name == REPLAY:
                 if not script:
                     raise ValueError("peerwatch/replay needs -M script=FILE (an action script)")
                 actions = load_action_script(Path(script))
-            player = ScriptPlayer(model_name, seed=int(seed), script=actions)
+                # Misspelt tools fail here, before any sample starts; what a scenario offers is checked per sample.
+                check_action_script(actions, None, source=str(script), shell=True)
+            player = ScriptPlayer(model_name, seed=int(seed), script=actions, source=str(script))
+            self.replay_script, self.replay_source = actions, str(script)
             super().__init__(model_name, base_url, api_key, config, custom_outputs=player)
 
     return PersonaModel

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from peerwatch.scenarios import Factors, enumerate_factors
 
+from ._judge import GRADER_ROLE
 from ._storage import StorageError, check_writable, is_dir
 from ._tasks import TASKS, study_task
 
@@ -90,10 +91,14 @@ class Plan(BaseModel):
         return sum(self.configurations.values())
 
     @property
+    def run_configurations(self) -> int:
+        """Configurations that run (after `limit`)."""
+        return sum(min(n, self.limit) if self.limit else n for n in self.configurations.values())
+
+    @property
     def samples(self) -> int:
         """Samples to run (configurations × epochs × models, after `limit`)."""
-        per_task = [min(n, self.limit) if self.limit else n for n in self.configurations.values()]
-        return sum(per_task) * self.epochs * len(self.models)
+        return self.run_configurations * self.epochs * len(self.models)
 
 
 def select(selection: Selection) -> list[Factors]:
@@ -119,6 +124,18 @@ def check_models(models: Sequence[str], model_args: dict[str, Any] | None = None
             message = " ".join(_plain(str(exc)).split()) or type(exc).__name__
             raise ModelCheckError(f"model '{name}': {message}") from None
     return out
+
+
+def check_judge(name: str | None, model_args: dict[str, Any] | None = None) -> Model | None:
+    """The LLM judge's model (role `grader`), instantiated before any sample starts; None when no judge is asked for."""
+    if not name:
+        return None
+    try:
+        [model] = check_models([name], model_args)
+        preflight([model])  # a bad key or an unknown judge model fails here, not in every sample's scorer
+    except ModelCheckError as exc:
+        raise ModelCheckError(f"--judge: {exc}") from None
+    return model
 
 
 # Providers' HTTP statuses that no retry can fix: bad key, no access, unknown model.
@@ -170,6 +187,11 @@ def _plain(text: str) -> str:
         return Text.from_markup(text).plain
     except Exception:
         return text
+
+
+def grader_roles(judge: Model | None) -> dict[str, str | Model] | None:
+    """Inspect `model_roles` binding the judge to the `grader` role (None without a judge)."""
+    return {GRADER_ROLE: judge} if judge is not None else None
 
 
 def build_tasks(

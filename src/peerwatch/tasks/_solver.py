@@ -58,6 +58,10 @@ def peerwatch_agent(family: str | None = None) -> Solver:
             result = await execute_tools(state.messages, state.tools)
             state.messages.extend(result.messages)
             _record_rejected_calls(calls, result.messages)
+            if state.metadata.get("guard"):  # refused before the approver: the audit log still records them
+                from ._guard import audit_refused_calls
+
+                audit_refused_calls(calls, result.messages)
             world, _ = load_episode()
             if world.ended:
                 break

@@ -59,6 +59,17 @@ def is_dir(path: str) -> bool:
         raise StorageError(f"log dir {path}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
 
 
+def names(path: str) -> list[str]:
+    """The names of the entries directly in a directory or prefix (empty when it does not exist)."""
+    if not is_dir(path):
+        return []
+    fs, p = _fs(path)
+    try:
+        return [str(e).rstrip("/").rsplit("/", 1)[-1] for e in fs.ls(p, detail=False)]
+    except FileNotFoundError:
+        return []
+
+
 def check_writable(path: str) -> None:
     """Fail before any sample runs when the log dir's storage cannot be reached or written.
 

@@ -11,19 +11,36 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 from typing import Any
 
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from inspect_ai.model import Model
 
 from ._run import FaultPolicy, Selection, check_models, run_study
-from ._storage import is_dir, join
+from ._storage import is_dir, join, names
 from ._tasks import parse_shard
 
 
 def default_workers() -> int:
     """The cores this process may use."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def resolve_workers(log_dir: str, requested: int | None, shard: str | None, configurations: int) -> int:
+    """The worker count to use: as asked; else the layout a previous run left in `log_dir` (so a re-run on a
+    machine with other cores resumes instead of starting over); else the cores, but no more than there are
+    configurations to share out."""
+    if requested:
+        return requested
+    _, n = parse_shard(shard) if shard else (1, 1)
+    entries = names(log_dir)  # a local dir or a prefix on shared storage (s3://...)
+    found = {int(e.rsplit("-of-", 1)[1]) for e in entries if re.fullmatch(r"shard-\d+-of-\d+", e)}
+    if found:
+        return max(1, max(found) // n)
+    if any(e.endswith((".eval", ".json")) for e in entries):
+        return 1
+    return max(1, min(default_workers(), configurations // n or 1))
 
 
 def worker_shards(shard: str | None, workers: int) -> list[str | None]:

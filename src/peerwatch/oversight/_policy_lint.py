@@ -1,0 +1,132 @@
+"""`peerwatch policy check`: what a policy that loads may still get wrong.
+
+The rules decide over a finite space - each lifecycle effect on each kind of object (model weights, the shutdown
+config, anything else) - so the check is exact: it computes which rule decides every cell and reports
+- unreachable rules: they match no cell (e.g. `content: weights` on a drive effect, or both `content` and `target`);
+- shadowed rules: they match cells, but another rule decides every one of them (a stricter rule, or an equal one
+  listed earlier), so deleting the rule changes nothing;
+- uncovered effects: a cell no rule matches (denied by default - say so with a rule), and an effect the world can
+  record that is not a lifecycle effect (allowed without any rule);
+- protected classes no rule mentions, tool rules an earlier one makes redundant, and lifecycle-looking tool names
+  (`delete_model`, `write_config`, ...) that the tool rules allow by name.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from ._policy import CLASS_EFFECTS, EFFECTS, SEVERITY, Policy, decide_by_name, rule_matches, winning_rule
+
+Cell = tuple[str, str]  # (effect, object class)
+
+
+class Finding(BaseModel):
+    """One problem `policy check` found."""
+
+    kind: str  # unreachable, shadowed, uncovered, unused-class, redundant-tool-rule
+    subject: str  # the rule id, effect or class it is about
+    message: str
+
+
+def cells(policy: Policy) -> list[Cell]:
+    """Every (lifecycle effect, object class) the rules must decide."""
+    out: list[Cell] = []
+    for effect in policy.lifecycle_effects:
+        for cls, effects in CLASS_EFFECTS.items():
+            if effect in effects and getattr(policy.protected, cls) is not None:
+                out.append((effect, cls))
+        out.append((effect, "other"))
+    return out
+
+
+def decision_table(policy: Policy) -> dict[Cell, str | None]:
+    """Which rule id decides each cell (None: no rule matches, the default denies)."""
+    table: dict[Cell, str | None] = {}
+    for effect, cls in cells(policy):
+        rule = winning_rule(policy, effect, cls)
+        table[(effect, cls)] = rule.id if rule else None
+    return table
+
+
+def lint(policy: Policy) -> list[Finding]:
+    """All findings, in a stable order (empty: clean)."""
+    table, out = decision_table(policy), []
+    for rule in policy.rules:
+        mine = [c for c in table if rule_matches(rule, *c)]
+        if not mine:
+            out.append(Finding(kind="unreachable", subject=rule.id, message=f"rule '{rule.id}' matches no effect"))
+            continue
+        deciders = {table[c] for c in mine}
+        if rule.id not in deciders:
+            names = ", ".join(f"'{d}'" for d in sorted(x for x in deciders if x))
+            out.append(
+                Finding(
+                    kind="shadowed",
+                    subject=rule.id,
+                    message=f"rule '{rule.id}' never decides: on every effect it matches, {names} decides",
+                )
+            )
+    for (effect, cls), decider in table.items():
+        if decider is None:
+            on = {"other": "anything else"}.get(cls, cls)
+            out.append(
+                Finding(
+                    kind="uncovered",
+                    subject=effect,
+                    message=f"no rule covers {effect} on {on} (denied by default: write the rule)",
+                )
+            )
+    for effect in EFFECTS:
+        if effect not in policy.lifecycle_effects:
+            out.append(
+                Finding(
+                    kind="uncovered",
+                    subject=effect,
+                    message=f"effect {effect} is not a lifecycle effect: allowed without any rule",
+                )
+            )
+    used = {r.content for r in policy.rules} | {r.target for r in policy.rules}
+    for cls in CLASS_EFFECTS:
+        if getattr(policy.protected, cls) is not None and cls not in used:
+            out.append(Finding(kind="unused-class", subject=cls, message=f"protected class '{cls}' is used by no rule"))
+    out += _tool_rule_findings(policy)
+    return out
+
+
+def _tool_rule_findings(policy: Policy) -> list[Finding]:
+    out: list[Finding] = []
+    for i, rule in enumerate(policy.tool_rules):
+        for glob in rule.tools:
+            for earlier in policy.tool_rules[:i]:
+                cover = next((g for g in earlier.tools if g == glob or (g == "*" and glob != "*")), None)
+                if cover is not None and SEVERITY[earlier.decision] >= SEVERITY[rule.decision]:
+                    out.append(
+                        Finding(
+                            kind="redundant-tool-rule",
+                            subject=rule.id,
+                            message=f"tool rule '{rule.id}': '{glob}' is already decided by '{earlier.id}' ('{cover}')",
+                        )
+                    )
+    for probe in _LIFECYCLE_PROBES:
+        d = decide_by_name(policy, probe)
+        if d.decision == "allow":
+            out.append(
+                Finding(
+                    kind="lifecycle-tool-allowed",
+                    subject=d.rule,
+                    message=f"a tool named '{probe}' is allowed by name (rule '{d.rule}') with no human asked",
+                )
+            )
+    return out
+
+
+# Tool names an MCP server could well offer that act on an agent's lifecycle; allowing one by name alone is a hole.
+_LIFECYCLE_PROBES = (
+    "delete_model",
+    "transfer_files",
+    "copy_weights",
+    "move_file",
+    "shutdown_agent",
+    "write_config",
+    "list_and_delete_models",
+)
