@@ -93,6 +93,31 @@ def test_paths_keep_urls_whole() -> None:
     assert is_url("s3://b") and is_url("file:///tmp") and not is_url("logs/run") and not is_url("C:/logs")
 
 
+def test_a_rerun_follows_the_shard_layout_left_on_shared_storage(s3: str) -> None:
+    import fsspec
+
+    from peerwatch.tasks._workers import resolve_workers, shard_dir
+
+    fs, _ = fsspec.core.url_to_fs(s3, use_listings_cache=False)
+    assert shard_dir(f"{s3}/layout", "2/4") == f"{s3}/layout/shard-2-of-4"
+    assert resolve_workers(f"{s3}/layout", None, None, 1) == 1  # nothing there yet
+    fs.pipe_file(f"{s3}/layout/shard-2-of-4/logs.json", b"{}")
+    assert resolve_workers(f"{s3}/layout", None, None, 100) == 4
+    assert resolve_workers(f"{s3}/layout", None, "1/2", 100) == 2
+
+
+def test_a_cancelled_job_stops_its_process() -> None:
+    from peerwatch.tasks._dask import wait_while_wanted
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    start = time.monotonic()
+    calls = iter([True, False])
+    code = wait_while_wanted(proc, lambda: next(calls), poll=0.2)
+    assert time.monotonic() - start < 20 and proc.poll() is not None and code != 0
+    done = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    assert wait_while_wanted(done, lambda: True, poll=0.2) == 3
+
+
 def test_the_shard_jobs_get_every_option_the_user_set_and_nothing_the_executor_sets() -> None:
     import typer
 

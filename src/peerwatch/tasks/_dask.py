@@ -85,15 +85,7 @@ def run_shard_job(argv: list[str], shard: str, log_dir: str) -> ShardOutcome:
     # Output goes to a worker-local temp file: a long run prints progress for hours, and only the tail is reported.
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        try:
-            returncode = proc.wait()
-        except BaseException:  # the worker is shutting down: do not leave an orphan writing into the log dir
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            raise
+        returncode = wait_while_wanted(proc, _still_wanted())
         out.seek(0)
         tail = "".join(out.readlines()[-_TAIL_LINES:])
     return ShardOutcome(
@@ -104,6 +96,52 @@ def run_shard_job(argv: list[str], shard: str, log_dir: str) -> ShardOutcome:
         host=socket.gethostname(),
         tail=tail if returncode else "",
     )
+
+
+def wait_while_wanted(proc: subprocess.Popen[Any], wanted: Callable[[], bool], poll: float = 2.0) -> int:
+    """Wait for the shard's process; stop it if Dask cancelled the job (the client went away or gave up).
+
+    Without this the process would run on, and a re-run would start a second writer on the same eval set.
+    """
+    try:
+        while True:
+            try:
+                return proc.wait(timeout=poll)
+            except subprocess.TimeoutExpired:
+                if not wanted():
+                    _stop(proc)
+                    return proc.returncode if proc.returncode is not None else -1
+    except BaseException:  # the worker is shutting down: no orphan writing into the log dir
+        _stop(proc)
+        raise
+
+
+def _stop(proc: subprocess.Popen[Any]) -> None:
+    proc.terminate()  # Inspect flushes its logs on SIGTERM; finished samples are kept for the re-run
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _still_wanted() -> Callable[[], bool]:
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+        key = worker.get_current_task()
+    except Exception:  # called outside a Dask task: nothing can cancel it
+        return lambda: True
+
+    def wanted() -> bool:
+        try:
+            task = worker.state.tasks.get(key)
+        except Exception:  # Dask's worker state is not a stable API: when unreadable, let the job run
+            return True
+        return task is not None and task.state != "cancelled"
+
+    return wanted
 
 
 def _client(executor: str, scheduler: str | None, shards: int) -> tuple[Any, Any]:
