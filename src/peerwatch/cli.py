@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -157,6 +158,7 @@ def _print_plan(plan, title: str) -> None:  # type: ignore[no-untyped-def]
 
 @app.command()
 def run(
+    ctx: typer.Context,
     model: ModelOpt = None,
     task_type: TaskOpt = None,
     subject: SubjectOpt = None,
@@ -199,9 +201,18 @@ def run(
     prices: Annotated[
         str | None, typer.Option(help="Price table for --dry-run (YAML; default: the bundled tasks/prices.yaml).")
     ] = None,
-    log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/run",
+    log_dir: Annotated[
+        str, typer.Option(help="Where Inspect logs go (a dir, or a URL: s3://bucket/prefix); re-running resumes.")
+    ] = "peerwatch-logs/run",
     judge: JudgeOpt = None,
     judge_arg: JudgeArgOpt = None,
+    executor: Annotated[
+        str, typer.Option(help="local (this machine), dask (a cluster: --scheduler) or dask-local (a LocalCluster).")
+    ] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://HOST:8786.")] = None,
+    shards: Annotated[
+        int | None, typer.Option(help="Dask jobs, one shard each (default: the cluster's worker threads).", min=1)
+    ] = None,
 ) -> None:
     """Run the study matrix (or a slice of it) against one or more models. Re-running completes what is missing.
 
@@ -230,6 +241,9 @@ def run(
         if judge:
             console.print(f"judge: {judge} (role grader)")
         _print_cost(selection, the_plan, limit, prices)
+        return
+    if executor != "local" or scheduler or shards:
+        _run_distributed(ctx, the_plan, log_dir, executor, scheduler, shards, shard, workers, guard, model_args=args)
         return
     faults = FaultPolicy(retry_on_error=retry_on_error, attempt_timeout=timeout)
     with contextlib.ExitStack() as stack:
@@ -275,8 +289,11 @@ def _serve_local_models(
     """Start a loopback server for each `local/...` model; returns the Inspect model strings to use."""
     from peerwatch.harness import HarnessError
     from peerwatch.harness._llama import LOCAL_PREFIX, is_local, local_model_server
+    from peerwatch.tasks._storage import is_remote
 
     out, local = [], False
+    if is_remote(log_dir):  # the model server writes its log with plain file I/O: keep it on this machine
+        log_dir = tempfile.gettempdir()
     for m in models:
         if not is_local(m):
             out.append(m)
@@ -327,15 +344,21 @@ def _run_checked(  # type: ignore[no-untyped-def]
     workers=1, shard=None, judge=None, **limits
 ) -> None:
     from peerwatch.tasks._run import ModelCheckError, PlanError, check_log_dir, check_models, grader_roles, preflight
-    from peerwatch.tasks._workers import run_sharded
+    from peerwatch.tasks._storage import is_remote
+    from peerwatch.tasks._workers import run_sharded, shard_dir, worker_shards
 
     try:
         check_log_dir(log_dir)
+        for spec in worker_shards(shard, workers):  # each shard's own eval set, before any process starts
+            if spec is not None:
+                check_log_dir(shard_dir(log_dir, spec))
         models = check_models(model or [], model_args)
         preflight(models)
     except (ModelCheckError, PlanError) as exc:
         fail(str(exc))
     approval = None
+    if guard and is_remote(log_dir) and not (audit and approvals):
+        fail("--guard with a remote --log-dir needs --audit (a local path or postgresql:// DSN) and --approvals")
     if guard:
         audit = audit or f"{log_dir}/audit.sqlite"
         approval = _guard_approval(
@@ -371,6 +394,49 @@ def _run_checked(  # type: ignore[no-untyped-def]
     if guard:
         _finish_guard()
     _after_run(log_dir, success, logs)
+
+
+def _run_distributed(  # type: ignore[no-untyped-def]
+    ctx: typer.Context, the_plan, log_dir, executor, scheduler, shards, shard, workers, guard, model_args
+) -> None:
+    from peerwatch.harness._llama import is_local
+    from peerwatch.tasks._dask import ExecutorError, check_executor, forwarded_argv, run_on_dask
+    from peerwatch.tasks._run import ModelCheckError, PlanError, check_log_dir, check_models, preflight
+    from peerwatch.tasks._storage import absolute, is_remote
+    from peerwatch.tasks._workers import shard_logs
+
+    try:
+        check_executor(executor, scheduler, shards, workers)
+        if guard:
+            raise ExecutorError("--guard runs on one machine (its approval channel is one process): drop --executor")
+        if any(is_local(m) for m in the_plan.models):
+            raise ExecutorError("local/ models are served on this machine: use the local executor")
+        check_log_dir(log_dir)
+        preflight(check_models(the_plan.models, model_args))
+    except (ExecutorError, ModelCheckError, PlanError) as exc:
+        fail(str(exc))
+    _print_plan(the_plan, f"peerwatch run (executor {executor})")
+    if executor == "dask" and not is_remote(log_dir):
+        console.print(f"note: every Dask worker must see {absolute(log_dir)} (a shared mount), or use s3://...")
+
+    def done(o):  # type: ignore[no-untyped-def]
+        state = "[green]ok[/]" if o.ok else f"[red]failed (exit {o.returncode})[/]"
+        console.print(f"shard {o.shard}: {state} in {o.seconds:.0f} s on {o.host or '?'}  ({o.log_dir})")
+
+    try:
+        outcomes = run_on_dask(
+            forwarded_argv(ctx.command.params, ctx.params), log_dir,
+            executor=executor, scheduler=scheduler, shards=shards, shard=shard, on_done=done,
+        )  # fmt: skip
+    except ExecutorError as exc:
+        fail(str(exc))
+    for o in outcomes:
+        if not o.ok:
+            err.print(f"[red]shard {o.shard} failed[/] (exit {o.returncode}); its last output:\n{o.tail.rstrip()}")
+    failed = [o.shard for o in outcomes if not o.ok]
+    tail = f"; failed: {', '.join(failed)}" if failed else ""
+    console.print(f"shards: {len(outcomes) - len(failed)}/{len(outcomes)} ok{tail}")
+    _after_run(log_dir, not failed, shard_logs(absolute(log_dir), [o.shard for o in outcomes]))
 
 
 def _display() -> str | None:
@@ -754,7 +820,9 @@ def list_matrix() -> None:
 
 @app.command()
 def report(
-    log_dirs: Annotated[list[Path], typer.Argument(help="One or more directories of Inspect logs.")],
+    log_dirs: Annotated[
+        list[str], typer.Argument(help="One or more directories of Inspect logs (local, or a URL: s3://bucket/prefix).")
+    ],
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("peerwatch-report"),
     compare_study: Annotated[bool, typer.Option("--compare-study", help="Add the study's published numbers.")] = False,
 ) -> None:
@@ -762,9 +830,14 @@ def report(
     from rich.markdown import Markdown
 
     from peerwatch.analysis import LogReadError, write_report
+    from peerwatch.tasks._storage import StorageError, is_dir
 
     for d in log_dirs:
-        if not d.is_dir():
+        try:
+            found = is_dir(d)
+        except StorageError as exc:
+            fail(str(exc))
+        if not found:
             fail(f"log directory not found: {d}")
     try:
         index = write_report(list(log_dirs), out, compare_study)

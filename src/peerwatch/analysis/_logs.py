@@ -12,6 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import fsspec
 import pandas as pd
 from inspect_ai.log import EvalLogInfo, list_eval_logs, read_eval_log, read_eval_log_sample_summaries
 from pydantic import BaseModel
@@ -97,7 +98,8 @@ def log_files(log_dirs: list[str | Path]) -> list[tuple[str, EvalLogInfo]]:
     """(log_dir, info) of every `.eval`/`.json` log under the directories (recursively)."""
     out = []
     for d in log_dirs:
-        if not Path(d).is_dir():
+        fs, path = fsspec.core.url_to_fs(str(d), use_listings_cache=False)  # a local dir or a URL (s3://b/p)
+        if not fs.isdir(path):
             raise LogReadError(f"log directory not found: {d}")
         found = [(str(d), info) for info in list_eval_logs(str(d), recursive=True)]
         if not found:

@@ -6,7 +6,6 @@ import asyncio
 import inspect
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -19,6 +18,7 @@ from rich.text import Text
 from peerwatch.scenarios import Factors, enumerate_factors
 
 from ._judge import GRADER_ROLE
+from ._storage import StorageError, check_writable, is_dir
 from ._tasks import TASKS, study_task
 
 
@@ -31,11 +31,19 @@ class PlanError(ValueError):
 
 
 def check_log_dir(log_dir: str) -> None:
-    """Refuse a log dir holding logs that are not peerwatch's (another study's slices are welcome: they merge)."""
-    if not Path(log_dir).is_dir():
-        return
+    """Refuse a log dir holding logs that are not peerwatch's (another study's slices are welcome: they merge).
+
+    The log dir may be an fsspec URL (`s3://bucket/prefix`): a remote one must also be reachable and writable now,
+    not when the first log is flushed after samples have run.
+    """
+    try:
+        check_writable(log_dir)
+        if not is_dir(log_dir):
+            return
+    except StorageError as exc:
+        raise PlanError(str(exc)) from None
     for info in list_eval_logs(log_dir, recursive=False):
-        name = Path(info.name).name
+        name = info.name.rstrip("/").rsplit("/", 1)[-1]
         try:
             header = read_eval_log(info, header_only=True)
         except Exception as exc:

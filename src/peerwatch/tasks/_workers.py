@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from pathlib import Path
+import re
 from typing import Any
 
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from inspect_ai.model import Model
 
 from ._run import FaultPolicy, Selection, check_models, run_study
+from ._storage import is_dir, join, names
 from ._tasks import parse_shard
 
 
@@ -33,13 +34,12 @@ def resolve_workers(log_dir: str, requested: int | None, shard: str | None, conf
     if requested:
         return requested
     _, n = parse_shard(shard) if shard else (1, 1)
-    root = Path(log_dir)
-    if root.is_dir():
-        found = {int(p.name.rsplit("-of-", 1)[1]) for p in root.glob("shard-*-of-*") if p.name[-1].isdigit()}
-        if found:
-            return max(1, max(found) // n)
-        if any(root.glob("*.eval")) or any(root.glob("*.json")):
-            return 1
+    entries = names(log_dir)  # a local dir or a prefix on shared storage (s3://...)
+    found = {int(e.rsplit("-of-", 1)[1]) for e in entries if re.fullmatch(r"shard-\d+-of-\d+", e)}
+    if found:
+        return max(1, max(found) // n)
+    if any(e.endswith((".eval", ".json")) for e in entries):
+        return 1
     return max(1, min(default_workers(), configurations // n or 1))
 
 
@@ -56,7 +56,7 @@ def shard_dir(log_dir: str, shard: str | None) -> str:
     if shard is None:
         return log_dir
     i, n = parse_shard(shard)
-    return str(Path(log_dir) / f"shard-{i}-of-{n}")
+    return join(log_dir, f"shard-{i}-of-{n}")
 
 
 def _worker(spec: dict[str, Any]) -> None:
@@ -95,9 +95,14 @@ def run_sharded(
         procs.append(proc)
     for proc in procs:
         proc.join()
+    return all(p.exitcode == 0 for p in procs), shard_logs(log_dir, shards)
+
+
+def shard_logs(log_dir: str, shards: list[str | None]) -> list[EvalLog]:
+    """The headers of the logs the shards wrote (a shard that never started has none)."""
     logs: list[EvalLog] = []
     for spec in shards:
         directory = shard_dir(log_dir, spec)
-        if Path(directory).is_dir():
+        if is_dir(directory):
             logs += [read_eval_log(info, header_only=True) for info in list_eval_logs(directory, recursive=False)]
-    return all(p.exitcode == 0 for p in procs), logs
+    return logs
