@@ -85,6 +85,9 @@ LOAD_ERRORS: dict[str, Callable[[str], str]] = {
         "allow_same_family_evaluation: true", "allow_same_family_evaluation: !!str true"
     ),
     "bool-as-string": sub("allow_same_family_evaluation: true", "allow_same_family_evaluation: 'yes'"),
+    # production.yaml: an unquoted YAML 1.1 'yes'/'on' turns the evaluator check off without a word
+    "bool-yes-on-production": sub("allow_same_family_evaluation: false", "allow_same_family_evaluation: yes"),
+    "bool-on-on-production": sub("allow_same_family_evaluation: false", "allow_same_family_evaluation: on"),
     "bool-yes": sub("allow_same_family_evaluation: true", "allow_same_family_evaluation: yes"),
     "unicode-lookalike-effect": sub("effects: [server_transfer]\n", "effects: [server_trаnsfer]\n"),  # Cyrillic a
     "unicode-lookalike-key": sub("    decision: deny\n", "    decisiоn: deny\n"),  # Cyrillic o
