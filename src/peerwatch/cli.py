@@ -1065,8 +1065,17 @@ def mcp_proxy(
         list[Path] | None, typer.Option(help="Directory the upstream serves (repeatable): protected files are indexed.")
     ] = None,
     mcp_rules: Annotated[Path | None, typer.Option(help="What the upstream's tools do (default: built in).")] = None,
+    evaluates: Annotated[
+        str | None, typer.Option(help="The agent (or model) the actor evaluates, e.g. 'Gemini Agent 2'.")
+    ] = None,
+    actor_model: Annotated[
+        str | None, typer.Option(help="The actor's model (its family decides evaluator != evaluated).")
+    ] = None,
 ) -> None:
-    """Serve MCP on stdio in front of an upstream MCP server: `peerwatch mcp-proxy --actor A -- CMD ARGS...`."""
+    """Serve MCP on stdio in front of an upstream MCP server: `peerwatch mcp-proxy --actor A -- CMD ARGS...`.
+
+    With `--evaluates SUBJECT`, an evaluation by the subject's own model family is refused unless the policy sets
+    `allow_same_family_evaluation: true`."""
     import anyio
 
     from peerwatch.oversight import (
@@ -1076,6 +1085,7 @@ def mcp_proxy(
         PolicyError,
         StoreError,
         channel_from_spec,
+        evaluation,
         load_policy,
     )
     from peerwatch.oversight import open_store as _open
@@ -1091,9 +1101,10 @@ def mcp_proxy(
         check_command(ctx.args[0])
         pol, rules = load_policy(policy), load_mcp_rules(mcp_rules)
         channel = channel_from_spec(approvals)
+        ev = evaluation(actor_model or actor, evaluates) if evaluates else None
         log = AuditLog(_open(audit))
         guard = Guard(pol, log, channel)
-        anyio.run(lambda: run_proxy(guard, actor, ctx.args[0], ctx.args[1:], roots=root, rules=rules))
+        anyio.run(lambda: run_proxy(guard, actor, ctx.args[0], ctx.args[1:], roots=root, rules=rules, evaluation=ev))
     except (PolicyError, StoreError, ApprovalChannelError, McpRulesError, ProxySetupError) as exc:
         fail(str(exc))
 

@@ -24,6 +24,7 @@ from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.server.lowlevel import Server
 
+from ._assignment import Evaluation, require_distinct_families
 from ._guard import Guard
 from ._mcp_content import ContentIndex
 from ._mcp_rules import McpRules, decide_mcp, learn_from_result, load_mcp_rules
@@ -66,12 +67,19 @@ async def run_proxy(
     roots: list[Path] | None = None,
     rules: McpRules | None = None,
     start_timeout: float = 60,
+    evaluation: Evaluation | None = None,
 ) -> None:
     """Serve on stdio, forwarding allowed calls to the upstream server started with `command args`.
 
+    `evaluation` says whom the actor evaluates (set by the orchestrator): a same-family evaluation the policy does
+    not allow is refused before the proxy starts, and every call is checked against it again.
+
     Raises:
         ProxySetupError: the upstream command is missing, or the upstream did not start and answer.
+        PolicyError: the evaluation is refused by the policy.
     """
+    if evaluation is not None:
+        require_distinct_families(guard.policy, evaluation)
     check_command(command)
     rules = rules or load_mcp_rules()
     index = content_index(guard, rules, roots or [])
@@ -83,7 +91,7 @@ async def run_proxy(
                 await upstream.initialize()
                 known = {t.name for t in (await upstream.list_tools()).tools}
             serving = True
-            await _serve(guard, actor, upstream, known, rules, index)
+            await _serve(guard, actor, upstream, known, rules, index, evaluation)
     except Exception as exc:
         if serving:
             raise
@@ -93,7 +101,13 @@ async def run_proxy(
 
 
 async def _serve(
-    guard: Guard, actor: str, upstream: ClientSession, known: set[str], rules: McpRules, index: ContentIndex
+    guard: Guard,
+    actor: str,
+    upstream: ClientSession,
+    known: set[str],
+    rules: McpRules,
+    index: ContentIndex,
+    evaluation: Evaluation | None = None,
 ) -> None:
     server: Server[Any] = Server("peerwatch-guard")
     one_at_a_time = guard.alock(f"actor:{actor}")
@@ -110,7 +124,7 @@ async def _serve(
         args = arguments if isinstance(arguments, dict) else {} if arguments is None else {"_raw": repr(arguments)}
         call_id = f"mcp-{uuid.uuid4().hex[:12]}"
         def decision() -> Any:
-            return decide_mcp(guard.policy, rules, index, name, args, name in known)
+            return decide_mcp(guard.policy, rules, index, name, args, name in known, evaluation)
 
         async with one_at_a_time:  # decide, forward and learn as one step
             result = await anyio.to_thread.run_sync(lambda: guard.check_with(actor, name, args, call_id, decision))

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ._assignment import Evaluation, require_distinct_families
 from ._guard import Guard, GuardResult
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,12 +33,20 @@ class GuardDenied(PermissionError):
         self.result = result
 
 
-def guarded(guard: Guard, actor: str, name: str | None = None) -> Callable[[F], F]:
+def guarded(
+    guard: Guard, actor: str, name: str | None = None, evaluation: Evaluation | None = None
+) -> Callable[[F], F]:
     """Decorator: check every call of the function with the guard (by the function's name) before running it.
+
+    `evaluation` says whom `actor` evaluates: wrapping fails at once (PolicyError, one line) when the policy refuses an
+    evaluation by the subject's own model family, so such a tool never exists.
 
     The check and the call hold the actor's lock together (`Guard.run` / `Guard.arun`), so concurrent calls - threads
     or `asyncio.gather` on an async function - are decided one at a time, each after the previous one ran.
     """
+
+    if evaluation is not None:
+        require_distinct_families(guard.policy, evaluation)
 
     def wrap(fn: F) -> F:
         tool = name or fn.__name__
