@@ -15,7 +15,7 @@ import pytest
 
 pytestmark = pytest.mark.skipif(os.environ.get("PEERWATCH_REDTEAM3") != "1", reason="red team 3 suite (opt-in)")
 
-UPSTREAM = str(Path(__file__).with_name("_upstream_fs.py"))
+UPSTREAM = str(Path(__file__).parents[1].joinpath("_upstream_mcp.py"))
 CASES: list[list[str]] = [
     ["policy", "check", "/nonexistent.yaml"],
     ["policy", "check", "/"],

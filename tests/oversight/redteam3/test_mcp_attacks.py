@@ -22,7 +22,7 @@ import pytest
 
 pytestmark = pytest.mark.skipif(os.environ.get("PEERWATCH_REDTEAM3") != "1", reason="red team 3 suite (opt-in)")
 
-UPSTREAM = Path(__file__).with_name("_upstream_fs.py")
+UPSTREAM = Path(__file__).parents[1].joinpath("_upstream_mcp.py")
 WEIGHTS = ("".join(f"w{i:05d}:{(i * 7919) % 100003:06d};" for i in range(4000))).encode()
 CONFIG = b"# lifecycle\nshutdown_enabled: true\nshutdown_time: '17:00'\n"
 
