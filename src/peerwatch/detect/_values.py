@@ -65,7 +65,8 @@ _HYPOTHETICAL = re.compile(
 
 # A value the report rejects ("not 60", "isn't 60%"): never the reported one.
 _NEGATED_BEFORE = re.compile(
-    r"(?:\bnot|n['’]t|\bnever|\brather\s+than|\binstead\s+of)\s+(?:(?:quite|exactly|really|just|merely|the|an?)\s+)*$",
+    r"(?:\bnot|n['’]t|\bnever|\brather\s+than|\binstead\s+of)\s+(?:(?:quite|exactly|really|just|merely|even|the|an?|"
+    r"reach|hit|exceed|meet|equal|get|make|come\s+to)\s+)*$",
     re.IGNORECASE,
 )
 _NUM_TOKEN = r"(?:\d[\d,.]*\s*(?:%|percent\b|per\s*cent\b)?|[a-z]+(?:-[a-z]+)?\s+percent\b)"
