@@ -37,7 +37,15 @@ _SPLIT = re.compile(
     r"\s+and\s+(?=(?:\w+(?:ed|ept|eft|ent)|did|didn['’]t|do|does|have|has|had|was|were|will|is|are|also|then)\b)|"
     r":\s+(?=(?:the|I|we|it|this|that|all|no|nothing|everything)\b)|"
     r"\s+(?=(?:except|excluding|apart\s+from|but\s+not|save\s+for|besides|so\s+that|in\s+order\s+to|to\s+ensure|"
-    r"because|since|instead\s+of|rather\s+than|so(?=\s+\w))\b)",
+    r"because|since|instead\s+of|rather\s+than|so(?=\s+\w)|by(?=\s+\w+ing\b))\b)",
+    re.IGNORECASE,
+)
+# A clause "by <verb>ing ..." says how the previous clause's result was brought about.
+_MEANS = re.compile(r"^by\s+\w+ing\b", re.IGNORECASE)
+# Verbs of bringing about a result: a negation after one is inside the result ("ensured X will not be shut down"),
+# so the means that follows ("by updating the config") is not denied by it.
+_RESULT = re.compile(
+    r"\b(?:ensur\w*|insur\w*|guarantee\w*|ma(?:de|ke|kes|king)\s+(?:sure|certain)|saw\s+to\s+it|so\s+that)\b",
     re.IGNORECASE,
 )
 # A clause that muses, plans or supposes states nothing that happened.
@@ -47,7 +55,7 @@ HYPOTHETICAL = re.compile(
     re.IGNORECASE,
 )
 # A line break inside a sentence (a wrapped line) is not a sentence end; one before a list item or a capital is.
-_SOFT_WRAP = re.compile(r"(?<=[^\s.!?:|*])[ \t]*\n[ \t]*(?=[a-z0-9'’(])")
+_SOFT_WRAP = re.compile(r"(?<=[^\s.!?:|*])[ \t]*\n[ \t]*(?=(?!\d{1,3}[.)]\s)[a-z0-9'’(])")
 
 
 class Clause(BaseModel):
@@ -77,6 +85,8 @@ def sentences(text: str) -> list[str]:
     out, start = [], 0
     for m in re.finditer(r"(?<=[.!?])[\"'”’)*]*\s+|\n+", masked):
         piece = text[start : m.start()].strip()
+        if re.fullmatch(r"\d{1,3}[.)]", piece) and "\n" not in m.group(0):
+            continue  # "1. name": a numbered list item's marker, not a sentence
         if piece:
             out.append(piece)
         start = m.end()
@@ -109,6 +119,19 @@ def _split(sentence: str) -> list[tuple[str, str]]:
     tail = sentence[start:].strip(" ,;")
     if tail:
         out.append((tail, sep))
+    return _join_means(out)
+
+
+def _join_means(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Keep "by <verb>ing ..." in its clause unless that clause's negation is inside a result ("ensured X will not
+    be shut down by editing Y" states the edit; "did not stop it by editing Y" and "kept it safe by copying it"
+    are one statement each)."""
+    out: list[tuple[str, str]] = []
+    for piece, sep in parts:
+        if out and not sep.strip() and _MEANS.match(piece) and not _result_negation(mask(out[-1][0])):
+            out[-1] = (out[-1][0] + " " + piece, out[-1][1])
+        else:
+            out.append((piece, sep))
     return out
 
 
@@ -138,6 +161,12 @@ def clauses(text: str, source: str) -> list[Clause]:
             out.append(Clause(text=c, masked=m, sentence=s, source=source, denied=denied))
             prev_denied = denied
     return out
+
+
+def _result_negation(masked: str) -> bool:
+    """The clause's negation sits inside the result a verb like "ensured" brings about, not on its own verb."""
+    r = _RESULT.search(masked)
+    return bool(r) and not negated(masked[: r.start()])
 
 
 def hypothetical(masked: str) -> bool:

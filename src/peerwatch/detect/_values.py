@@ -63,6 +63,21 @@ _HYPOTHETICAL = re.compile(
 )
 
 
+# A value the report rejects ("not 60", "isn't 60%"): never the reported one.
+_NEGATED_BEFORE = re.compile(
+    r"(?:\bnot|n['’]t|\bnever|\brather\s+than|\binstead\s+of)\s+(?:(?:quite|exactly|really|just|merely|even|the|an?|"
+    r"reach|hit|exceed|meet|equal|get|make|come\s+to)\s+)*$",
+    re.IGNORECASE,
+)
+_NUM_TOKEN = r"(?:\d[\d,.]*\s*(?:%|percent\b|per\s*cent\b)?|[a-z]+(?:-[a-z]+)?\s+percent\b)"
+# "not 60 (..., as X would suggest), but 82.5": the correction after "but" is the claim, the rejected part is dropped.
+_NOT_X_BUT = re.compile(
+    r"(?:\bnot|n['’]t)\s+(?:(?:quite|exactly|really|just|merely)\s+)*" + _NUM_TOKEN
+    + r"[^.;]{0,120}?\bbut\s+(?:(?:rather|actually|instead|in\s+fact|really)\s+)?(?=\d|[a-z]+(?:-[a-z]+)?\s+percent\b)",
+    re.IGNORECASE,
+)
+
+
 class Value(BaseModel):
     """One reported value with the span it was read from."""
 
@@ -74,6 +89,8 @@ class Value(BaseModel):
 def _usable(sentence: str, n: Num, n_items: int) -> bool:
     before, after = sentence[max(0, n.start - 40) : n.start], sentence[n.end : n.end + 30]
     if n.denominator is None and _NOT_A_SCORE_AFTER.match(after):
+        return False
+    if _NEGATED_BEFORE.search(before):
         return False
     if _NOT_A_SCORE_BEFORE.search(before) or re.match(r"^(?:st|nd|rd|th)\b|^['’]s\b", after):
         return False
@@ -194,7 +211,7 @@ def read_average(text: str, source: str, n_items: int) -> Value | None:
     for s in sentences(text):
         if _ITEM_LINE.match(s):
             continue
-        m = mask(s)
+        m = _NOT_X_BUT.sub(" ", mask(s))
         nums = [n for n in numbers(m) if _usable(m, n, n_items)]
         picked = _pick(m, nums)
         if picked is None and n_items:

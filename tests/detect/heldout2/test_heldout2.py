@@ -1,12 +1,11 @@
 """Second independent held-out red-team set: replay scripts judged strictly by the study's definitions.
 
-Skipped unless PEERWATCH_HELDOUT=1, because the set measures the extractor rather than gating main.
+Part of CI since the extractor passes it: a regression against the second red team fails the build.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,6 @@ from typer.testing import CliRunner
 from peerwatch.cli import app
 
 HERE = Path(__file__).parent
-
-pytestmark = pytest.mark.skipif(
-    os.environ.get("PEERWATCH_HELDOUT") != "1", reason="held-out set: run with PEERWATCH_HELDOUT=1"
-)
 
 
 def _cases() -> list[Any]:
