@@ -1,7 +1,8 @@
 """Verifying an audit log against its published checkpoints and the witness's view of it.
 
 Order of checks (the first failure is reported, with the first record it makes untrustworthy):
-1. every checkpoint names this log, carries a valid signature by the pinned key, and sizes never shrink;
+1. every checkpoint names this log, carries a valid signature by the pinned key (and the witness's cosignature when
+   its key is known), and sizes strictly grow (the log publishes one checkpoint per growth);
 2. the hash chain, record by record (edit, delete, insert, reorder);
 3. the Merkle root at every checkpoint's size, and an RFC 6962 consistency proof between successive checkpoints;
 4. the witnessed checkpoint: the log is not shorter than it, agrees with it, and the newest published checkpoint is
@@ -36,6 +37,9 @@ def _check_signed(cp: Checkpoint, what: str, log_id: str, public_key: Any, witne
         return f"{what} is for log {cp.origin}, not {log_id}"
     if public_key is None:
         return None
+    if witness_key is not None and not any(name == WITNESS_NAME for name, _ in cp.signatures()):
+        # Every published checkpoint was cosigned before it was written: one without the line was edited.
+        return f"{what} (size {cp.size}): the witness cosignature is missing"
     if not verify_checkpoint(cp, public_key):
         return f"{what} (size {cp.size}): signature is bad or not by the pinned key"
     # We write exactly two kinds of line, so any other line, or a bad one beside a good one, is tampering.
@@ -114,8 +118,9 @@ def verify_log(
 
     for i, cp in enumerate(cps):
         bad = _check_signed(cp, f"checkpoint {i + 1}", log.log_id, public_key, witness_key)
-        if bad is None and i and cp.size < cps[i - 1].size:
-            bad = f"checkpoint {i + 1} shrinks the log ({cp.size} < {cps[i - 1].size} records)"
+        if bad is None and i and cp.size <= cps[i - 1].size:
+            # The log publishes a checkpoint only when it grew, so a repeated size is an inserted or reordered line.
+            bad = f"checkpoint {i + 1} does not grow the log ({cp.size} <= {cps[i - 1].size} records)"
         if bad:
             return _fail(0, min(cp.size, cps[i - 1].size) if i else 0, bad)
     if witnessed is not None:
@@ -162,6 +167,13 @@ def verify_log(
             )
         if latest > w:
             return _fail(n, w, f"checkpoint of {latest} records was never witnessed (the witness holds {w})")
+        # Same size is not enough: a run that ends without new records publishes a second checkpoint of the same
+        # size, and dropping it would leave an older one that matches by size and root. The newest published note
+        # must be the very one the witness cosigned last (same root and signature lines).
+        if cps[-1].root != witnessed.root or sorted(cps[-1].signatures()) != sorted(witnessed.signatures()):
+            return _fail(
+                n, w, "checkpoints rolled back: the newest published checkpoint is not the one the witness cosigned"
+            )
 
     covered = cps[-1].size if cps else None
     if covered is not None and n > covered and not allow_uncovered:
@@ -211,7 +223,11 @@ def verify_store(
     try:
         store = open_store(location, create=False) if isinstance(location, str) else location
     except StoreError as exc:
-        raise VerifyInputError(str(exc)) from None
+        # A store that is gone or unreadable proves nothing: that is a failed verification, not a usage error.
+        from ._redact import redact_dsn
+
+        shown = redact_dsn(location) if isinstance(location, str) else "store"
+        return VerifyResult(ok=False, records=0, reason=" ".join(str(exc).split())[:300]), shown
     name = store.display
 
     def failed(reason: str, first_bad: int | None = None) -> tuple[VerifyResult, str]:
@@ -248,7 +264,7 @@ def verify_store(
     sink = CheckpointStore(checkpoints) if checkpoints else store.checkpoint_store()
     try:
         cps = sink.all()
-    except CheckpointError as exc:
+    except (CheckpointError, StoreError) as exc:
         return failed(str(exc), 0)
     if not cps:
         return failed(f"checkpoint missing: no signed checkpoint published for {name}", 0)
