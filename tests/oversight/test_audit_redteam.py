@@ -300,3 +300,11 @@ def test_a_repeated_checkpoint_line_fails(victim: Path) -> None:
     assert sizes == sorted(set(sizes)), "a guarded run published the same checkpoint twice"
     cp.write_text("\n".join([*lines, lines[-1]]) + "\n")
     assert "grow" in _fails(victim / "audit.sqlite")
+
+
+@pytest.mark.parametrize("flag", ["--public-key", "--witness-key", "--witness"])
+def test_garbage_file_given_as_a_flag_is_a_usage_error(victim: Path, tmp_path: Path, flag: str) -> None:
+    bad = tmp_path / "garbage"
+    bad.write_bytes(BAD_PEM + b"\x00")
+    code, lines = _code_and_lines(victim / "audit.sqlite", flag, str(bad))
+    assert code == 2 and len(lines) == 1, lines

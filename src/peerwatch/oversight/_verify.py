@@ -220,6 +220,25 @@ def verify_store(
         except OSError as exc:
             raise VerifyInputError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
 
+    def given(path: str, what: str, parse: Any) -> Any:
+        # A file the caller named that is not what it should be is a usage error (exit 2), not a verdict on the log.
+        try:
+            return parse(read(path, what))
+        except (CheckpointError, ValueError) as exc:
+            if isinstance(exc, VerifyInputError):
+                raise
+            message = " ".join(str(exc).split())[:200]
+            raise VerifyInputError(message if message.startswith(path) else f"{what} {path}: {message}") from None
+
+    def witness_note(raw: bytes) -> str:
+        text = raw.decode("utf-8", errors="replace")
+        note = WitnessRecord.model_validate_json(text).note if text.lstrip().startswith("{") else text
+        parse_checkpoint(note)
+        return note
+
+    flag_key = given(public_key, "public key", lambda b: load_public_key(b, public_key)) if public_key else None
+    flag_wkey = given(witness_key, "witness key", lambda b: load_public_key(b, witness_key)) if witness_key else None
+    flag_note = given(witness, "witness file", witness_note) if witness else None
     try:
         store = open_store(location, create=False) if isinstance(location, str) else location
     except StoreError as exc:
@@ -237,11 +256,10 @@ def verify_store(
         return failed("the store has no log id (not a peerwatch audit log, or its identity was removed)", 0)
     ks = KeyStore(keystore)
     try:
-        key = load_public_key(read(public_key, "public key"), public_key) if public_key else ks.public_key()
-        wkey = load_public_key(read(witness_key, "witness key"), witness_key) if witness_key else None
-        if witness:
-            raw = read(witness, "witness file").decode("utf-8", errors="replace")
-            note = WitnessRecord.model_validate_json(raw).note if raw.lstrip().startswith("{") else raw
+        key = flag_key or ks.public_key()
+        wkey = flag_wkey
+        if flag_note is not None:
+            note = flag_note
         else:
             wkey = wkey or ks.witness_public()
             backend = ks.witness_backend()
