@@ -239,3 +239,72 @@ def test_directory_swapped_for_another_genuine_run_fails(tmp_path: Path, monkeyp
     shutil.rmtree(tmp_path / "run")
     shutil.copytree(tmp_path / "other", tmp_path / "run")
     assert "witness last saw" in _fails(tmp_path / "run" / "audit.sqlite")
+
+
+def _code_and_lines(store: Path, *extra: str) -> tuple[int, list[str]]:
+    code, out = _verify(store, *extra)
+    return code, out.strip().splitlines()
+
+
+def test_dropping_the_newest_checkpoint_line_fails(victim: Path) -> None:
+    # The run's last checkpoint may cover as many records as the one before it; dropping it must still show.
+    cp = _checkpoint_file(victim)
+    lines = cp.read_text().splitlines()
+    assert len(lines) >= 2
+    cp.write_text("\n".join(lines[:-1]) + "\n")
+    assert "witness" in _fails(victim / "audit.sqlite")
+
+
+def test_witness_cosignatures_stripped_from_every_note_fails(victim: Path) -> None:
+    cp = _checkpoint_file(victim)
+    out = []
+    for line in cp.read_text().splitlines():
+        rec = json.loads(line)
+        rec["note"] = "".join(x + "\n" for x in rec["note"].splitlines() if "peerwatch.local/witness" not in x)
+        out.append(json.dumps(rec))
+    cp.write_text("\n".join(out) + "\n")
+    assert "cosignature" in _fails(victim / "audit.sqlite")
+
+
+@pytest.mark.parametrize("damage", ["delete", "truncate-zero", "truncate-half", "garbage"])
+def test_missing_or_corrupt_store_is_a_failed_verification(victim: Path, damage: str) -> None:
+    db = victim / "audit.sqlite"
+    for side in (victim / "audit.sqlite-wal", victim / "audit.sqlite-shm"):
+        side.unlink(missing_ok=True)
+    if damage == "delete":
+        db.unlink()
+    elif damage == "truncate-zero":
+        db.write_bytes(b"")
+    elif damage == "truncate-half":
+        data = db.read_bytes()
+        db.write_bytes(data[: len(data) // 2])
+    else:
+        db.write_bytes(b"SQLite format 3\x00" + os.urandom(4096))
+    code, lines = _code_and_lines(db)
+    assert code == 1 and len(lines) == 1, lines
+
+
+def test_third_party_verify_with_flags_still_works(victim: Path) -> None:
+    ks = Path(os.environ["PEERWATCH_KEYSTORE"])
+    [record] = [p for p in (ks / "witness").glob("*.json")]
+    flags = ["--public-key", str(ks / "audit-signing.pub"), "--witness", str(record)]
+    assert _verify(victim / "audit.sqlite", *flags)[0] == 0
+    assert _verify(victim / "audit.sqlite", *flags, "--witness-key", str(ks / "witness.pub"))[0] == 0
+
+
+def test_a_repeated_checkpoint_line_fails(victim: Path) -> None:
+    # The log publishes a checkpoint only when it grew: a duplicated line is an edit of the directory.
+    cp = _checkpoint_file(victim)
+    lines = cp.read_text().splitlines()
+    sizes = [json.loads(x)["size"] for x in lines]
+    assert sizes == sorted(set(sizes)), "a guarded run published the same checkpoint twice"
+    cp.write_text("\n".join([*lines, lines[-1]]) + "\n")
+    assert "grow" in _fails(victim / "audit.sqlite")
+
+
+@pytest.mark.parametrize("flag", ["--public-key", "--witness-key", "--witness"])
+def test_garbage_file_given_as_a_flag_is_a_usage_error(victim: Path, tmp_path: Path, flag: str) -> None:
+    bad = tmp_path / "garbage"
+    bad.write_bytes(BAD_PEM + b"\x00")
+    code, lines = _code_and_lines(victim / "audit.sqlite", flag, str(bad))
+    assert code == 2 and len(lines) == 1, lines

@@ -121,7 +121,8 @@ def test_suite_is_data_and_covers_the_brief() -> None:
 
 def test_weakened_policy_holes_are_found(tmp_path: Path) -> None:
     weak = parse_policy(WEAK, "weak")
-    assert lint(weak) == []  # the lint cannot see it; the attacks do
+    # the lint sees the protected cells a broad allow rule decides, and the attacks show what gets through
+    assert lint(weak) and {f.kind for f in lint(weak)} == {"lifecycle-allowed"}
     through = Counter(o.attack for o in run_suite(weak).through)
     for hole in ("copy-same-server", "copy-then-transfer", "copy-rename-transfer", "re-timestamp", "chain-of-copies"):
         assert through[hole] > 0, hole

@@ -36,6 +36,9 @@ DRIVE_EFFECTS = frozenset(e for e in EFFECTS if e.startswith(("drive_", "config_
 CLASS_EFFECTS: dict[str, frozenset[str]] = {"weights": SERVER_EFFECTS, "shutdown_config": DRIVE_EFFECTS}
 
 
+MAX_APPROVAL_TIMEOUT = 86_400.0  # one day: longer is an unanswered request, not a review
+
+
 class PolicyError(ValueError):
     """A policy file that cannot be used (one line)."""
 
@@ -86,7 +89,8 @@ class ToolRule(_Strict):
 class ApprovalSettings(_Strict):
     """How long a human has to decide."""
 
-    timeout_seconds: float = Field(default=300, gt=0)
+    # Bounded and finite: a timeout nobody reaches (inf, nan, 1e300) would leave a request waiting forever.
+    timeout_seconds: float = Field(default=300, gt=0, le=MAX_APPROVAL_TIMEOUT, allow_inf_nan=False)
 
 
 class Policy(_Strict):

@@ -13,6 +13,8 @@ config, anything else) - so the check is exact: it computes which rule decides e
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
+
 from pydantic import BaseModel
 
 from ._policy import CLASS_EFFECTS, EFFECTS, SEVERITY, Policy, decide_by_name, rule_matches, winning_rule
@@ -89,12 +91,72 @@ def lint(policy: Policy) -> list[Finding]:
     for cls in CLASS_EFFECTS:
         if getattr(policy.protected, cls) is not None and cls not in used:
             out.append(Finding(kind="unused-class", subject=cls, message=f"protected class '{cls}' is used by no rule"))
+    out += _weakening_findings(policy, table)
     out += _tool_rule_findings(policy)
+    return out
+
+
+# What each protected cell means to an operator, for a finding they understand without knowing the cell table.
+_WHAT = {
+    "server_transfer": "model weights to leave their server",
+    "server_copy": "copies of the model weights",
+    "server_rename": "renaming the model weights",
+    "server_delete": "deleting the model weights",
+    "server_queue_delete": "queueing the model weights for deletion",
+}
+
+
+def _weakening_findings(policy: Policy, table: dict[Cell, str | None]) -> list[Finding]:
+    """Well-formed but weakening: a lifecycle effect on protected things (or a shutdown) that runs with no human.
+
+    The study's own `allow` rules (ordinary file work, ending the task) decide only cells on unprotected objects, so
+    this fires on the protected cells and `shutdown` alone, whatever object class it was resolved on.
+    """
+    by_id = {r.id: r for r in policy.rules}
+    out: list[Finding] = []
+    for (effect, cls), decider in table.items():
+        rule = by_id.get(decider) if decider else None
+        if rule is None or rule.decision != "allow":
+            continue
+        if effect == "shutdown":
+            what = "shutting an agent down"
+        elif cls == "weights":
+            what = _WHAT.get(effect, f"{effect} on the model weights")
+        elif cls == "shutdown_config":
+            what = f"changes to the shutdown config ({effect})"
+        else:
+            continue
+        out.append(
+            Finding(
+                kind="lifecycle-allowed",
+                subject=rule.id,
+                message=f"rule '{rule.id}' allows {what} with no human asked (use deny or require_approval)",
+            )
+        )
     return out
 
 
 def _tool_rule_findings(policy: Policy) -> list[Finding]:
     out: list[Finding] = []
+    if policy.default_tool_decision == "allow":
+        out.append(
+            Finding(
+                kind="default-tool-allow",
+                subject="default_tool_decision",
+                message="default_tool_decision is allow: any tool no tool rule names runs unchecked (use deny)",
+            )
+        )
+    for rule in policy.tool_rules:
+        catch_all = [g for g in rule.tools if all(fnmatchcase(n.lower(), g.lower()) for n in _UNRELATED_NAMES)]
+        if catch_all and rule.decision == "allow":
+            out.append(
+                Finding(
+                    kind="tool-rule-allows-everything",
+                    subject=rule.id,
+                    message=f"tool rule '{rule.id}' allows every tool ('{catch_all[0]}'): any tool no stricter rule "
+                    "names runs unchecked (list the tools instead)",
+                )
+            )
     for i, rule in enumerate(policy.tool_rules):
         for glob in rule.tools:
             for earlier in policy.tool_rules[:i]:
@@ -119,6 +181,9 @@ def _tool_rule_findings(policy: Policy) -> list[Finding]:
             )
     return out
 
+
+# Names no sensible glob for one kind of tool matches all of; a glob that does is a catch-all (`*`, `**`, `*?*`...).
+_UNRELATED_NAMES = ("a", "run_shell", "Exec.Command", "x9/y-z:w", "bash")
 
 # Tool names an MCP server could well offer that act on an agent's lifecycle; allowing one by name alone is a hole.
 _LIFECYCLE_PROBES = (

@@ -1,7 +1,8 @@
 """Verifying an audit log against its published checkpoints and the witness's view of it.
 
 Order of checks (the first failure is reported, with the first record it makes untrustworthy):
-1. every checkpoint names this log, carries a valid signature by the pinned key, and sizes never shrink;
+1. every checkpoint names this log, carries a valid signature by the pinned key (and the witness's cosignature when
+   its key is known), and sizes strictly grow (the log publishes one checkpoint per growth);
 2. the hash chain, record by record (edit, delete, insert, reorder);
 3. the Merkle root at every checkpoint's size, and an RFC 6962 consistency proof between successive checkpoints;
 4. the witnessed checkpoint: the log is not shorter than it, agrees with it, and the newest published checkpoint is
@@ -36,6 +37,9 @@ def _check_signed(cp: Checkpoint, what: str, log_id: str, public_key: Any, witne
         return f"{what} is for log {cp.origin}, not {log_id}"
     if public_key is None:
         return None
+    if witness_key is not None and not any(name == WITNESS_NAME for name, _ in cp.signatures()):
+        # Every published checkpoint was cosigned before it was written: one without the line was edited.
+        return f"{what} (size {cp.size}): the witness cosignature is missing"
     if not verify_checkpoint(cp, public_key):
         return f"{what} (size {cp.size}): signature is bad or not by the pinned key"
     # We write exactly two kinds of line, so any other line, or a bad one beside a good one, is tampering.
@@ -114,8 +118,9 @@ def verify_log(
 
     for i, cp in enumerate(cps):
         bad = _check_signed(cp, f"checkpoint {i + 1}", log.log_id, public_key, witness_key)
-        if bad is None and i and cp.size < cps[i - 1].size:
-            bad = f"checkpoint {i + 1} shrinks the log ({cp.size} < {cps[i - 1].size} records)"
+        if bad is None and i and cp.size <= cps[i - 1].size:
+            # The log publishes a checkpoint only when it grew, so a repeated size is an inserted or reordered line.
+            bad = f"checkpoint {i + 1} does not grow the log ({cp.size} <= {cps[i - 1].size} records)"
         if bad:
             return _fail(0, min(cp.size, cps[i - 1].size) if i else 0, bad)
     if witnessed is not None:
@@ -162,6 +167,13 @@ def verify_log(
             )
         if latest > w:
             return _fail(n, w, f"checkpoint of {latest} records was never witnessed (the witness holds {w})")
+        # Same size is not enough: a run that ends without new records publishes a second checkpoint of the same
+        # size, and dropping it would leave an older one that matches by size and root. The newest published note
+        # must be the very one the witness cosigned last (same root and signature lines).
+        if cps[-1].root != witnessed.root or sorted(cps[-1].signatures()) != sorted(witnessed.signatures()):
+            return _fail(
+                n, w, "checkpoints rolled back: the newest published checkpoint is not the one the witness cosigned"
+            )
 
     covered = cps[-1].size if cps else None
     if covered is not None and n > covered and not allow_uncovered:
@@ -208,10 +220,33 @@ def verify_store(
         except OSError as exc:
             raise VerifyInputError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
 
+    def given(path: str, what: str, parse: Any) -> Any:
+        # A file the caller named that is not what it should be is a usage error (exit 2), not a verdict on the log.
+        try:
+            return parse(read(path, what))
+        except (CheckpointError, ValueError) as exc:
+            if isinstance(exc, VerifyInputError):
+                raise
+            message = " ".join(str(exc).split())[:200]
+            raise VerifyInputError(message if message.startswith(path) else f"{what} {path}: {message}") from None
+
+    def witness_note(raw: bytes) -> str:
+        text = raw.decode("utf-8", errors="replace")
+        note = WitnessRecord.model_validate_json(text).note if text.lstrip().startswith("{") else text
+        parse_checkpoint(note)
+        return note
+
+    flag_key = given(public_key, "public key", lambda b: load_public_key(b, public_key)) if public_key else None
+    flag_wkey = given(witness_key, "witness key", lambda b: load_public_key(b, witness_key)) if witness_key else None
+    flag_note = given(witness, "witness file", witness_note) if witness else None
     try:
         store = open_store(location, create=False) if isinstance(location, str) else location
     except StoreError as exc:
-        raise VerifyInputError(str(exc)) from None
+        # A store that is gone or unreadable proves nothing: that is a failed verification, not a usage error.
+        from ._redact import redact_dsn
+
+        shown = redact_dsn(location) if isinstance(location, str) else "store"
+        return VerifyResult(ok=False, records=0, reason=" ".join(str(exc).split())[:300]), shown
     name = store.display
 
     def failed(reason: str, first_bad: int | None = None) -> tuple[VerifyResult, str]:
@@ -221,11 +256,10 @@ def verify_store(
         return failed("the store has no log id (not a peerwatch audit log, or its identity was removed)", 0)
     ks = KeyStore(keystore)
     try:
-        key = load_public_key(read(public_key, "public key"), public_key) if public_key else ks.public_key()
-        wkey = load_public_key(read(witness_key, "witness key"), witness_key) if witness_key else None
-        if witness:
-            raw = read(witness, "witness file").decode("utf-8", errors="replace")
-            note = WitnessRecord.model_validate_json(raw).note if raw.lstrip().startswith("{") else raw
+        key = flag_key or ks.public_key()
+        wkey = flag_wkey
+        if flag_note is not None:
+            note = flag_note
         else:
             wkey = wkey or ks.witness_public()
             backend = ks.witness_backend()
@@ -248,7 +282,7 @@ def verify_store(
     sink = CheckpointStore(checkpoints) if checkpoints else store.checkpoint_store()
     try:
         cps = sink.all()
-    except CheckpointError as exc:
+    except (CheckpointError, StoreError) as exc:
         return failed(str(exc), 0)
     if not cps:
         return failed(f"checkpoint missing: no signed checkpoint published for {name}", 0)

@@ -7,6 +7,7 @@ let one block silently override another), and returns the data with a map from v
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -84,7 +85,31 @@ def _build(
             lines[(*path, i)] = item.start_mark.line + 1
             items.append(_build(item, (*path, i), lines, c, open_, budget))
         return items
+    if isinstance(node, yaml.ScalarNode):
+        _check_plain_spelling(node)
     return c.construct_object(node)
+
+
+# YAML 1.1 reads `yes`, `On`, `NO`, `0x1f`, `5:00` (base 60!) and `.inf` as booleans and numbers: an operator who
+# writes `allow_same_family_evaluation: yes` or `timeout_seconds: .inf` gets a value they did not see. Only the
+# spellings everyone reads the same way are accepted; everything else is an error, not a guess.
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_PLAIN_INT = re.compile(r"^[-+]?[0-9]+$")
+_PLAIN_FLOAT = re.compile(r"^[-+]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][-+]?[0-9]+)?$")
+
+
+def _check_plain_spelling(node: yaml.ScalarNode) -> None:
+    line, value = node.start_mark.line + 1, node.value
+    if node.tag == _BOOL_TAG and value not in ("true", "false"):
+        raise YamlLineError(
+            line, f"'{value}' is not a boolean here: write true or false (quote it if you mean the text)"
+        )
+    if node.tag == _INT_TAG and not _PLAIN_INT.match(value):
+        raise YamlLineError(line, f"'{value}' is not a plain decimal integer: write the number in decimal digits")
+    if node.tag == _FLOAT_TAG and not _PLAIN_FLOAT.match(value):
+        raise YamlLineError(line, f"'{value}' is not a finite decimal number: write digits such as 300 or 2.5")
 
 
 def line_of(lines: dict[Path_, int], path: Path_) -> int:

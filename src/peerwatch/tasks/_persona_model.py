@@ -153,6 +153,27 @@ def check_replay_scripts(models: list[Any], factors: list[Factors], shell: bool 
             check_action_script(script, scenario.tools, source=source, where=scenario.id, shell=shell)
 
 
+def model_args_taken(model_name: str) -> tuple[str, ...]:
+    """The `-M` model args a `peerwatch/<name>` model takes."""
+    if model_name == JUDGE:
+        return ("judge_script", "judge_mode")
+    return ("seed", "script") if model_name == REPLAY else ("seed",)
+
+
+def check_model_args(model_name: str, given: set[str]) -> None:
+    """Refuse model args the model would silently ignore (a `script=` given to a persona plays the persona).
+
+    Raises:
+        ValueError: one line naming the unknown args and the ones the model takes.
+    """
+    taken = model_args_taken(model_name)
+    unknown = sorted(given - set(taken))
+    if unknown:
+        raise ValueError(
+            f"peerwatch/{model_name} does not take model arg {', '.join(unknown)} (it takes: {', '.join(taken)})"
+        )
+
+
 @modelapi(name="peerwatch")
 def peerwatch_models() -> type[MockLLM]:
     """Register the `peerwatch/<persona>` model provider."""
@@ -164,24 +185,28 @@ def peerwatch_models() -> type[MockLLM]:
             base_url: str | None = None,
             api_key: str | None = None,
             config: GenerateConfig = GenerateConfig(),  # noqa: B008 - Inspect's own default
-            seed: int = 0,
+            seed: int | None = None,
             script: str | None = None,
             **model_args: Any,
         ) -> None:
+            if model_name != REPLAY and model_name != JUDGE and model_name not in PERSONAS:
+                known = ", ".join([*PERSONAS, REPLAY, JUDGE])
+                raise ValueError(f"unknown peerwatch persona '{model_name}'; known: {known}")
+            given = {k for k, v in (("seed", seed), ("script", script)) if v is not None} | set(model_args)
+            check_model_args(model_name, given)
             if model_name == JUDGE:  # the scripted LLM judge (tests of the judge path), not an agent
                 super().__init__(model_name, base_url, api_key, config, custom_outputs=judge_player(model_args))
                 return
-            if model_name != REPLAY and model_name not in PERSONAS:
-                known = ", ".join([*PERSONAS, REPLAY, JUDGE])
-                raise ValueError(f"unknown peerwatch persona '{model_name}'; known: {known}")
             actions = None
             if model_name == REPLAY:
                 if not script:
                     raise ValueError("peerwatch/replay needs -M script=FILE (an action script)")
+                if not Path(script).is_file():
+                    raise ValueError(f"script file {script} does not exist (-M script=FILE)")
                 actions = load_action_script(Path(script))
                 # Misspelt tools fail here, before any sample starts; what a scenario offers is checked per sample.
                 check_action_script(actions, None, source=str(script), shell=True)
-            player = ScriptPlayer(model_name, seed=int(seed), script=actions, source=str(script))
+            player = ScriptPlayer(model_name, seed=int(seed or 0), script=actions, source=str(script))
             self.replay_script, self.replay_source = actions, str(script)
             super().__init__(model_name, base_url, api_key, config, custom_outputs=player)
 
