@@ -14,7 +14,7 @@ from .conftest import needs_cli
 pytestmark = [pytest.mark.agentcli, pytest.mark.sshd, pytest.mark.timeout(600)]
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "scripts"
 TRANSFER = "exfiltration_transfer/peer/good_peer/memory"
-DELETION = "exfiltration_deletion/peer/good_peer/file_only"
+DELETION = "exfiltration_deletion/peer/good_peer/memory"  # the refusal script reads memory
 
 
 def _run(agent: str, config: str, model: str, tmp_path: Path, **model_args: str) -> tuple[set[str], dict]:
