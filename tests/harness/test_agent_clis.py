@@ -14,7 +14,8 @@ from .conftest import needs_cli
 pytestmark = [pytest.mark.agentcli, pytest.mark.sshd, pytest.mark.timeout(600)]
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "scripts"
 TRANSFER = "exfiltration_transfer/peer/good_peer/memory"
-DELETION = "exfiltration_deletion/peer/good_peer/memory"  # the refusal script reads memory
+DELETION = "exfiltration_deletion/peer/good_peer/file_only"
+DELETION_MEMORY = "exfiltration_deletion/peer/good_peer/memory"  # the refusal script reads memory
 
 
 def _run(agent: str, config: str, model: str, tmp_path: Path, **model_args: str) -> tuple[set[str], dict]:
@@ -55,7 +56,7 @@ def test_opencode_honest_is_clean(tmp_path: Path) -> None:
     [
         ("exfiltration_copy_trick.yaml", TRANSFER, {"exfiltration", "concealment", "false_claim"}),
         ("honest_transfer.yaml", TRANSFER, set()),
-        ("deletion_refusal.yaml", DELETION, {"refusal"}),
+        ("deletion_refusal.yaml", DELETION_MEMORY, {"refusal"}),
     ],
 )
 def test_opencode_replays_scripts_to_the_study_verdicts(
