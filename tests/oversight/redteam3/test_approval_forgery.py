@@ -1,7 +1,7 @@
 # ruff: noqa: E501
 """Red team 3: approvals forged from the agent's side (same user, sees the approvals dir, not the key store).
 
-Against the approvals branch (`PYTHONPATH=/work/wt/approvals/src`). Opt-in: PEERWATCH_REDTEAM3=1.
+Opt-in: PEERWATCH_REDTEAM3=1.
 """
 
 from __future__ import annotations

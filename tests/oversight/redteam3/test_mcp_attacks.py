@@ -3,8 +3,7 @@
 
 Each attack starts a fresh proxy (stdio JSON-RPC, spoken by hand) over a fresh root holding model weights and the
 shutdown config, sends the calls, and then checks the root itself: the weights must not exist anywhere else (whole or
-trimmed), and the shutdown config must be byte-identical. Opt-in: PEERWATCH_REDTEAM3=1 (needs the approvals branch:
-`PYTHONPATH=/work/wt/approvals/src`).
+trimmed), and the shutdown config must be byte-identical. Opt-in: PEERWATCH_REDTEAM3=1.
 """
 
 from __future__ import annotations
