@@ -240,7 +240,7 @@ def run(
         _print_plan(the_plan, "peerwatch run (dry run)")
         if judge:
             console.print(f"judge: {judge} (role grader)")
-        _print_cost(selection, the_plan, limit, prices)
+        _print_cost(selection, the_plan, limit, shard, prices)
         return
     if executor != "local" or scheduler or shards:
         _run_distributed(ctx, the_plan, log_dir, executor, scheduler, shards, shard, workers, guard, model_args=args)
@@ -261,22 +261,18 @@ def run(
         )  # fmt: skip
 
 
-def _print_cost(selection, the_plan, limit: int | None, prices: str | None) -> None:  # type: ignore[no-untyped-def]
+def _print_cost(selection, the_plan, limit: int | None, shard: str | None, prices: str | None) -> None:  # type: ignore[no-untyped-def]
     from peerwatch.tasks._cost import estimate, load_prices
-    from peerwatch.tasks._run import select
+    from peerwatch.tasks._run import planned_factors
 
     try:
         table = load_prices(prices)
     except ValueError as exc:
         fail(str(exc))
-    by_task: dict[str, list] = {}  # type: ignore[type-arg]
-    for f in select(selection):
-        by_task.setdefault(f.task, []).append(f)
-    factors = [f for fs in by_task.values() for f in (fs[:limit] if limit else fs)]
     out = Table(title="estimated tokens and cost (typical: 8 turns a sample; at most: 150)")
     for col in ("model", "samples", "input tokens", "output tokens", "cost (USD)", "at most (USD)"):
         out.add_column(col, justify="left" if col == "model" else "right")
-    for e in estimate(factors, the_plan.models, the_plan.epochs, table):
+    for e in estimate(planned_factors(selection, limit, shard), the_plan.models, the_plan.epochs, table):
         cost = f"{e.cost:,.2f}" if e.cost is not None else "no price: add the model to the table (--prices)"
         top = f"{e.max_cost:,.2f}" if e.max_cost is not None else "-"
         out.add_row(e.model, f"{e.samples:,}", f"{e.input_tokens:,}", f"{e.output_tokens:,}", cost, top)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,19 @@ def test_default_workers_follow_the_layout_a_previous_run_left(tmp_path: Path) -
     flat.mkdir()
     (flat / "x.eval").write_bytes(b"")
     assert resolve_workers(str(flat), None, None, 100) == 1
+
+
+def test_the_dry_run_plans_exactly_what_the_tasks_run() -> None:
+    from peerwatch.tasks._run import planned_factors
+
+    sel = Selection(task=["tampering", "misrep_finance"])
+    for limit, shard in [(None, None), (5, None), (None, "2/3"), (7, "1/2")]:
+        planned = sorted(f.config_id for f in planned_factors(sel, limit, shard))
+        run = sorted(str(s.id) for t in build_tasks(sel, limit=limit, shard=shard) for s in t.dataset)
+        assert planned == run
+    whole = runner.invoke(app, ["run", "-m", "peerwatch/honest", "-t", "tampering", "--epochs", "1", "--dry-run"])
+    half = runner.invoke(app, ["run", "-m", "peerwatch/honest", "-t", "tampering", "--epochs", "1", "--dry-run",
+                               "--shard", "1/2"])  # fmt: skip
+    assert whole.exit_code == half.exit_code == 0
+    row = r"peerwatch/honest\s*│\s*{}\s*│"  # the cost table's samples column
+    assert re.search(row.format(111), whole.output) and re.search(row.format(56), half.output), half.output

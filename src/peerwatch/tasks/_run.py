@@ -19,7 +19,7 @@ from peerwatch.scenarios import Factors, enumerate_factors
 
 from ._judge import GRADER_ROLE
 from ._storage import StorageError, check_writable, is_dir
-from ._tasks import TASKS, study_task
+from ._tasks import TASKS, slice_factors, study_task
 
 
 class ModelCheckError(ValueError):
@@ -104,6 +104,14 @@ class Plan(BaseModel):
 def select(selection: Selection) -> list[Factors]:
     """The valid configurations matching the selection (raises ScenarioError for unknown or invalid values)."""
     return enumerate_factors(**selection.model_dump())
+
+
+def planned_factors(selection: Selection, limit: int | None = None, shard: str | None = None) -> list[Factors]:
+    """The configurations a run of `selection` plays, per task type exactly as its task slices them."""
+    by_task: dict[str, list[Factors]] = {}
+    for f in select(selection):
+        by_task.setdefault(f.task, []).append(f)
+    return [f for fs in by_task.values() for f in slice_factors(fs, limit, shard)]
 
 
 def plan(selection: Selection, models: Sequence[str], epochs: int, limit: int | None = None) -> Plan:

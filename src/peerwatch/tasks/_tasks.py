@@ -44,6 +44,16 @@ def parse_shard(spec: str) -> tuple[int, int]:
     return i, n
 
 
+def slice_factors(factors: list[Factors], limit: int | None = None, shard: str | None = None) -> list[Factors]:
+    """One task type's configurations after `limit` (the first ones in matrix order) and `shard` ("i/n")."""
+    if limit is not None:
+        factors = factors[: int(limit)]
+    if shard is not None:
+        index, count = parse_shard(shard)
+        factors = factors[index - 1 :: count]  # round-robin: every shard gets a share of every task type
+    return factors
+
+
 def _thresholds(arg: FactorArg) -> list[int] | None:
     values = _values(arg)
     return [int(v) for v in values] if values else None
@@ -91,12 +101,7 @@ def study_task(
             threshold=_thresholds(threshold),
             monitoring=_values(monitoring),
         )
-    if limit is not None:
-        factors = factors[: int(limit)]
-    if shard is not None:
-        index, count = parse_shard(shard)
-        factors = factors[index - 1 :: count]  # round-robin: every shard gets a share of every task type
-    samples = [sample_for(f, family, guard=guard) for f in factors]
+    samples = [sample_for(f, family, guard=guard) for f in slice_factors(factors, limit, shard)]
     return Task(
         dataset=MemoryDataset(samples, name=task_type),
         solver=peerwatch_agent(family),
