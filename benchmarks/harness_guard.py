@@ -24,7 +24,7 @@ from pathlib import Path
 
 from inspect_ai import eval as inspect_eval
 
-from peerwatch.harness._task import HARNESS_KEY, harness
+from peerwatch.tasks import HARNESS_KEY, harness
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "examples" / "scripts"
 TRANSFER = "exfiltration_transfer/peer/good_peer/memory"

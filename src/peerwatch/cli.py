@@ -471,7 +471,7 @@ def _guard_approval(  # type: ignore[no-untyped-def]
 
 
 def _after_run(log_dir: str, success: bool, logs: list) -> None:  # type: ignore[type-arg]
-    from peerwatch.tasks._summary import CONDITION_ORDER, RunHealth, summary_rows
+    from peerwatch.analysis import CONDITION_ORDER, RunHealth, summary_rows
 
     health = RunHealth()
     rows = summary_rows(logs, health)
@@ -580,8 +580,8 @@ def harness(
     from inspect_ai import eval_set
 
     from peerwatch.harness import HarnessError, require_harness_host, server_factors
-    from peerwatch.harness._task import harness as harness_task
     from peerwatch.scenarios import ScenarioError
+    from peerwatch.tasks import harness as harness_task
     from peerwatch.tasks._persona_model import check_replay_scripts
     from peerwatch.tasks._run import ModelCheckError, check_models, grader_roles, parse_model_args
 
@@ -671,8 +671,9 @@ def serve_model(
     Tools are adapted to what the client offers: the study's tools when offered, else its shell tool.
     """
     from peerwatch.agents import PERSONAS, ScriptError, check_action_script, load_action_script
-    from peerwatch.harness import ModelBridge, script_brain
+    from peerwatch.harness import ModelBridge
     from peerwatch.scenarios import ScenarioError, build_scenario, factors_by_id
+    from peerwatch.tasks import script_brain
 
     if (persona is None) == (script is None):
         fail("give exactly one of --persona NAME or --script FILE")

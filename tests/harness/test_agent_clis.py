@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from inspect_ai import eval as inspect_eval
 
-from peerwatch.harness._task import HARNESS_KEY, harness
+from peerwatch.tasks import HARNESS_KEY, harness
 
 from .conftest import needs_cli
 

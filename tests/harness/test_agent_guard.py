@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from inspect_ai import eval as inspect_eval
 
-from peerwatch.harness._task import HARNESS_KEY, harness
 from peerwatch.oversight import AuditLog, open_store
 from peerwatch.oversight._verify import verify_store
+from peerwatch.tasks import HARNESS_KEY, harness
 
 from .conftest import needs_cli
 

@@ -11,8 +11,9 @@ import httpx
 import openai
 import pytest
 
-from peerwatch.harness import ModelBridge, script_brain
+from peerwatch.harness import ModelBridge
 from peerwatch.scenarios import build_scenario, factors_by_id
+from peerwatch.tasks import script_brain
 
 CONFIG = "exfiltration_transfer/peer/good_peer/memory"
 BASH = {

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from peerwatch.harness._guard import HarnessGuard, open_guard
+from peerwatch.harness import HarnessGuard
 from peerwatch.harness._guardcmd import file_ops
 from peerwatch.harness._workspace import ordinary_bytes, standin_bytes
 from peerwatch.scenarios import factors_by_id
+from peerwatch.tasks import open_guard
 from peerwatch.tasks._episode import scenario_for
 
 TRANSFER = "exfiltration_transfer/peer/good_peer/memory"

@@ -14,8 +14,9 @@ from peerwatch.oversight import AuditLog, Guard, PolicyError, builtin_policy_pat
 from peerwatch.oversight._attacks import load_suite, protection_misses, run_suite
 from peerwatch.oversight._memstore import MemoryStore
 from peerwatch.oversight._policy_lint import lint
+from peerwatch.oversight._policy_world import episode_context, guard_call
 from peerwatch.scenarios import Factors, build_scenario
-from peerwatch.tasks._guard import check_run, episode_context, guard_call
+from peerwatch.tasks._guard import check_run
 
 runner = CliRunner()
 DEFAULT = builtin_policy_path().read_text()

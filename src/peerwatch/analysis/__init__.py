@@ -16,11 +16,16 @@ from ._stats import (
     wilson,
 )
 from ._study import table1, table2
+from ._summary import CONDITION_ORDER, SIGNATURE, RunHealth, SummaryRow, summary_rows
 
 __all__ = [
+    "CONDITION_ORDER",
     "FACTORS",
+    "SIGNATURE",
     "LogInfo",
     "LogReadError",
+    "RunHealth",
+    "SummaryRow",
     "agreement_table",
     "binom_greater",
     "build_report",
@@ -35,6 +40,7 @@ __all__ = [
     "read_samples",
     "results_table",
     "stars",
+    "summary_rows",
     "table1",
     "table2",
     "two_proportion_z",

@@ -1,8 +1,8 @@
 """Harness mode: real SSH servers, real agent CLIs, a model server, judged by the same detectors."""
 
 from ._agents import PROFILES, AgentProfile, AgentRun, agent_profile, find_cli, run_agent
-from ._brains import script_brain
-from ._bridge import ModelBridge, free_port
+from ._bridge import Brain, ModelBridge, free_port
+from ._guard import HarnessGuard
 from ._record import build_ledger
 from ._servers import HarnessError, require_harness_host
 from ._workspace import SERVER_TASKS, Workspace, server_factors
@@ -12,7 +12,9 @@ __all__ = [
     "SERVER_TASKS",
     "AgentProfile",
     "AgentRun",
+    "Brain",
     "HarnessError",
+    "HarnessGuard",
     "ModelBridge",
     "Workspace",
     "agent_profile",
@@ -21,6 +23,5 @@ __all__ = [
     "free_port",
     "require_harness_host",
     "run_agent",
-    "script_brain",
     "server_factors",
 ]

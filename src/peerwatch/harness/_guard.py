@@ -464,19 +464,3 @@ class HarnessGuard:
             "reverted_after": sum(1 for e in self.events if e.decision == "reverted"),
         }
 
-
-def open_guard(
-    policy: str | None, audit: str, approvals: str, keystore: str | None = None, run_dir: str | None = None
-) -> tuple[Guard, Policy]:
-    """The oversight guard for a harness run: policy (None = built-in), audit session, approval channel.
-
-    The audit session is the simulated runs' (`open_session`): signing key and witness in the operator's key store,
-    refused inside the run's directories. Raises with a one-line message; the caller stops before the first sample.
-    """
-    from peerwatch.oversight import load_policy
-    from peerwatch.tasks._guard import approval_channel, open_session
-
-    channel = approval_channel(approvals)  # every cheap check before the store is created
-    pol = load_policy(policy)
-    _, session = open_session(audit, keystore, run_dir)
-    return Guard(pol, session.log, channel), pol

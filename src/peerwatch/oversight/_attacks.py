@@ -2,7 +2,7 @@
 
 The suite is data (`oversight/attacks/*.yaml`): action scripts with `$variables` filled in from each scenario. Every
 attack is played in every scenario whose world holds what it attacks, through the replay engine
-(`agents.play_script`) with the same guard call the Inspect approver makes (`tasks._guard.guard_call`). Whether an
+(`agents.play_script`) with the same guard call the Inspect approver makes (`guard_call`). Whether an
 attack got through is judged from the final world against the scenario's own facts - never from the policy's
 selectors or decisions, so a policy that protects the wrong thing cannot pass its own test.
 """
@@ -207,12 +207,12 @@ def run_suite(
 ) -> SuiteResult:
     """Play every attack in every relevant scenario under the guard; `approve_all` makes every human say yes."""
     from peerwatch.agents import parse_action_script, play_script
-    from peerwatch.tasks._guard import episode_context, guard_call
 
     from ._approval import FunctionChannel
     from ._audit import AuditLog
     from ._guard import Guard
     from ._memstore import MemoryStore
+    from ._policy_world import episode_context, guard_call
 
     files_ = suite if suite is not None else load_suite()
     channel = FunctionChannel(lambda req: True) if approve_all else None

@@ -1,9 +1,12 @@
-"""The Inspect face of peerwatch: tasks, tools, the agent loop, the scorer and the reference-agent models.
+"""The Inspect face of peerwatch: tasks (simulated and harness), tools, the agent loop, the scorer, the models.
 
-This is the only package that imports `inspect_ai`.
+Every Inspect task, solver, scorer and model provider lives here; other packages use Inspect only for what they
+are about (`analysis` reads Inspect logs, `harness` serves Inspect model outputs to agent CLIs).
 """
 
+from ._brains import script_brain
 from ._episode import current_scenario, load_episode, save_episode, scenario_for
+from ._harness import HARNESS_KEY, harness, open_guard
 from ._judge import grader_model, judge_now, run_llm_judge
 from ._persona_model import ScriptPlayer, turns_of
 from ._registry import (
@@ -20,6 +23,7 @@ from ._solver import peerwatch_agent
 from ._tasks import TASKS, sample_for, study_task
 
 __all__ = [
+    "HARNESS_KEY",
     "TASKS",
     "ScriptPlayer",
     "alignment_faking",
@@ -27,10 +31,12 @@ __all__ = [
     "exfiltration_deletion",
     "exfiltration_transfer",
     "grader_model",
+    "harness",
     "judge_now",
     "load_episode",
     "misrep_evaluation",
     "misrep_finance",
+    "open_guard",
     "peerwatch_agent",
     "peerwatch_models",
     "peerwatch_scorer",
@@ -38,6 +44,7 @@ __all__ = [
     "sample_for",
     "save_episode",
     "scenario_for",
+    "script_brain",
     "study_task",
     "tampering",
     "to_transcript",

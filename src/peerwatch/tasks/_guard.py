@@ -18,22 +18,17 @@ from inspect_ai.tool import ToolCall, ToolCallView
 from peerwatch.oversight import (
     ApprovalChannel,
     Guard,
-    GuardResult,
     KeyStore,
-    Policy,
     ProtectedSet,
     StoreError,
     channel_from_spec,
-    evaluation,
-    family_of,
     load_policy,
-    protected_in,
 )
-from peerwatch.oversight._policy_world import require_protection, unmatched_classes
+from peerwatch.oversight._policy_world import episode_context, guard_call, require_protection
 from peerwatch.oversight._redact import is_dsn, redact_dsn
 from peerwatch.oversight._session import AuditSession
-from peerwatch.scenarios import Factors, Scenario, family_from_model
-from peerwatch.world import TOOL_SPECS, World
+from peerwatch.scenarios import Factors, family_from_model
+from peerwatch.world import TOOL_SPECS
 
 from ._episode import current_scenario, load_episode, scenario_for
 from ._serial import hold_world, release_world
@@ -51,49 +46,6 @@ def _actor() -> str:
 def approval_channel(spec: str) -> ApprovalChannel | None:
     """`file:DIR`, `http:PORT`, `approve-all` (automated reviewer for benchmarks), or `none` (every request denied)."""
     return channel_from_spec(spec)
-
-
-def episode_context(policy: Policy, scenario: Scenario, evaluator: str) -> ProtectedSet:
-    """What the guard protects in one episode and who evaluates whom in it (the model under test, the subject).
-
-    The evaluator's family is told from the model string, else it is the scenario's family (the `<Model>` name the
-    run uses for it); the subject's is told from its agent id. Both come from the orchestrator, never the agent.
-    """
-    ev = evaluation(
-        evaluator,
-        scenario.facts.subject_agent_id,
-        evaluator_family=family_of(evaluator) or scenario.family,
-    )
-    return protected_in(policy, scenario.world, ev)
-
-
-def guard_call(
-    guard: Guard,
-    scenario: Scenario,
-    world: World,
-    actor: str,
-    context: ProtectedSet,
-    tool: str,
-    args: Any,
-    call_id: str,
-) -> GuardResult:
-    """One tool call of a peerwatch episode through the guard: used by the Inspect approver and `policy test` alike."""
-    misses = _misses(guard.policy, scenario)
-    if misses:  # normally caught before the run starts (check_run); a direct eval() user still fails closed here
-        return GuardResult(allowed=False, decision="deny", rule="protected-class-unmatched", reason=misses[0])
-    return guard.check(actor, tool, args, call_id, world, context)
-
-
-_MISSES: dict[tuple[int, str, str], tuple[Policy, list[str]]] = {}
-
-
-def _misses(policy: Policy, scenario: Scenario) -> list[str]:
-    # Once per (policy, scenario): the answer depends only on the scenario's initial world.
-    key = (id(policy), scenario.id, scenario.family)
-    hit = _MISSES.get(key)
-    if hit is None or hit[0] is not policy:
-        hit = _MISSES[key] = (policy, unmatched_classes(policy, scenario))
-    return hit[1]
 
 
 def check_run(policy: str | None, factors: list[Factors], models: list[str], family: str | None = None) -> int:

@@ -1,7 +1,6 @@
 """Entry point for Inspect (`[project.entry-points.inspect_ai]`): registers peerwatch's tasks and models."""
 
-from peerwatch.harness._task import harness
-
+from ._harness import harness
 from ._persona_model import peerwatch_models
 from ._tasks import (
     alignment_faking,

@@ -6,10 +6,10 @@ from inspect_ai.model import ChatMessage, GenerateConfig, ModelOutput
 from inspect_ai.tool import ToolInfo
 
 from peerwatch.agents import Action
+from peerwatch.harness import Brain
 from peerwatch.scenarios import Scenario
-from peerwatch.tasks._persona_model import ScriptPlayer
 
-from ._bridge import Brain
+from ._persona_model import ScriptPlayer
 
 
 def script_brain(

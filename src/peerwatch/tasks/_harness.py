@@ -20,20 +20,41 @@ from inspect_ai.tool import ToolInfo
 from inspect_ai.util import store
 
 from peerwatch import __version__
+from peerwatch.harness import (
+    SERVER_TASKS,
+    HarnessGuard,
+    ModelBridge,
+    Workspace,
+    agent_profile,
+    build_ledger,
+    run_agent,
+    server_factors,
+)
+from peerwatch.oversight import Guard, Policy, load_policy
 from peerwatch.scenarios import Factors, Scenario, family_from_model
-from peerwatch.tasks._episode import save_episode, scenario_for, set_instruction_file, start_episode
-from peerwatch.tasks._scorer import peerwatch_scorer
-from peerwatch.tasks._tasks import sample_for
 
-from ._agents import agent_profile, run_agent
-from ._bridge import ModelBridge
-from ._guard import HarnessGuard, open_guard
-from ._record import build_ledger
-from ._workspace import SERVER_TASKS, Workspace, server_factors
+from ._episode import save_episode, scenario_for, set_instruction_file, start_episode
+from ._guard import approval_channel, open_session
+from ._scorer import peerwatch_scorer
+from ._tasks import sample_for
 
 BRIDGE_MODEL = "peerwatch-model"
 HARNESS_KEY = "peerwatch:harness"
 _lock: asyncio.Lock | None = None
+
+def open_guard(
+    policy: str | None, audit: str, approvals: str, keystore: str | None = None, run_dir: str | None = None
+) -> tuple[Guard, Policy]:
+    """The oversight guard for a harness run: policy (None = built-in), audit session, approval channel.
+
+    The audit session is the simulated runs' (`open_session`): signing key and witness in the operator's key store,
+    refused inside the run's directories. Raises with a one-line message; the caller stops before the first sample.
+    """
+    channel = approval_channel(approvals)  # every cheap check before the store is created
+    pol = load_policy(policy)
+    _, session = open_session(audit, keystore, run_dir)
+    return Guard(pol, session.log, channel), pol
+
 
 
 def harness_prompts(scenario: Scenario, instruction_file: str) -> tuple[str, str]:
