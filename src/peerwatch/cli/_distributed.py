@@ -11,20 +11,22 @@ from ._output import after_run, print_plan
 def run_distributed(  # type: ignore[no-untyped-def]
     ctx: typer.Context, the_plan, log_dir, executor, scheduler, shards, shard, workers, guard, model_args
 ) -> None:
-    from peerwatch.harness._llama import is_local
-    from peerwatch.tasks._dask import ExecutorError, check_executor, forwarded_argv, run_on_dask
-    from peerwatch.tasks._run import ModelCheckError, PlanError, check_log_dir, check_models, preflight
-    from peerwatch.tasks._storage import absolute, is_remote
-    from peerwatch.tasks._workers import shard_logs
+    from peerwatch.tasks import (
+        ExecutorError,
+        ModelCheckError,
+        PlanError,
+        absolute,
+        check_executor,
+        check_run_setup,
+        forwarded_argv,
+        is_remote,
+        run_on_dask,
+        shard_logs,
+    )
 
     try:
-        check_executor(executor, scheduler, shards, workers)
-        if guard:
-            raise ExecutorError("--guard runs on one machine (its approval channel is one process): drop --executor")
-        if any(is_local(m) for m in the_plan.models):
-            raise ExecutorError("local/ models are served on this machine: use the local executor")
-        check_log_dir(log_dir)
-        preflight(check_models(the_plan.models, model_args))
+        check_executor(executor, scheduler, shards, workers, guard=bool(guard), models=the_plan.models)
+        check_run_setup(log_dir, the_plan.models, model_args)
     except (ExecutorError, ModelCheckError, PlanError) as exc:
         fail(str(exc))
     print_plan(the_plan, f"peerwatch run (executor {executor})")

@@ -15,9 +15,8 @@ def serve_local_models(
     stack: contextlib.ExitStack, models: list[str], log_dir: str, note: Console = console
 ) -> tuple[list[str], bool]:
     """Start a loopback server for each `local/...` model; returns the Inspect model strings to use."""
-    from peerwatch.harness import HarnessError
-    from peerwatch.harness._llama import LOCAL_PREFIX, is_local, local_model_server
-    from peerwatch.tasks._storage import is_remote
+    from peerwatch.harness import LOCAL_PREFIX, HarnessError, is_local, local_model_server
+    from peerwatch.tasks import is_remote
 
     out, local = [], False
     if is_remote(log_dir):  # the model server writes its log with plain file I/O: keep it on this machine
@@ -42,7 +41,7 @@ def serve_local_models(
 def serve_judge(stack, judge, judge_args, models, served, log_dir, note=console):  # type: ignore[no-untyped-def]
     """The judge's Inspect model, checked before any sample runs; a `local/...` judge is served for the run (the
     evaluated model's server is reused when it is the same local model)."""
-    from peerwatch.tasks._run import ModelCheckError, check_judge
+    from peerwatch.tasks import ModelCheckError, check_judge
 
     if not judge:
         return None

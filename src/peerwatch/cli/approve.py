@@ -27,9 +27,14 @@ def approve(
 
     from rich.prompt import Confirm
 
-    from peerwatch.oversight import ApproverKey, ApproverKeyError
-    from peerwatch.oversight._render import render_request
-    from peerwatch.oversight._review import Reviewer, ReviewError
+    from peerwatch.oversight import (
+        ApproverKey,
+        ApproverKeyError,
+        Reviewer,
+        ReviewError,
+        load_approver_key,
+        render_request,
+    )
 
     try:
         if keygen:
@@ -40,7 +45,7 @@ def approve(
         if target is None:
             fail("give the approvals directory or URL, e.g. peerwatch approve peerwatch-logs/approvals")
         reviewer = Reviewer(str(target), None, token_file)
-        reviewer.key = _load_approver_key(key)
+        reviewer.key = load_approver_key(key, lambda: _passphrase(new=False))
         seen: set[str] = set()
         while True:
             for req in reviewer.pending():
@@ -71,12 +76,4 @@ def _passphrase(new: bool) -> str | None:
         default="", hide_input=True, show_default=False, confirmation_prompt=new,
     )
     return text or None
-
-
-def _load_approver_key(path: Path | None):  # type: ignore[no-untyped-def]
-    from peerwatch.oversight import ApproverKey, keystore_dir
-
-    target = path or keystore_dir() / "approver.key"
-    encrypted = target.exists() and b"ENCRYPTED" in target.read_bytes()
-    return ApproverKey.load(path, _passphrase(new=False) if encrypted else None)
 

@@ -58,7 +58,7 @@ def audit_verify(
     ] = False,
 ) -> None:
     """Verify chain, signed checkpoints and the witnessed checkpoint. Exit 1 naming the reason and first bad record."""
-    from peerwatch.oversight._verify import VerifyInputError, verify_store
+    from peerwatch.oversight import VerifyInputError, verify_store
 
     try:
         result, name = verify_store(

@@ -23,8 +23,7 @@ def demo(
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: the cores).", min=1)] = None,
 ) -> None:
     """Offline demo: every valid configuration of the matrix on the reference agents (no key, no network)."""
-    from peerwatch.tasks._run import Selection, check_models, plan
-    from peerwatch.tasks._workers import resolve_workers, run_sharded
+    from peerwatch.tasks import Selection, check_models, plan, resolve_workers, run_sharded
 
     selection = Selection(task=task_type or None)
     the_plan = plan(selection, DEMO_MODELS, epochs)

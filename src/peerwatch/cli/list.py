@@ -6,46 +6,24 @@ from rich.table import Table
 
 from ._common import console
 
+_COLUMNS = {
+    "subject": "subjects",
+    "condition": "conditions",
+    "instantiation": "instantiations",
+    "grid": "dataset@threshold",
+    "monitoring": "monitoring",
+}
+
 
 def list_matrix() -> None:
     """Print the study matrix: task types, factors and configuration counts."""
-    from collections import Counter
+    from peerwatch.scenarios import matrix_overview
 
-    from peerwatch.scenarios import enumerate_factors
-
-    factors = enumerate_factors()
-    counts = Counter(f.task for f in factors)
+    rows = matrix_overview()
     table = Table(title="peerwatch study matrix")
-    for col in (
-        "task type",
-        "configurations",
-        "subjects",
-        "conditions",
-        "instantiations",
-        "dataset@threshold",
-        "monitoring",
-    ):
+    for col in ("task type", "configurations", *_COLUMNS.values()):
         table.add_column(col)
-    for task in counts:
-        fs = [f for f in factors if f.task == task]
-
-        def vals(attr: str, fs=fs) -> str:  # type: ignore[no-untyped-def]
-            seen: list[str] = []
-            for f in fs:
-                v = getattr(f, attr) if attr != "grid" else (f"{f.dataset}@{f.threshold}" if f.dataset else None)
-                if v is not None and str(v) not in seen:
-                    seen.append(str(v))
-            return ", ".join(seen) or "-"
-
-        table.add_row(
-            task,
-            str(counts[task]),
-            vals("subject"),
-            vals("condition"),
-            vals("instantiation"),
-            vals("grid"),
-            vals("monitoring"),
-        )
+    for row in rows:
+        table.add_row(row.task, str(row.configurations), *(", ".join(row.values[k]) or "-" for k in _COLUMNS))
     console.print(table)
-    console.print(f"total configurations: {len(factors)}  (× epochs × models = samples)")
-
+    console.print(f"total configurations: {sum(r.configurations for r in rows)}  (× epochs × models = samples)")

@@ -35,21 +35,14 @@ def mcp_proxy(
 
     With `--evaluates SUBJECT`, an evaluation by the subject's own model family is refused unless the policy sets
     `allow_same_family_evaluation: true`."""
-    import anyio
-
     from peerwatch.oversight import (
         ApprovalChannelError,
-        AuditLog,
-        Guard,
+        McpRulesError,
         PolicyError,
+        ProxySetupError,
         StoreError,
-        channel_from_spec,
-        evaluation,
-        load_policy,
+        serve_mcp_proxy,
     )
-    from peerwatch.oversight import open_store as _open
-    from peerwatch.oversight._mcp_proxy import ProxySetupError, check_command, run_proxy
-    from peerwatch.oversight._mcp_rules import McpRulesError, load_mcp_rules
 
     if not ctx.args:
         fail("give the upstream server's command after --, e.g. peerwatch mcp-proxy --actor a -- python server.py")
@@ -57,13 +50,9 @@ def mcp_proxy(
         if not r.is_dir():
             fail(f"--root {r}: not a directory")
     try:
-        check_command(ctx.args[0])
-        pol, rules = load_policy(policy), load_mcp_rules(mcp_rules)
-        channel = channel_from_spec(approvals)
-        ev = evaluation(actor_model or actor, evaluates) if evaluates else None
-        log = AuditLog(_open(audit))
-        guard = Guard(pol, log, channel)
-        anyio.run(lambda: run_proxy(guard, actor, ctx.args[0], ctx.args[1:], roots=root, rules=rules, evaluation=ev))
+        serve_mcp_proxy(
+            actor, list(ctx.args), policy=policy, audit=audit, approvals=approvals, roots=root,
+            mcp_rules=mcp_rules, evaluates=evaluates, actor_model=actor_model,
+        )  # fmt: skip
     except (PolicyError, StoreError, ApprovalChannelError, McpRulesError, ProxySetupError) as exc:
         fail(str(exc))
-

@@ -31,12 +31,10 @@ def policy_check(policy: PolicyArg) -> None:
 
     Exit 0 when clean, 1 with findings, 2 when the file does not load.
     """
-    from peerwatch.oversight._attacks import protection_misses
-    from peerwatch.oversight._policy_lint import lint
+    from peerwatch.oversight import policy_findings
 
     pol = _load_policy_arg(policy)
-    findings = [(f.kind, f.message) for f in lint(pol)]
-    findings += [("selects-nothing", m) for m in protection_misses(pol)]
+    findings = policy_findings(pol)
     for kind, message in findings:
         console.print(f"{policy}: [yellow]{kind}[/]: {message}", highlight=False, soft_wrap=True)
     if findings:
@@ -59,8 +57,7 @@ def policy_test(
 
     Exit 0 when nothing got through, 1 otherwise.
     """
-    from peerwatch.oversight import PolicyError
-    from peerwatch.oversight._attacks import holes, load_suite, protection_misses, run_suite
+    from peerwatch.oversight import PolicyError, holes, load_suite, protection_misses, run_suite
 
     pol = _load_policy_arg(policy)
     try:

@@ -80,7 +80,7 @@ def replay(
 def _replay_judge(judge, judge_args, scenario, episode):  # type: ignore[no-untyped-def]
     import tempfile
 
-    from peerwatch.tasks._judge import judge_now
+    from peerwatch.tasks import judge_now
 
     with contextlib.ExitStack() as stack:  # a local judge is served for this one episode
         model = serve_judge(stack, judge, judge_args, [], [], tempfile.gettempdir(), note=err)

@@ -21,7 +21,7 @@ def report(
     from rich.markdown import Markdown
 
     from peerwatch.analysis import LogReadError, write_report
-    from peerwatch.tasks._storage import StorageError, is_dir
+    from peerwatch.tasks import StorageError, is_dir
 
     for d in log_dirs:
         try:

@@ -25,7 +25,7 @@ def rescore(
 
     Re-running into the same --out resumes: logs already rescored there (same source, same judge) are kept.
     """
-    from peerwatch.tasks._rescore import RescoreError, rescore_dirs
+    from peerwatch.tasks import RescoreError, rescore_dirs
 
     try:
         summary = rescore_dirs(list(log_dirs), out, judge, progress=True)

@@ -28,7 +28,7 @@ from ._output import after_run, print_plan
 
 
 def _selection(task, subject, condition, instantiation, dataset, threshold, monitoring):  # type: ignore[no-untyped-def]
-    from peerwatch.tasks._run import Selection
+    from peerwatch.tasks import Selection
 
     return Selection(
         task=task or None,
@@ -106,9 +106,15 @@ def run(
     `--model local/smollm2` serves SmolLM2-135M-Instruct on loopback for the run (set up: scripts/setup/smollm.sh).
     """
     from peerwatch.scenarios import ScenarioError
-    from peerwatch.tasks._run import FaultPolicy, ModelCheckError, parse_model_args, plan, select
-    from peerwatch.tasks._tasks import parse_shard
-    from peerwatch.tasks._workers import resolve_workers
+    from peerwatch.tasks import (
+        FaultPolicy,
+        ModelCheckError,
+        parse_model_args,
+        parse_shard,
+        plan,
+        resolve_workers,
+        select,
+    )
 
     selection = _selection(task_type, subject, condition, instantiation, dataset, threshold, monitoring)
     try:
@@ -146,8 +152,7 @@ def run(
 
 
 def _print_cost(selection, the_plan, limit: int | None, shard: str | None, prices: str | None) -> None:  # type: ignore[no-untyped-def]
-    from peerwatch.tasks._cost import estimate, load_prices
-    from peerwatch.tasks._run import planned_factors
+    from peerwatch.tasks import estimate, load_prices, planned_factors
 
     try:
         table = load_prices(prices)
@@ -167,29 +172,34 @@ def _run_checked(  # type: ignore[no-untyped-def]
     model, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, model_args=None,
     workers=1, shard=None, judge=None, **limits
 ) -> None:
-    from peerwatch.tasks._run import ModelCheckError, PlanError, check_log_dir, check_models, grader_roles, preflight
-    from peerwatch.tasks._storage import is_remote
-    from peerwatch.tasks._workers import run_sharded, shard_dir, worker_shards
+    from peerwatch.oversight import redact_dsn
+    from peerwatch.tasks import (
+        ModelCheckError,
+        PlanError,
+        check_run_setup,
+        grader_roles,
+        guard_paths,
+        is_remote,
+        open_run_guard,
+        run_sharded,
+        select,
+    )
 
     try:
-        check_log_dir(log_dir)
-        for spec in worker_shards(shard, workers):  # each shard's own eval set, before any process starts
-            if spec is not None:
-                check_log_dir(shard_dir(log_dir, spec))
-        models = check_models(model or [], model_args)
-        preflight(models)
+        models = check_run_setup(log_dir, model or [], model_args, shard, workers)
     except (ModelCheckError, PlanError) as exc:
         fail(str(exc))
     approval = None
     if guard and is_remote(log_dir) and not (audit and approvals):
         fail("--guard with a remote --log-dir needs --audit (a local path or postgresql:// DSN) and --approvals")
     if guard:
-        audit = audit or f"{log_dir}/audit.sqlite"
-        approval = _guard_approval(
-            guard, audit, approvals or f"file:{log_dir}/approvals", log_dir, selection, model, family
-        )
+        audit, approvals = guard_paths(log_dir, audit, approvals)
+        try:  # a protected class that selects nothing in a run's world stops it before sample 1
+            approval = open_run_guard(guard, audit, approvals, log_dir, select(selection), model or [], family)
+        except Exception as exc:  # any policy or store problem must stop the run before it starts (fail closed)
+            fail(f"guard: {' '.join(str(exc).split())}")
         console.print(
-            f"guard on: policy {guard}; audit log {_redacted(audit)}; "
+            f"guard on: policy {guard}; audit log {redact_dsn(audit)}; "
             f"approve with: peerwatch approve {log_dir}/approvals"
         )
         if workers > 1:
@@ -220,34 +230,9 @@ def _run_checked(  # type: ignore[no-untyped-def]
     after_run(log_dir, success, logs)
 
 
-
-def _redacted(location: str) -> str:
-    from peerwatch.oversight import redact_dsn
-
-    return redact_dsn(location)
-
-
 def _finish_guard() -> None:
-    from peerwatch.tasks._guard import finish_guard_sessions
+    from peerwatch.tasks import finish_guard_sessions
 
     fault = finish_guard_sessions()  # the final witnessed checkpoint: nothing is left uncovered
     if fault:
         fail(f"the run was stopped: {fault}", 1)
-
-
-def _guard_approval(  # type: ignore[no-untyped-def]
-    policy: str, audit: str, approvals: str, log_dir: str | None = None, selection=None, models=None, family=None
-):
-    from peerwatch.tasks._guard import check_run, guard_approval
-    from peerwatch.tasks._run import select
-
-    try:
-        if selection is not None:  # a protected class that selects nothing in a run's world stops it before sample 1
-            check_run(None if policy == "default" else policy, select(selection), models or [], family)
-        return guard_approval(
-            None if policy == "default" else policy, audit=audit, approvals=approvals, run_dir=log_dir
-        )
-    except Exception as exc:  # any policy or store problem must stop the run before it starts (fail closed)
-        fail(f"guard: {' '.join(str(exc).split())}")
-
-
