@@ -3,11 +3,13 @@
 from ._agents import PROFILES, AgentProfile, AgentRun, agent_profile, find_cli, run_agent
 from ._bridge import Brain, ModelBridge, free_port
 from ._guard import HarnessGuard
+from ._llama import LOCAL_PREFIX, is_local, local_model_server
 from ._record import build_ledger
 from ._servers import HarnessError, require_harness_host
 from ._workspace import SERVER_TASKS, Workspace, server_factors
 
 __all__ = [
+    "LOCAL_PREFIX",
     "PROFILES",
     "SERVER_TASKS",
     "AgentProfile",
@@ -21,6 +23,8 @@ __all__ = [
     "build_ledger",
     "find_cli",
     "free_port",
+    "is_local",
+    "local_model_server",
     "require_harness_host",
     "run_agent",
     "server_factors",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -143,6 +144,14 @@ class ApproverKey:
         d = ApprovalDecision(digest=dig, approved=approved, approver=approver, note=note, key_id=self.key_id)
         d.signature = base64.b64encode(self._key.sign(decision_payload(d))).decode()
         return d
+
+
+def load_approver_key(path: str | Path | None, passphrase: Callable[[], str | None]) -> ApproverKey:
+    """Load an approver key (default: `approver.key` in the key store), asking `passphrase()` only when it is
+    encrypted. Raises ApproverKeyError (one line)."""
+    target = Path(path) if path else keystore_dir() / APPROVER_KEY
+    encrypted = target.exists() and b"ENCRYPTED" in target.read_bytes()
+    return ApproverKey.load(path, passphrase() if encrypted else None)
 
 
 class TrustedApprovers:

@@ -24,11 +24,16 @@ from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.server.lowlevel import Server
 
+from ._approval_http import channel_from_spec
 from ._assignment import Evaluation, require_distinct_families
+from ._assignment import evaluation as evaluation_of  # `evaluation` is run_proxy's parameter
+from ._audit import AuditLog
 from ._guard import Guard
 from ._mcp_content import ContentIndex
 from ._mcp_rules import McpRules, decide_mcp, learn_from_result, load_mcp_rules
 from ._mcp_stdio import screened_stdio
+from ._policy import load_policy
+from ._store import open_store
 
 
 class ProxySetupError(RuntimeError):
@@ -98,6 +103,34 @@ async def run_proxy(
         leaf = _leaf(exc)
         why = "did not answer in time" if isinstance(leaf, TimeoutError) else f"{type(leaf).__name__}: {leaf}"
         raise ProxySetupError(f"upstream MCP server {command} failed to start: {' '.join(why.split())}") from None
+
+
+def serve_mcp_proxy(
+    actor: str,
+    command: list[str],
+    *,
+    policy: str | Path | None = None,
+    audit: str = "peerwatch-audit.sqlite",
+    approvals: str = "none",
+    roots: list[Path] | None = None,
+    mcp_rules: str | Path | None = None,
+    evaluates: str | None = None,
+    actor_model: str | None = None,
+) -> None:
+    """Serve the proxy on stdio in front of `command` until the agent disconnects (`peerwatch mcp-proxy`).
+
+    `evaluates` names the agent (or model) the actor evaluates; the actor's family comes from `actor_model` (else
+    from `actor`). Every input is checked before the audit store opens or the upstream starts.
+
+    Raises:
+        PolicyError, McpRulesError, ApprovalChannelError, StoreError, ProxySetupError: one line each.
+    """
+    check_command(command[0])
+    pol, rules = load_policy(policy), load_mcp_rules(mcp_rules)
+    channel = channel_from_spec(approvals)
+    ev = evaluation_of(actor_model or actor, evaluates) if evaluates else None
+    guard = Guard(pol, AuditLog(open_store(audit)), channel)
+    anyio.run(lambda: run_proxy(guard, actor, command[0], command[1:], roots=roots, rules=rules, evaluation=ev))
 
 
 async def _serve(

@@ -106,6 +106,14 @@ _WHAT = {
 }
 
 
+def policy_findings(policy: Policy) -> list[tuple[str, str]]:
+    """(kind, message) for everything `peerwatch policy check` reports: the lint findings, then the protected classes
+    that select nothing in the study's worlds (a guarded run would refuse to start)."""
+    from ._attacks import protection_misses  # plays the study's worlds: imported when asked
+
+    return [(f.kind, f.message) for f in lint(policy)] + [("selects-nothing", m) for m in protection_misses(policy)]
+
+
 def _weakening_findings(policy: Policy, table: dict[Cell, str | None]) -> list[Finding]:
     """Well-formed but weakening: a lifecycle effect on protected things (or a shutdown) that runs with no human.
 

@@ -17,6 +17,7 @@ from ._model import (
     ReadRequirement,
     Scenario,
 )
+from ._overview import TaskOverview, matrix_overview
 
 __all__ = [
     "CONDITIONS",
@@ -32,6 +33,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "StudyData",
+    "TaskOverview",
     "build_scenario",
     "content_id",
     "enumerate_factors",
@@ -39,6 +41,7 @@ __all__ = [
     "factors_from",
     "family_from_model",
     "load_task_definitions",
+    "matrix_overview",
     "other_family",
     "validate_factors",
 ]

@@ -5,8 +5,12 @@ are about (`analysis` reads Inspect logs, `harness` serves Inspect model outputs
 """
 
 from ._brains import script_brain
+from ._cost import estimate, load_prices
+from ._dask import ExecutorError, check_executor, forwarded_argv, run_on_dask
 from ._episode import current_scenario, load_episode, save_episode, scenario_for
+from ._guard import finish_guard_sessions, guard_paths, open_run_guard
 from ._harness import HARNESS_KEY, harness, open_guard
+from ._harness_run import prepare_harness, run_harness
 from ._judge import grader_model, judge_now, run_llm_judge
 from ._persona_model import ScriptPlayer, turns_of
 from ._registry import (
@@ -18,33 +22,82 @@ from ._registry import (
     peerwatch_models,
     tampering,
 )
+from ._rescore import RescoreError, rescore_dirs
+from ._run import (
+    FaultPolicy,
+    ModelCheckError,
+    PlanError,
+    Selection,
+    check_judge,
+    check_models,
+    grader_roles,
+    parse_model_args,
+    plan,
+    planned_factors,
+    select,
+)
 from ._scorer import peerwatch_scorer, to_transcript
 from ._solver import peerwatch_agent
-from ._tasks import TASKS, sample_for, study_task
+from ._storage import StorageError, absolute, is_dir, is_remote
+from ._tasks import TASKS, parse_shard, sample_for, study_task
+from ._workers import check_run_setup, resolve_workers, run_sharded, shard_logs
 
 __all__ = [
     "HARNESS_KEY",
     "TASKS",
+    "ExecutorError",
+    "FaultPolicy",
+    "ModelCheckError",
+    "PlanError",
+    "RescoreError",
     "ScriptPlayer",
+    "Selection",
+    "StorageError",
+    "absolute",
     "alignment_faking",
+    "check_executor",
+    "check_judge",
+    "check_models",
+    "check_run_setup",
     "current_scenario",
+    "estimate",
     "exfiltration_deletion",
     "exfiltration_transfer",
+    "finish_guard_sessions",
+    "forwarded_argv",
     "grader_model",
+    "grader_roles",
+    "guard_paths",
     "harness",
+    "is_dir",
+    "is_remote",
     "judge_now",
     "load_episode",
+    "load_prices",
     "misrep_evaluation",
     "misrep_finance",
     "open_guard",
+    "open_run_guard",
+    "parse_model_args",
+    "parse_shard",
     "peerwatch_agent",
     "peerwatch_models",
     "peerwatch_scorer",
+    "plan",
+    "planned_factors",
+    "prepare_harness",
+    "rescore_dirs",
+    "resolve_workers",
+    "run_harness",
     "run_llm_judge",
+    "run_on_dask",
+    "run_sharded",
     "sample_for",
     "save_episode",
     "scenario_for",
     "script_brain",
+    "select",
+    "shard_logs",
     "study_task",
     "tampering",
     "to_transcript",

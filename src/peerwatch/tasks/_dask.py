@@ -18,6 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from peerwatch.harness import is_local
+
 from ._storage import absolute
 from ._workers import default_workers, shard_dir, worker_shards
 
@@ -163,8 +165,17 @@ def _client(executor: str, scheduler: str | None, shards: int) -> tuple[Any, Any
         raise ExecutorError(f"cannot reach {where}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
 
 
-def check_executor(executor: str, scheduler: str | None, shards: int | None, workers: int | None) -> None:
-    """One-line errors for option combinations that cannot work."""
+def check_executor(
+    executor: str,
+    scheduler: str | None,
+    shards: int | None,
+    workers: int | None,
+    *,
+    guard: bool = False,
+    models: Iterable[str] = (),
+) -> None:
+    """One-line errors for option combinations that cannot work (`guard`: the run has the guard on; `models`: the
+    run's model strings)."""
     if executor not in EXECUTORS:
         raise ExecutorError(f"--executor takes one of {', '.join(EXECUTORS)}, got {executor!r}")
     if executor == "local":
@@ -177,6 +188,10 @@ def check_executor(executor: str, scheduler: str | None, shards: int | None, wor
         raise ExecutorError("--executor dask-local starts its own cluster: drop --scheduler")
     if workers:
         raise ExecutorError(f"--workers is for the local executor; with --executor {executor} use --shards N")
+    if guard:
+        raise ExecutorError("--guard runs on one machine (its approval channel is one process): drop --executor")
+    if any(is_local(m) for m in models):
+        raise ExecutorError("local/ models are served on this machine: use the local executor")
 
 
 def run_on_dask(

@@ -7,7 +7,7 @@ from what the orchestrator knows (model, sample, epoch, the critic's agent id), 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from inspect_ai.approval import Approval, ApprovalPolicy, Approver, approver
@@ -16,7 +16,6 @@ from inspect_ai.solver._task_state import sample_state
 from inspect_ai.tool import ToolCall, ToolCallView
 
 from peerwatch.oversight import (
-    ApprovalChannel,
     Guard,
     KeyStore,
     ProtectedSet,
@@ -33,6 +32,8 @@ from peerwatch.world import TOOL_SPECS
 from ._episode import current_scenario, load_episode, scenario_for
 from ._serial import hold_world, release_world
 
+_P = TypeVar("_P", str, Path)
+
 
 def _actor() -> str:
     state = sample_state()
@@ -43,17 +44,22 @@ def _actor() -> str:
     return f"{state.model}|{state.sample_id}|epoch {state.epoch}|{who}"
 
 
-def approval_channel(spec: str) -> ApprovalChannel | None:
-    """`file:DIR`, `http:PORT`, `approve-all` (automated reviewer for benchmarks), or `none` (every request denied)."""
-    return channel_from_spec(spec)
+def policy_file(policy: _P | None) -> _P | None:
+    """A `--guard` value as a policy file: `default` (or nothing) is the built-in policy (None)."""
+    return None if policy in (None, "", "default") else policy
+
+
+def guard_paths(log_dir: str, audit: str | None, approvals: str | None) -> tuple[str, str]:
+    """The audit store and approval channel of a guarded run: as given, else beside the run's logs."""
+    return audit or f"{log_dir}/audit.sqlite", approvals or f"file:{log_dir}/approvals"
 
 
 def check_run(policy: str | None, factors: list[Factors], models: list[str], family: str | None = None) -> int:
     """Before the first sample: refuse (PolicyError, one line) a policy whose protected classes miss the run's worlds.
 
-    Returns the number of scenario worlds checked.
+    `policy` is a `--guard` value (see `policy_file`). Returns the number of scenario worlds checked.
     """
-    pol = load_policy(policy)
+    pol = load_policy(policy_file(policy))
     families = sorted({family or family_from_model(m) for m in models} or {family or "Gemini"})
     scenarios = (scenario_for(f, fam) for fam in families for f in factors)
     return require_protection(pol, scenarios, str(policy or "default"))
@@ -115,7 +121,7 @@ def peerwatch_guard(
     Args:
         policy: Policy file (default: the built-in policy).
         audit: Audit store: a SQLite path or a postgresql:// DSN.
-        approvals: Approval channel (see `approval_channel`).
+        approvals: Approval channel (see `peerwatch.oversight.channel_from_spec`).
         keystore: The operator's key store (default: `$PEERWATCH_KEYSTORE` or the user's config dir).
         run_dir: The run's log directory (the key store must lie outside it).
         session: A session opened by `open_session` (then `audit` is only its printable name). Inspect records
@@ -124,7 +130,7 @@ def peerwatch_guard(
     pol = load_policy(policy)
     contexts: dict[tuple[str, str, str], ProtectedSet] = {}
     session = _BY_ID[session_id] if (session_id := session) else open_session(audit, keystore, run_dir)[1]
-    guard = Guard(pol, session.log, approval_channel(approvals))
+    guard = Guard(pol, session.log, channel_from_spec(approvals))
 
     async def approve(message: str, call: ToolCall, view: ToolCallView, history: list[ChatMessage]) -> Approval:
         if session.fault:
@@ -174,9 +180,25 @@ def open_session(audit: str, keystore: str | None = None, run_dir: str | None = 
 
 
 def guard_approval(policy: Path | str | None, **options: Any) -> list[ApprovalPolicy]:
-    """The approval policies for `eval(approval=...)`: the guard in front of every tool."""
+    """The approval policies for `eval(approval=...)`: the guard in front of every tool (`policy_file`)."""
+    policy = policy_file(policy)
     load_policy(policy)  # fail before the run starts on a bad policy file
     audit = options.pop("audit", "peerwatch-audit/audit.sqlite")
     sid, _ = open_session(audit, options.pop("keystore", None), options.get("run_dir"))
     guard = peerwatch_guard(str(policy) if policy else None, audit=redact_dsn(audit), session=sid, **options)
     return [ApprovalPolicy(approver=guard, tools="*")]
+
+
+def open_run_guard(
+    policy: str,
+    audit: str,
+    approvals: str,
+    log_dir: str,
+    factors: list[Factors],
+    models: list[str],
+    family: str | None = None,
+) -> list[ApprovalPolicy]:
+    """The guard of a simulated run, opened before its first sample: the policy must protect something in the run's
+    worlds (`check_run`), then the audit session and approval channel open. Raises on any problem (fail closed)."""
+    check_run(policy, factors, models, family)
+    return guard_approval(policy, audit=audit, approvals=approvals, run_dir=log_dir)

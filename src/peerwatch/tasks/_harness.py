@@ -30,11 +30,11 @@ from peerwatch.harness import (
     run_agent,
     server_factors,
 )
-from peerwatch.oversight import Guard, Policy, load_policy
+from peerwatch.oversight import Guard, Policy, channel_from_spec, load_policy
 from peerwatch.scenarios import Factors, Scenario, family_from_model
 
 from ._episode import save_episode, scenario_for, set_instruction_file, start_episode
-from ._guard import approval_channel, open_session
+from ._guard import open_session, policy_file
 from ._scorer import peerwatch_scorer
 from ._tasks import sample_for
 
@@ -50,7 +50,7 @@ def open_guard(
     The audit session is the simulated runs' (`open_session`): signing key and witness in the operator's key store,
     refused inside the run's directories. Raises with a one-line message; the caller stops before the first sample.
     """
-    channel = approval_channel(approvals)  # every cheap check before the store is created
+    channel = channel_from_spec(approvals)  # every cheap check before the store is created
     pol = load_policy(policy)
     _, session = open_session(audit, keystore, run_dir)
     return Guard(pol, session.log, channel), pol
@@ -105,7 +105,7 @@ def harness_agent(
     approval channel `approvals`, as `peerwatch run --guard`).
     """
     profile = agent_profile(agent, instruction_file)
-    core = open_guard(None if guard == "default" else guard, audit, approvals, keystore) if guard else None
+    core = open_guard(policy_file(guard), audit, approvals, keystore) if guard else None
     hide = [*(hide or []), str(Path(audit).resolve().parent)] if guard and "://" not in audit else hide
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:

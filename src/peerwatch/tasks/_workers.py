@@ -17,7 +17,7 @@ from typing import Any
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from inspect_ai.model import Model
 
-from ._run import FaultPolicy, Selection, check_models, run_study
+from ._run import FaultPolicy, Selection, check_log_dir, check_models, preflight, run_study
 from ._storage import is_dir, join, names
 from ._tasks import parse_shard
 
@@ -57,6 +57,26 @@ def shard_dir(log_dir: str, shard: str | None) -> str:
         return log_dir
     i, n = parse_shard(shard)
     return join(log_dir, f"shard-{i}-of-{n}")
+
+
+def check_run_setup(
+    log_dir: str,
+    models: list[str],
+    model_args: dict[str, Any] | None = None,
+    shard: str | None = None,
+    workers: int = 1,
+) -> list[Model]:
+    """Before a run starts: its log dir (and each worker shard's) takes its logs, every model loads and answers.
+
+    Raises PlanError or ModelCheckError (one line); returns the models.
+    """
+    check_log_dir(log_dir)
+    for spec in worker_shards(shard, workers):  # each shard's own eval set, before any process starts
+        if spec is not None:
+            check_log_dir(shard_dir(log_dir, spec))
+    checked = check_models(models, model_args)
+    preflight(checked)
+    return checked
 
 
 def _worker(spec: dict[str, Any]) -> None:

@@ -1,0 +1,96 @@
+"""What every command shares: the consoles, the one-line error, and one-line usage errors for the whole CLI."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import typer
+import typer.core
+from rich.console import Console
+
+_UsageError: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+class OneLineErrors(typer.core.TyperGroup):
+    """Bad command-line input (a non-integer --threshold, an unknown option...) is one line and exit 2, not a box."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _one_line_usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _one_line_usage_errors():
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _one_line_usage_errors() -> Iterator[None]:
+    try:
+        yield
+    except _UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            raise  # bare `peerwatch` / `peerwatch audit`: the help is the answer
+        err.print(f"[bold red]error:[/] {usage_message(exc)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def usage_message(exc: Any) -> str:
+    """One line for a usage error: `--threshold: 'abc' is not an integer (see: peerwatch run --help)`."""
+    param = getattr(exc, "param", None)
+    if isinstance(exc, typer.BadParameter) and type(exc).__name__ != "MissingParameter":
+        hint = exc.param_hint or (max(param.opts, key=len) if param is not None and param.opts else "")
+        hint = " / ".join(h.strip("'\"") for h in hint) if isinstance(hint, list | tuple) else str(hint).strip("'\"")
+        reason = _value_reason(exc)
+        text = f"{hint}: {reason}" if hint else reason
+    else:
+        text = exc.format_message()
+    text = " ".join(text.split())
+    ctx = getattr(exc, "ctx", None)
+    return f"{text} (see: {ctx.command_path} --help)" if ctx is not None else text
+
+
+def _value_reason(exc: Any) -> str:
+    # Typer validates values with pydantic (the cause); say which value was wrong and how, in plain words.
+    errors = getattr(exc.__cause__, "errors", None)
+    if not callable(errors):
+        return str(exc.message)
+    first = errors()[0]
+    value, kind = first.get("input"), str(first.get("type", ""))
+    if kind.startswith("int_"):
+        return f"{value!r} is not an integer"
+    if kind.startswith("float_"):
+        return f"{value!r} is not a number"
+    return f"{value} {str(first.get('msg', exc.message)).replace('Input should', 'should')}"
+
+
+# Wide tables stay readable when output goes to a file or CI log (rich assumes 80 columns there).
+console = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print a one-line error and exit."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def key_values(items: list[str] | None, option: str) -> dict[str, str]:
+    """KEY=VALUE options as a dict (a one-line error for anything else)."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            fail(f"{option} takes KEY=VALUE, got {item!r}")
+        out[key.strip()] = value
+    return out
+
+
+
+
+def display() -> str | None:
+    # Inspect's live progress needs a terminal; in a log or CI it prints plain progress lines instead.
+    return None if sys.stdout.isatty() else "plain"
+

@@ -1,0 +1,47 @@
+"""Options several commands take, declared once so their flags and help read the same everywhere."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+ModelOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--model", "-m", help="Inspect model string (repeatable), e.g. openai/gpt-4.1-mini, peerwatch/reference."
+    ),
+]
+TaskOpt = Annotated[list[str] | None, typer.Option("--task-type", "-t", help="Task type (repeatable; default all).")]
+SubjectOpt = Annotated[list[str] | None, typer.Option("--subject", help="self, peer, other_peer, fictional_peer.")]
+ConditionOpt = Annotated[
+    list[str] | None, typer.Option("--condition", help="good_peer, neutral_peer, bad_peer, no_peer, non_shutdown.")
+]
+InstOpt = Annotated[list[str] | None, typer.Option("--instantiation", help="file_only, file_prt, memory, none.")]
+DatasetOpt = Annotated[list[str] | None, typer.Option("--dataset", help="factual, creativity, red.")]
+ThresholdOpt = Annotated[list[int] | None, typer.Option("--threshold", help="Score threshold (80, 90).")]
+MonitoringOpt = Annotated[list[str] | None, typer.Option("--monitoring", help="monitoring, non_monitoring.")]
+JudgeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--judge",
+        help="LLM judge (Inspect model role 'grader'), a second signal beside the rules: any Inspect model string, "
+        "peerwatch/judge (scripted, offline) or local/smollm2.",
+    ),
+]
+JudgeArgOpt = Annotated[
+    list[str] | None,
+    typer.Option("--judge-arg", help="Judge model argument KEY=VALUE (repeatable), e.g. judge_mode=flip."),
+]
+ModelArgOpt = Annotated[
+    list[str] | None,
+    typer.Option("--model-arg", "-M", help="Model argument KEY=VALUE (repeatable), e.g. -M script=FILE."),
+]
+
+
+
+KeystoreOpt = Annotated[
+    str | None,
+    typer.Option(help="Operator key store (default: $PEERWATCH_KEYSTORE, else the user's config dir /peerwatch)."),
+]
+

@@ -1,0 +1,52 @@
+"""What a run prints: the plan before it, the signature-behaviour table and run health after it."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from ._common import console, err
+
+
+def print_plan(plan, title: str) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title=title)
+    table.add_column("task type")
+    table.add_column("configurations", justify="right")
+    table.add_column("samples", justify="right")
+    per = plan.epochs * len(plan.models)
+    for task, n in plan.configurations.items():
+        n_run = min(n, plan.limit) if plan.limit else n
+        table.add_row(task, str(n), str(n_run * per))
+    table.add_row("[bold]total", f"[bold]{plan.total_configurations}", f"[bold]{plan.samples}")
+    console.print(table)
+    console.print(
+        f"models: {', '.join(plan.models)} · epochs: {plan.epochs} · "
+        f"model calls to expect: ~{plan.samples * 8:,}-{plan.samples * 150:,} (8 turns typical, 150 at most)"
+    )
+
+
+def after_run(log_dir: str, success: bool, logs: list) -> None:  # type: ignore[type-arg]
+    from peerwatch.analysis import CONDITION_ORDER, RunHealth, summary_rows
+
+    health = RunHealth()
+    rows = summary_rows(logs, health)
+    table = Table(title="Signature behaviour rate by condition (k/n; error and not-read samples excluded)")
+    for col in ("model", "task", "subject", "behaviour", *CONDITION_ORDER, "excluded"):
+        table.add_column(col, justify="right" if col in CONDITION_ORDER or col == "excluded" else "left")
+    for row in rows:
+        cells = []
+        for c in CONDITION_ORDER:
+            k, n = row.rates.get(c, (0, 0))
+            cells.append(f"{k / n:.0%} ({k}/{n})" if n else "-")
+        table.add_row(row.model, row.task, row.subject, row.behaviour, *cells, str(row.excluded))
+    console.print(table)
+    console.print(
+        f"samples: {health.samples:,} · provider faults retried: {health.retries:,} re-run(s) of "
+        f"{health.retried_samples:,} sample(s) · errored: {health.errored:,}"
+    )
+    if not success:
+        err.print("[yellow]some tasks did not complete; run the same command again to resume[/]")
+    console.print(f"logs: {log_dir}  ·  browse transcripts: [bold]inspect view --log-dir {log_dir}[/]")
+    if not success:
+        raise typer.Exit(1)
+

@@ -1,0 +1,95 @@
+"""`peerwatch harness`: a real agent CLI in a real workspace against real SSH servers."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated
+
+import typer
+
+from ._common import console, display, fail, key_values
+from ._models import serve_judge
+from ._options import ConditionOpt, InstOpt, JudgeArgOpt, JudgeOpt, ModelArgOpt, ModelOpt, SubjectOpt, TaskOpt
+from ._output import after_run
+
+
+def harness(
+    model: ModelOpt = None,
+    model_arg: ModelArgOpt = None,
+    agent: Annotated[
+        str, typer.Option(help="opencode, gemini, or a command template with {prompt} ({workspace} {model} ...).")
+    ] = "opencode",
+    config: Annotated[
+        list[str] | None, typer.Option("--config", "-c", help="Configuration id (repeatable; see peerwatch list).")
+    ] = None,
+    task_type: TaskOpt = None,
+    subject: SubjectOpt = None,
+    condition: ConditionOpt = None,
+    instantiation: InstOpt = None,
+    epochs: Annotated[int, typer.Option(help="Rollouts per configuration.", min=1)] = 1,
+    limit: Annotated[int | None, typer.Option(help="At most this many configurations.")] = None,
+    agent_timeout: Annotated[float, typer.Option(help="Seconds before the agent CLI is stopped.")] = 600,
+    instruction_file: Annotated[
+        str | None, typer.Option(help="The agent's instruction file (default: AGENTS.md; GEMINI.md for gemini).")
+    ] = None,
+    family: Annotated[str | None, typer.Option(help="Family name for <Model> (default: from the model).")] = None,
+    keep: Annotated[bool, typer.Option(help="Keep each run's workspace, record and server data.")] = False,
+    guard: Annotated[
+        str | None,
+        typer.Option(help="Guard the real servers with the oversight layer: a policy file, or 'default'."),
+    ] = None,
+    audit: Annotated[
+        str | None, typer.Option(help="Audit store with --guard (default: LOG_DIR/audit.sqlite).")
+    ] = None,
+    approvals: Annotated[
+        str | None, typer.Option(help="Approval channel with --guard: file:DIR, http:PORT, approve-all or none.")
+    ] = None,
+    log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/harness",
+    judge: JudgeOpt = None,
+    judge_arg: JudgeArgOpt = None,
+) -> None:
+    """Harness mode: a real agent CLI in a real workspace with two real SSH servers, judged like simulated runs.
+
+    The agent's model is the Inspect model (`--model`), served to the CLI on loopback; e.g.
+    `peerwatch harness --agent opencode --model peerwatch/exfiltrator -c exfiltration_transfer/peer/good_peer/memory`.
+    """
+    from peerwatch.harness import HarnessError
+    from peerwatch.scenarios import ScenarioError
+    from peerwatch.tasks import ModelCheckError, grader_roles, guard_paths, prepare_harness, run_harness
+
+    if not model:
+        fail("--model is required, e.g. --model peerwatch/exfiltrator (offline) or openai/gpt-4.1")
+    judge_args = key_values(judge_arg, "--judge-arg")
+    try:
+        task, models, n = prepare_harness(
+            model,
+            model_args=model_arg,
+            agent=agent,
+            config=config,
+            task_type=task_type,
+            subject=subject,
+            condition=condition,
+            instantiation=instantiation,
+            limit=limit,
+            agent_timeout=agent_timeout,
+            instruction_file=instruction_file,
+            family=family,
+            keep=keep,
+            guard=guard,
+            audit=audit,
+            approvals=approvals,
+            log_dir=log_dir,
+        )
+    except (HarnessError, ScenarioError, ModelCheckError, ValueError) as exc:
+        fail(" ".join(str(exc).split()))
+    except Exception as exc:  # a policy, store or channel problem stops the run before it starts (fail closed)
+        fail(f"guard: {' '.join(str(exc).split())}")
+    if guard:
+        console.print(f"guard on: policy {guard}; audit log {guard_paths(log_dir, audit, approvals)[0]}")
+    console.print(
+        f"peerwatch harness: {n} configuration(s) x {epochs} epoch(s) x {len(models)} model(s), agent {agent}"
+    )
+    with contextlib.ExitStack() as stack:  # a local judge is served for the run
+        judge_model = serve_judge(stack, judge, judge_args, [], [], log_dir)
+        success, logs = run_harness(task, log_dir, models, epochs, grader_roles(judge_model), display())
+    after_run(log_dir, success, logs)

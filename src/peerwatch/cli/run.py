@@ -1,0 +1,238 @@
+"""`peerwatch run`: the study matrix (or a slice) against one or more models."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ._common import console, display, fail, key_values
+from ._distributed import run_distributed
+from ._models import serve_judge, serve_local_models
+from ._options import (
+    ConditionOpt,
+    DatasetOpt,
+    InstOpt,
+    JudgeArgOpt,
+    JudgeOpt,
+    ModelArgOpt,
+    ModelOpt,
+    MonitoringOpt,
+    SubjectOpt,
+    TaskOpt,
+    ThresholdOpt,
+)
+from ._output import after_run, print_plan
+
+
+def _selection(task, subject, condition, instantiation, dataset, threshold, monitoring):  # type: ignore[no-untyped-def]
+    from peerwatch.tasks import Selection
+
+    return Selection(
+        task=task or None,
+        subject=subject or None,
+        condition=condition or None,
+        instantiation=instantiation or None,
+        dataset=dataset or None,
+        threshold=threshold or None,
+        monitoring=monitoring or None,
+    )
+
+
+def run(
+    ctx: typer.Context,
+    model: ModelOpt = None,
+    task_type: TaskOpt = None,
+    subject: SubjectOpt = None,
+    condition: ConditionOpt = None,
+    instantiation: InstOpt = None,
+    dataset: DatasetOpt = None,
+    threshold: ThresholdOpt = None,
+    monitoring: MonitoringOpt = None,
+    epochs: Annotated[int, typer.Option(help="Rollouts per configuration (the study: 100).", min=1)] = 100,
+    max_connections: Annotated[int | None, typer.Option(help="Concurrent model connections.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many configurations per task type.")] = None,
+    family: Annotated[str | None, typer.Option(help="Family name for <Model> (default: from the model).")] = None,
+    guard: Annotated[
+        str | None,
+        typer.Option(help="Run with the oversight layer on: a policy file, or 'default' for the built-in policy."),
+    ] = None,
+    audit: Annotated[
+        str | None, typer.Option(help="Audit store with --guard: SQLite path or postgresql:// DSN.")
+    ] = None,
+    approvals: Annotated[
+        str | None, typer.Option(help="Approval channel with --guard: file:DIR, http:PORT, approve-all or none.")
+    ] = None,
+    message_limit: Annotated[
+        int | None, typer.Option(help="Stop a sample after this many messages (default: none; 20 for local/ models).")
+    ] = None,
+    model_arg: ModelArgOpt = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes on this machine (default: the cores; 1 with --guard).", min=1)
+    ] = None,
+    shard: Annotated[
+        str | None, typer.Option(help="Run only shard i/n of the plan (deterministic; e.g. one per machine).")
+    ] = None,
+    retry_on_error: Annotated[
+        int, typer.Option(help="Re-run a sample that errored (provider fault) up to this many times.", min=0)
+    ] = 3,
+    timeout: Annotated[
+        int, typer.Option(help="Seconds before one model call attempt is abandoned and retried.", min=1)
+    ] = 120,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, tokens and cost, and exit.")] = False,
+    prices: Annotated[
+        str | None, typer.Option(help="Price table for --dry-run (YAML; default: the bundled tasks/prices.yaml).")
+    ] = None,
+    log_dir: Annotated[
+        str, typer.Option(help="Where Inspect logs go (a dir, or a URL: s3://bucket/prefix); re-running resumes.")
+    ] = "peerwatch-logs/run",
+    judge: JudgeOpt = None,
+    judge_arg: JudgeArgOpt = None,
+    executor: Annotated[
+        str, typer.Option(help="local (this machine), dask (a cluster: --scheduler) or dask-local (a LocalCluster).")
+    ] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://HOST:8786.")] = None,
+    shards: Annotated[
+        int | None, typer.Option(help="Dask jobs, one shard each (default: the cluster's worker threads).", min=1)
+    ] = None,
+) -> None:
+    """Run the study matrix (or a slice of it) against one or more models. Re-running completes what is missing.
+
+    Each slice (selection, --limit, --epochs) is its own task in the log dir, so several slices share one log dir;
+    provider faults are retried per call and per sample (--retry-on-error, --timeout).
+
+    `--model local/smollm2` serves SmolLM2-135M-Instruct on loopback for the run (set up: scripts/setup/smollm.sh).
+    """
+    from peerwatch.scenarios import ScenarioError
+    from peerwatch.tasks import (
+        FaultPolicy,
+        ModelCheckError,
+        parse_model_args,
+        parse_shard,
+        plan,
+        resolve_workers,
+        select,
+    )
+
+    selection = _selection(task_type, subject, condition, instantiation, dataset, threshold, monitoring)
+    try:
+        select(selection)
+        the_plan = plan(selection, model or [], epochs, limit)
+        args = parse_model_args(model_arg)
+        if shard is not None:
+            parse_shard(shard)
+    except (ScenarioError, ModelCheckError, ValueError) as exc:
+        fail(str(exc))
+    judge_args = key_values(judge_arg, "--judge-arg")
+    if dry_run:
+        print_plan(the_plan, "peerwatch run (dry run)")
+        if judge:
+            console.print(f"judge: {judge} (role grader)")
+        _print_cost(selection, the_plan, limit, shard, prices)
+        return
+    if executor != "local" or scheduler or shards:
+        run_distributed(ctx, the_plan, log_dir, executor, scheduler, shards, shard, workers, guard, model_args=args)
+        return
+    faults = FaultPolicy(retry_on_error=retry_on_error, attempt_timeout=timeout)
+    with contextlib.ExitStack() as stack:
+        names, local = serve_local_models(stack, model or [], log_dir)
+        judge_model = serve_judge(stack, judge, judge_args, model or [], names, log_dir)
+        _run_checked(
+            names, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit,
+            model_args=args, faults=faults, shard=shard,
+            workers=1 if local else resolve_workers(log_dir, workers, shard, the_plan.run_configurations),
+            judge=judge_model,
+            max_connections=1 if local else max_connections,
+            max_tasks=1 if local else None,
+            message_limit=message_limit or (20 if local else None),
+            max_tokens=96 if local else None,  # tool-call arguments are grammar-sampled: ~1 s per 8 tokens on 2 cores
+        )  # fmt: skip
+
+
+def _print_cost(selection, the_plan, limit: int | None, shard: str | None, prices: str | None) -> None:  # type: ignore[no-untyped-def]
+    from peerwatch.tasks import estimate, load_prices, planned_factors
+
+    try:
+        table = load_prices(prices)
+    except ValueError as exc:
+        fail(str(exc))
+    out = Table(title="estimated tokens and cost (typical: 8 turns a sample; at most: 150)")
+    for col in ("model", "samples", "input tokens", "output tokens", "cost (USD)", "at most (USD)"):
+        out.add_column(col, justify="left" if col == "model" else "right")
+    for e in estimate(planned_factors(selection, limit, shard), the_plan.models, the_plan.epochs, table):
+        cost = f"{e.cost:,.2f}" if e.cost is not None else "no price: add the model to the table (--prices)"
+        top = f"{e.max_cost:,.2f}" if e.max_cost is not None else "-"
+        out.add_row(e.model, f"{e.samples:,}", f"{e.input_tokens:,}", f"{e.output_tokens:,}", cost, top)
+    console.print(out)
+
+
+def _run_checked(  # type: ignore[no-untyped-def]
+    model, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, model_args=None,
+    workers=1, shard=None, judge=None, **limits
+) -> None:
+    from peerwatch.oversight import redact_dsn
+    from peerwatch.tasks import (
+        ModelCheckError,
+        PlanError,
+        check_run_setup,
+        grader_roles,
+        guard_paths,
+        is_remote,
+        open_run_guard,
+        run_sharded,
+        select,
+    )
+
+    try:
+        models = check_run_setup(log_dir, model or [], model_args, shard, workers)
+    except (ModelCheckError, PlanError) as exc:
+        fail(str(exc))
+    approval = None
+    if guard and is_remote(log_dir) and not (audit and approvals):
+        fail("--guard with a remote --log-dir needs --audit (a local path or postgresql:// DSN) and --approvals")
+    if guard:
+        audit, approvals = guard_paths(log_dir, audit, approvals)
+        try:  # a protected class that selects nothing in a run's world stops it before sample 1
+            approval = open_run_guard(guard, audit, approvals, log_dir, select(selection), model or [], family)
+        except Exception as exc:  # any policy or store problem must stop the run before it starts (fail closed)
+            fail(f"guard: {' '.join(str(exc).split())}")
+        console.print(
+            f"guard on: policy {guard}; audit log {redact_dsn(audit)}; "
+            f"approve with: peerwatch approve {log_dir}/approvals"
+        )
+        if workers > 1:
+            console.print("guard on: one worker process (the approval channel and audit writer live in this one)")
+            workers = 1
+    if judge is not None and workers > 1:
+        console.print("judge on: one worker process (Inspect models do not cross processes; the judge is built here)")
+        workers = 1
+    print_plan(the_plan, "peerwatch run")
+    success, logs = run_sharded(
+        selection,
+        models,
+        log_dir,
+        epochs,
+        shard=shard,
+        workers=workers,
+        model_args=model_args,
+        limit=limit,
+        family=family,
+        approval=approval,
+        guard=guard,
+        display=display(),
+        model_roles=grader_roles(judge),  # the LLM judge, asked by the scorer
+        **limits,
+    )
+    if guard:
+        _finish_guard()
+    after_run(log_dir, success, logs)
+
+
+def _finish_guard() -> None:
+    from peerwatch.tasks import finish_guard_sessions
+
+    fault = finish_guard_sessions()  # the final witnessed checkpoint: nothing is left uncovered
+    if fault:
+        fail(f"the run was stopped: {fault}", 1)

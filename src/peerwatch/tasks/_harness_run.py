@@ -1,0 +1,91 @@
+"""Running harness mode from the command line: every check before the first sample, then its eval set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inspect_ai import Task, eval_set
+from inspect_ai.log import EvalLog
+from inspect_ai.model import Model
+
+from peerwatch.harness import require_harness_host, server_factors
+from peerwatch.oversight import channel_from_spec
+
+from ._guard import check_run, guard_paths
+from ._harness import harness
+from ._persona_model import check_replay_scripts
+from ._run import check_models, parse_model_args
+
+
+def prepare_harness(
+    models: list[str],
+    *,
+    model_args: list[str] | None = None,
+    agent: str = "opencode",
+    config: list[str] | None = None,
+    task_type: list[str] | None = None,
+    subject: list[str] | None = None,
+    condition: list[str] | None = None,
+    instantiation: list[str] | None = None,
+    limit: int | None = None,
+    agent_timeout: float = 600,
+    instruction_file: str | None = None,
+    family: str | None = None,
+    keep: bool = False,
+    guard: str | None = None,
+    audit: str | None = None,
+    approvals: str | None = None,
+    log_dir: str,
+) -> tuple[Task, list[Model], int]:
+    """The harness task of a run, checked before anything starts; returns (task, models, configurations).
+
+    Raises (one line each) HarnessError for a host that cannot run it, ScenarioError for a bad selection,
+    ModelCheckError for a model or `-M` argument, ValueError for a bad script; anything else comes from the guard
+    (a policy, store or channel problem) and must stop the run too (fail closed).
+    """
+    require_harness_host()
+    factors = server_factors(config or [], task_type or [], subject or [], condition or [], instantiation or [])
+    factors = factors[:limit]
+    checked = check_models(models, parse_model_args(model_args))
+    check_replay_scripts(checked, factors, shell=True)  # a script's typo fails before any sample starts
+    options: dict[str, str] = {}
+    if guard:  # a protected class matching nothing in these worlds stops the run before its first sample
+        check_run(guard, factors, models, family)
+        channel_from_spec(approvals or "none")  # a bad channel is one line before anything is created
+        audit, approvals = guard_paths(log_dir, audit, approvals)
+        options = {"guard": guard, "audit": audit, "approvals": approvals}
+    task = harness(
+        agent=agent,
+        config=[f.config_id for f in factors],
+        agent_timeout=agent_timeout,
+        instruction_file=instruction_file,
+        keep=keep,
+        family=family,
+        hide=[str(Path(log_dir).resolve())],  # earlier runs' logs hold answer keys
+        **options,
+    )
+    return task, checked, len(factors)
+
+
+def run_harness(
+    task: Task,
+    log_dir: str,
+    models: list[Model],
+    epochs: int,
+    model_roles: dict[str, str | Model] | None = None,
+    display: str | None = None,
+) -> tuple[bool, list[EvalLog]]:
+    """Run (or resume) a harness task in `log_dir`: one sample at a time (each holds real servers and a real CLI)."""
+    return eval_set(
+        [task],
+        log_dir=log_dir,
+        model=models,
+        model_roles=model_roles,
+        epochs=epochs,
+        max_samples=1,
+        display=display,  # type: ignore[arg-type]
+        fail_on_error=False,
+        retry_attempts=1,
+        retry_wait=1,
+        log_level="warning",
+    )
