@@ -1068,6 +1068,10 @@ def mcp_proxy(
     actor_model: Annotated[
         str | None, typer.Option(help="The actor's model (its family decides evaluator != evaluated).")
     ] = None,
+    keystore: KeystoreOpt = None,
+    checkpoint_every: Annotated[
+        float, typer.Option(help="Seconds between witnessed checkpoints (one more when the proxy stops).", min=0.1)
+    ] = 30.0,
 ) -> None:
     """Serve MCP on stdio in front of an upstream MCP server: `peerwatch mcp-proxy --actor A -- CMD ARGS...`.
 
@@ -1077,16 +1081,15 @@ def mcp_proxy(
 
     from peerwatch.oversight import (
         ApprovalChannelError,
-        AuditLog,
         Guard,
+        KeyStoreError,
         PolicyError,
         StoreError,
         channel_from_spec,
         evaluation,
         load_policy,
     )
-    from peerwatch.oversight import open_store as _open
-    from peerwatch.oversight._mcp_proxy import ProxySetupError, check_command, run_proxy
+    from peerwatch.oversight._mcp_proxy import ProxySetupError, check_command, proxy_session, run_proxy
     from peerwatch.oversight._mcp_rules import McpRulesError, load_mcp_rules
 
     if not ctx.args:
@@ -1099,11 +1102,16 @@ def mcp_proxy(
         pol, rules = load_policy(policy), load_mcp_rules(mcp_rules)
         channel = channel_from_spec(approvals)
         ev = evaluation(actor_model or actor, evaluates) if evaluates else None
-        log = AuditLog(_open(audit))
-        guard = Guard(pol, log, channel)
-        anyio.run(lambda: run_proxy(guard, actor, ctx.args[0], ctx.args[1:], roots=root, rules=rules, evaluation=ev))
-    except (PolicyError, StoreError, ApprovalChannelError, McpRulesError, ProxySetupError) as exc:
+        session = proxy_session(audit, keystore, root or [])
+        guard = Guard(pol, session.log, channel)
+        stopped = anyio.run(
+            lambda: run_proxy(guard, actor, ctx.args[0], ctx.args[1:], roots=root, rules=rules, evaluation=ev,
+                              session=session, checkpoint_every=checkpoint_every)
+        )  # fmt: skip
+    except (PolicyError, StoreError, ApprovalChannelError, McpRulesError, ProxySetupError, KeyStoreError) as exc:
         fail(str(exc))
+    if stopped:
+        fail(f"mcp-proxy stopped: {stopped}", 1)
 
 
 policy_app = typer.Typer(help="Check and attack an oversight policy file.", no_args_is_help=True)
