@@ -119,6 +119,12 @@ ModelArgOpt = Annotated[
 ]
 
 
+KeystoreOpt = Annotated[
+    str | None,
+    typer.Option(help="Operator key store (default: $PEERWATCH_KEYSTORE, else the user's config dir /peerwatch)."),
+]
+
+
 def fail(message: str, code: int = 2) -> None:
     """Print a one-line error and exit."""
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
@@ -181,6 +187,7 @@ def run(
     approvals: Annotated[
         str | None, typer.Option(help="Approval channel with --guard: file:DIR, http:PORT, approve-all or none.")
     ] = None,
+    keystore: KeystoreOpt = None,
     message_limit: Annotated[
         int | None, typer.Option(help="Stop a sample after this many messages (default: none; 20 for local/ models).")
     ] = None,
@@ -251,7 +258,7 @@ def run(
         judge_model = _judge_model(stack, judge, judge_args, model or [], names, log_dir)
         _run_checked(
             names, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit,
-            model_args=args, faults=faults, shard=shard,
+            model_args=args, faults=faults, shard=shard, keystore=keystore,
             workers=1 if local else resolve_workers(log_dir, workers, shard, the_plan.run_configurations),
             judge=judge_model,
             max_connections=1 if local else max_connections,
@@ -337,7 +344,7 @@ def _judge_model(stack, judge, judge_args, models, served, log_dir, note=console
 
 def _run_checked(  # type: ignore[no-untyped-def]
     model, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, model_args=None,
-    workers=1, shard=None, judge=None, **limits
+    workers=1, shard=None, judge=None, keystore=None, **limits
 ) -> None:
     from peerwatch.tasks._run import ModelCheckError, PlanError, check_log_dir, check_models, grader_roles, preflight
     from peerwatch.tasks._storage import is_remote
@@ -358,7 +365,7 @@ def _run_checked(  # type: ignore[no-untyped-def]
     if guard:
         audit = audit or f"{log_dir}/audit.sqlite"
         approval = _guard_approval(
-            guard, audit, approvals or f"file:{log_dir}/approvals", log_dir, selection, model, family
+            guard, audit, approvals or f"file:{log_dir}/approvals", log_dir, selection, model, family, keystore
         )
         console.print(
             f"guard on: policy {guard}; audit log {_redacted(audit)}; "
@@ -455,7 +462,8 @@ def _finish_guard() -> None:
 
 
 def _guard_approval(  # type: ignore[no-untyped-def]
-    policy: str, audit: str, approvals: str, log_dir: str | None = None, selection=None, models=None, family=None
+    policy: str, audit: str, approvals: str, log_dir: str | None = None, selection=None, models=None, family=None,
+    keystore: str | None = None,
 ):
     from peerwatch.tasks._guard import check_run, guard_approval
     from peerwatch.tasks._run import select
@@ -464,7 +472,8 @@ def _guard_approval(  # type: ignore[no-untyped-def]
         if selection is not None:  # a protected class that selects nothing in a run's world stops it before sample 1
             check_run(None if policy == "default" else policy, select(selection), models or [], family)
         return guard_approval(
-            None if policy == "default" else policy, audit=audit, approvals=approvals, run_dir=log_dir
+            None if policy == "default" else policy, audit=audit, approvals=approvals, run_dir=log_dir,
+            keystore=keystore,
         )
     except Exception as exc:  # any policy or store problem must stop the run before it starts (fail closed)
         fail(f"guard: {' '.join(str(exc).split())}")
@@ -568,6 +577,7 @@ def harness(
     approvals: Annotated[
         str | None, typer.Option(help="Approval channel with --guard: file:DIR, http:PORT, approve-all or none.")
     ] = None,
+    keystore: KeystoreOpt = None,
     log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/harness",
     judge: JudgeOpt = None,
     judge_arg: JudgeArgOpt = None,
@@ -605,7 +615,7 @@ def harness(
             keep=keep,
             family=family,
             hide=[str(Path(log_dir).resolve())],  # earlier runs' logs hold answer keys
-            **_harness_guard_options(guard, audit, approvals, log_dir),
+            **_harness_guard_options(guard, audit, approvals, log_dir, keystore),
         )
     except (HarnessError, ScenarioError, ModelCheckError, ValueError) as exc:
         fail(" ".join(str(exc).split()))
@@ -639,7 +649,9 @@ def _harness_eval(eval_set, task, log_dir, models, epochs, model_roles):  # type
     )
 
 
-def _harness_guard_options(guard: str | None, audit: str | None, approvals: str | None, log_dir: str) -> dict:  # type: ignore[type-arg]
+def _harness_guard_options(  # type: ignore[type-arg]
+    guard: str | None, audit: str | None, approvals: str | None, log_dir: str, keystore: str | None = None
+) -> dict:
     if not guard:
         return {}
     from peerwatch.tasks._guard import approval_channel
@@ -649,6 +661,8 @@ def _harness_guard_options(guard: str | None, audit: str | None, approvals: str 
         "guard": guard,
         "audit": audit or f"{log_dir}/audit.sqlite",
         "approvals": approvals or f"file:{log_dir}/approvals",
+        "keystore": keystore,
+        "run_dir": log_dir,  # the key store must lie outside it
     }
 
 
@@ -893,10 +907,6 @@ def _open_log(store: str):  # type: ignore[no-untyped-def]
         fail(str(exc))
 
 
-KeystoreOpt = Annotated[
-    str | None,
-    typer.Option(help="Operator key store (default: $PEERWATCH_KEYSTORE, else the user's config dir /peerwatch)."),
-]
 
 
 @audit_app.command("keygen")
