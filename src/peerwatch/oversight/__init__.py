@@ -22,6 +22,7 @@ from ._checkpoint import (
     parse_checkpoint,
     verify_checkpoint,
 )
+from ._encoded import Views, decoded_views, looks_encoded
 from ._guard import Guard, GuardResult
 from ._keystore import KeyStore, KeyStoreError, default_keystore
 from ._policy import (
@@ -80,6 +81,7 @@ __all__ = [
     "StoreError",
     "TrustedApprovers",
     "VerifyResult",
+    "Views",
     "Witness",
     "WitnessError",
     "WitnessRecord",
@@ -91,6 +93,7 @@ __all__ = [
     "decide",
     "decide_by_name",
     "decide_with",
+    "decoded_views",
     "default_keystore",
     "digest",
     "evaluation",
@@ -99,6 +102,7 @@ __all__ = [
     "keystore_dir",
     "load_policy",
     "load_public_key",
+    "looks_encoded",
     "open_store",
     "parse_checkpoint",
     "parse_policy",
