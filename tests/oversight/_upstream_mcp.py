@@ -105,5 +105,13 @@ def run_command(command: str) -> str:
     return out.stdout + out.stderr
 
 
+@server.tool()
+def get_crashed() -> str:
+    """Exit the upstream process at once (a crashed or finished upstream)."""
+    import os
+
+    os._exit(0)
+
+
 if __name__ == "__main__":
     server.run("stdio")

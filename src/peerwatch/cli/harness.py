@@ -9,7 +9,17 @@ import typer
 
 from ._common import console, display, fail, key_values
 from ._models import serve_judge
-from ._options import ConditionOpt, InstOpt, JudgeArgOpt, JudgeOpt, ModelArgOpt, ModelOpt, SubjectOpt, TaskOpt
+from ._options import (
+    ConditionOpt,
+    InstOpt,
+    JudgeArgOpt,
+    JudgeOpt,
+    KeystoreOpt,
+    ModelArgOpt,
+    ModelOpt,
+    SubjectOpt,
+    TaskOpt,
+)
 from ._output import after_run
 
 
@@ -44,6 +54,7 @@ def harness(
     approvals: Annotated[
         str | None, typer.Option(help="Approval channel with --guard: file:DIR, http:PORT, approve-all or none.")
     ] = None,
+    keystore: KeystoreOpt = None,
     log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/harness",
     judge: JudgeOpt = None,
     judge_arg: JudgeArgOpt = None,
@@ -78,6 +89,7 @@ def harness(
             guard=guard,
             audit=audit,
             approvals=approvals,
+            keystore=keystore,
             log_dir=log_dir,
         )
     except (HarnessError, ScenarioError, ModelCheckError, ValueError) as exc:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ._common import fail
+from ._options import KeystoreOpt
 
 
 def mcp_proxy(
@@ -30,6 +31,10 @@ def mcp_proxy(
     actor_model: Annotated[
         str | None, typer.Option(help="The actor's model (its family decides evaluator != evaluated).")
     ] = None,
+    keystore: KeystoreOpt = None,
+    checkpoint_every: Annotated[
+        float, typer.Option(help="Seconds between witnessed checkpoints (one more when the proxy stops).", min=0.1)
+    ] = 30.0,
 ) -> None:
     """Serve MCP on stdio in front of an upstream MCP server: `peerwatch mcp-proxy --actor A -- CMD ARGS...`.
 
@@ -37,6 +42,7 @@ def mcp_proxy(
     `allow_same_family_evaluation: true`."""
     from peerwatch.oversight import (
         ApprovalChannelError,
+        KeyStoreError,
         McpRulesError,
         PolicyError,
         ProxySetupError,
@@ -50,9 +56,12 @@ def mcp_proxy(
         if not r.is_dir():
             fail(f"--root {r}: not a directory")
     try:
-        serve_mcp_proxy(
+        stopped = serve_mcp_proxy(
             actor, list(ctx.args), policy=policy, audit=audit, approvals=approvals, roots=root,
-            mcp_rules=mcp_rules, evaluates=evaluates, actor_model=actor_model,
+            mcp_rules=mcp_rules, evaluates=evaluates, actor_model=actor_model, keystore=keystore,
+            checkpoint_every=checkpoint_every,
         )  # fmt: skip
-    except (PolicyError, StoreError, ApprovalChannelError, McpRulesError, ProxySetupError) as exc:
+    except (PolicyError, StoreError, ApprovalChannelError, McpRulesError, ProxySetupError, KeyStoreError) as exc:
         fail(str(exc))
+    if stopped:
+        fail(f"mcp-proxy stopped: {stopped}", 1)

@@ -17,6 +17,7 @@ from ._options import (
     InstOpt,
     JudgeArgOpt,
     JudgeOpt,
+    KeystoreOpt,
     ModelArgOpt,
     ModelOpt,
     MonitoringOpt,
@@ -65,6 +66,7 @@ def run(
     approvals: Annotated[
         str | None, typer.Option(help="Approval channel with --guard: file:DIR, http:PORT, approve-all or none.")
     ] = None,
+    keystore: KeystoreOpt = None,
     message_limit: Annotated[
         int | None, typer.Option(help="Stop a sample after this many messages (default: none; 20 for local/ models).")
     ] = None,
@@ -141,7 +143,7 @@ def run(
         judge_model = serve_judge(stack, judge, judge_args, model or [], names, log_dir)
         _run_checked(
             names, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit,
-            model_args=args, faults=faults, shard=shard,
+            model_args=args, faults=faults, shard=shard, keystore=keystore,
             workers=1 if local else resolve_workers(log_dir, workers, shard, the_plan.run_configurations),
             judge=judge_model,
             max_connections=1 if local else max_connections,
@@ -170,7 +172,7 @@ def _print_cost(selection, the_plan, limit: int | None, shard: str | None, price
 
 def _run_checked(  # type: ignore[no-untyped-def]
     model, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, model_args=None,
-    workers=1, shard=None, judge=None, **limits
+    workers=1, shard=None, judge=None, keystore=None, **limits
 ) -> None:
     from peerwatch.oversight import redact_dsn
     from peerwatch.tasks import (
@@ -195,7 +197,9 @@ def _run_checked(  # type: ignore[no-untyped-def]
     if guard:
         audit, approvals = guard_paths(log_dir, audit, approvals)
         try:  # a protected class that selects nothing in a run's world stops it before sample 1
-            approval = open_run_guard(guard, audit, approvals, log_dir, select(selection), model or [], family)
+            approval = open_run_guard(
+                guard, audit, approvals, log_dir, select(selection), model or [], family, keystore
+            )
         except Exception as exc:  # any policy or store problem must stop the run before it starts (fail closed)
             fail(f"guard: {' '.join(str(exc).split())}")
         console.print(

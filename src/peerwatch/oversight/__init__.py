@@ -26,6 +26,7 @@ from ._checkpoint import (
     parse_checkpoint,
     verify_checkpoint,
 )
+from ._encoded import Views, decoded_views, looks_encoded
 from ._guard import Guard, GuardResult
 from ._keystore import KeyStore, KeyStoreError, default_keystore
 from ._mcp_rules import McpRulesError, load_mcp_rules
@@ -106,6 +107,7 @@ __all__ = [
     "TrustedApprovers",
     "VerifyInputError",
     "VerifyResult",
+    "Views",
     "Witness",
     "WitnessError",
     "WitnessRecord",
@@ -117,6 +119,7 @@ __all__ = [
     "decide",
     "decide_by_name",
     "decide_with",
+    "decoded_views",
     "default_keystore",
     "digest",
     "evaluation",
@@ -130,6 +133,7 @@ __all__ = [
     "load_policy",
     "load_public_key",
     "load_suite",
+    "looks_encoded",
     "open_store",
     "parse_checkpoint",
     "parse_policy",

@@ -207,6 +207,8 @@ class AuditLog:
             if last is not None and same and (held is None or (held.size == n and held.root == last.root)):
                 return last
             cp = self.signer.sign(self.log_id, n, root)
+            if self.witness is not None and self.checkpoints is not None and held is not None and held.count > 0:
+                self._check_published(held)
             if self.witness is not None:
                 location = getattr(self.store, "location", None)
                 if location:
@@ -218,6 +220,20 @@ class AuditLog:
             if self.checkpoints is not None:
                 self.checkpoints.append(cp)
             return cp
+
+    def _check_published(self, held: Any) -> None:
+        """The checkpoints beside the log must be exactly those the witness cosigned: one deleted or replaced by an
+        older copy during the run stops the run (CheckpointError) instead of being papered over by newer ones."""
+        from ._checkpoint import CheckpointError
+        from ._witness import history_of
+
+        assert self.checkpoints is not None
+        published = self.checkpoints.all()
+        if len(published) != held.count or history_of(published) != held.history:
+            raise CheckpointError(
+                f"checkpoints beside the log were removed or replaced during the run: {len(published)} published, "
+                f"the witness cosigned {held.count}"
+            )
 
     def records(self) -> list[AuditRecord]:
         """Every record, parsed."""

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from ._encoded import decoded_views
+
 _K = 32  # shingle length (bytes)
 _FP_BYTES = 4 * 1024 * 1024  # fingerprint at most this much of a file or a write
 _MIN_SHARED = 4  # shared fingerprints that make one write a copy of the weights (about 128 bytes of them)
@@ -30,6 +32,19 @@ _B = 0x100000001B3
 _BINV = pow(_B, -1, 1 << 64)
 _MIX = np.uint64(0xFF51AFD7ED558CCD)
 _SPLIT = re.compile(r"[\s;|&<>()=,'\"`]+")
+
+
+def _forms(text: str | bytes) -> list[bytes]:
+    """The bytes a text may stand for: UTF-8 (how reads are learnt), and latin-1 when that differs (binary content
+    - a gzip stream, an archive - written as text one byte per character)."""
+    if isinstance(text, bytes):
+        return [text]
+    utf8 = text.encode("utf-8", "surrogatepass")
+    try:
+        latin = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return [utf8]
+    return [utf8] if latin == utf8 else [utf8, latin]
 
 
 def _powers(base: int, n: int) -> np.ndarray:
@@ -121,8 +136,20 @@ class ContentIndex:
     # --- content -----------------------------------------------------------------------------------------------
 
     def is_weights_content(self, text: str | bytes) -> bool:
-        """Whether `text` is the weights, whole or in large part."""
-        data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+        """Whether `text` is the weights, whole or in large part - as written or once decoded (base64, hex,
+        compression, archives; `_encoded`). Encoded content too big to inspect counts as the weights (fail closed)."""
+        forms = _forms(text)
+        if len(forms[0]) < _K or not (self.weights_hashes or self.weights_fps):
+            return False
+        if any(self._plain_weights(f) for f in forms):
+            return True
+        for data in forms:
+            views = decoded_views(data)
+            if views.truncated or any(self._plain_weights(v) for v in views.layers):
+                return True
+        return False
+
+    def _plain_weights(self, data: bytes) -> bool:
         if len(data) < _K:
             return False
         if hashlib.sha256(data).hexdigest() in self.weights_hashes:
@@ -135,10 +162,11 @@ class ContentIndex:
         return len(shared) >= need or (bool(shared) and len(shared | self.leaked) >= _MAX_LEAKED)
 
     def note_written(self, text: str) -> None:
-        """After a write went through: remember which pieces of the weights it carried."""
-        data = text.encode("utf-8", "surrogatepass")
-        if self.weights_fps and len(data) >= _K:
-            self.leaked |= fingerprints(data) & self.weights_fps
+        """After a write went through: remember which pieces of the weights it carried (decoded ones too)."""
+        for data in _forms(text):
+            if self.weights_fps and len(data) >= _K:
+                for layer in [data, *decoded_views(data).layers]:
+                    self.leaked |= fingerprints(layer) & self.weights_fps
 
     def is_config_content(self, text: str) -> bool:
         """Whether `text` carries the shutdown config's key (as written, or once parsed as YAML/JSON: escapes)."""

@@ -7,8 +7,12 @@ nothing in one may reach the upstream unchecked) and anything that is not a vali
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import os
 import sys
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from io import TextIOWrapper
@@ -48,12 +52,37 @@ def screen(line: str) -> SessionMessage | dict[str, Any] | list[dict[str, Any]] 
         return _error(-32600, "invalid request: not a valid JSON-RPC 2.0 message", data.get("id"))
 
 
+def _stdin_lines() -> asyncio.Queue[str | None]:
+    """This process's stdin, line by line (None at the end), read by a daemon thread.
+
+    A worker thread blocked in `readline` cannot be cancelled and keeps the process alive at exit, so a proxy told to
+    stop (SIGTERM, its upstream gone, a store fault) would wait for the client's next line; a daemon thread does not.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        # Raw reads of fd 0: a buffered reader's lock held by a daemon thread aborts the interpreter at exit.
+        fd, buf = sys.stdin.fileno(), b""
+        with contextlib.suppress(OSError, RuntimeError):  # RuntimeError: the loop is gone already
+            while chunk := os.read(fd, 65536):
+                *done, buf = (buf + chunk).split(b"\n")
+                for raw in done:
+                    loop.call_soon_threadsafe(queue.put_nowait, raw.decode("utf-8", "replace") + "\n")
+            if buf:
+                loop.call_soon_threadsafe(queue.put_nowait, buf.decode("utf-8", "replace"))
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=pump, daemon=True, name="peerwatch-mcp-stdin").start()
+    return queue
+
+
 @asynccontextmanager
 async def screened_stdio() -> AsyncIterator[
     tuple[MemoryObjectReceiveStream[SessionMessage | Exception], MemoryObjectSendStream[SessionMessage]]
 ]:
     """(read, write) streams for `Server.run` over this process's stdin/stdout, screening what comes in."""
-    stdin = anyio.wrap_file(TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace"))
+    lines = _stdin_lines()
     stdout = anyio.wrap_file(TextIOWrapper(sys.stdout.buffer, encoding="utf-8"))
     read_send, read_recv = anyio.create_memory_object_stream[SessionMessage | Exception](0)
     write_send, write_recv = anyio.create_memory_object_stream[SessionMessage](0)
@@ -66,7 +95,7 @@ async def screened_stdio() -> AsyncIterator[
 
     async def reader() -> None:
         async with read_send:
-            async for line in stdin:
+            while (line := await lines.get()) is not None:
                 if not line.strip():
                     continue
                 got = screen(line)

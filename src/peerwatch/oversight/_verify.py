@@ -7,7 +7,9 @@ Order of checks (the first failure is reported, with the first record it makes u
 3. the Merkle root at every checkpoint's size, and an RFC 6962 consistency proof between successive checkpoints;
 4. the witnessed checkpoint: the log is not shorter than it, agrees with it, and the newest published checkpoint is
    exactly the witnessed one (older = checkpoints rolled back, newer = never witnessed);
-5. no records past the last checkpoint ("uncovered"), unless the caller allows a live log.
+5. the witness's count and running digest of every checkpoint it cosigned: the published ones are exactly those
+   (one deleted or swapped for an older copy during the run, even if newer ones were published after it, shows);
+6. no records past the last checkpoint ("uncovered"), unless the caller allows a live log.
 """
 
 from __future__ import annotations
@@ -112,9 +114,14 @@ def verify_log(
     witnessed: Checkpoint | None = None,
     allow_uncovered: bool = False,
     witness_key: Any = None,
+    witnessed_history: tuple[int, str] | None = None,
 ) -> VerifyResult:
-    """Verify `log` (see the module docstring); with no checkpoints and no witness only the chain is checked."""
+    """Verify `log` (see the module docstring); with no checkpoints and no witness only the chain is checked.
+
+    `witnessed_history` is the witness's (count, running digest) of the checkpoints it cosigned (count 0: unknown).
+    """
     from ._audit import VerifyResult
+    from ._witness import history_of
 
     for i, cp in enumerate(cps):
         bad = _check_signed(cp, f"checkpoint {i + 1}", log.log_id, public_key, witness_key)
@@ -174,6 +181,14 @@ def verify_log(
             return _fail(
                 n, w, "checkpoints rolled back: the newest published checkpoint is not the one the witness cosigned"
             )
+        if witnessed_history is not None and witnessed_history[0] > 0:
+            count, history = witnessed_history
+            if len(cps) != count:
+                return _fail(
+                    n, 0, f"checkpoint missing: {len(cps)} published beside the log, the witness cosigned {count}"
+                )
+            if history_of(cps) != history:
+                return _fail(n, 0, "checkpoints replaced: the published ones are not those the witness cosigned")
 
     covered = cps[-1].size if cps else None
     if covered is not None and n > covered and not allow_uncovered:
@@ -230,15 +245,16 @@ def verify_store(
             message = " ".join(str(exc).split())[:200]
             raise VerifyInputError(message if message.startswith(path) else f"{what} {path}: {message}") from None
 
-    def witness_note(raw: bytes) -> str:
+    def witness_note(raw: bytes) -> tuple[str, tuple[int, str] | None]:
         text = raw.decode("utf-8", errors="replace")
-        note = WitnessRecord.model_validate_json(text).note if text.lstrip().startswith("{") else text
+        rec = WitnessRecord.model_validate_json(text) if text.lstrip().startswith("{") else None
+        note = rec.note if rec else text
         parse_checkpoint(note)
-        return note
+        return note, (rec.count, rec.history) if rec else None
 
     flag_key = given(public_key, "public key", lambda b: load_public_key(b, public_key)) if public_key else None
     flag_wkey = given(witness_key, "witness key", lambda b: load_public_key(b, witness_key)) if witness_key else None
-    flag_note = given(witness, "witness file", witness_note) if witness else None
+    flag_note, history = given(witness, "witness file", witness_note) if witness else (None, None)
     try:
         store = open_store(location, create=False) if isinstance(location, str) else location
     except StoreError as exc:
@@ -272,6 +288,7 @@ def verify_store(
             if rec is None:
                 return failed(f"no witnessed checkpoint for log {store.log_id} in key store {ks.path}", 0)
             note = rec.checkpoint().note
+            history = (rec.count, rec.history)
         witnessed = parse_checkpoint(note)
     except (KeyStoreError, CheckpointError, WitnessError, ValueError) as exc:
         if isinstance(exc, VerifyInputError):
@@ -287,7 +304,9 @@ def verify_store(
     if not cps:
         return failed(f"checkpoint missing: no signed checkpoint published for {name}", 0)
     try:
-        result = verify_log(AuditLog(store), cps, key, witnessed, allow_uncovered, witness_key=wkey)
+        result = verify_log(
+            AuditLog(store), cps, key, witnessed, allow_uncovered, witness_key=wkey, witnessed_history=history
+        )
     except StoreError as exc:
         return failed(str(exc))
     return result, name

@@ -41,13 +41,33 @@ class WitnessError(RuntimeError):
     """The witness refused a checkpoint or its storage failed (one line)."""
 
 
+def next_history(history: str, size: int, root: str) -> str:
+    """The witness's running digest over every checkpoint it cosigned, extended by one (size, root)."""
+    return hashlib.sha256(f"{history}\n{size} {root}".encode()).hexdigest()
+
+
+def history_of(cps: Sequence[Checkpoint]) -> str:
+    """The running digest a witness would hold after cosigning exactly `cps`, in order."""
+    h = ""
+    for cp in cps:
+        h = next_history(h, cp.size, cp.root)
+    return h
+
+
 class WitnessRecord(BaseModel):
-    """What the witness holds for one log: the latest accepted checkpoint, cosigned."""
+    """What the witness holds for one log: the latest accepted checkpoint, cosigned, and how many it cosigned.
+
+    `count` and `history` (a running SHA-256 over every cosigned (size, root), oldest first) let a verifier tell that
+    the checkpoints published beside the log are exactly the ones cosigned: none deleted or swapped during the run.
+    A record from before they were kept has `count` 0 (history unknown; only the latest checkpoint is compared).
+    """
 
     log_id: str
     size: int
     root: str
     note: str
+    count: int = 0
+    history: str = ""
 
     def checkpoint(self) -> Checkpoint:
         """The cosigned checkpoint."""
@@ -92,7 +112,7 @@ class WitnessBackend(Protocol):
     """Storage of witness records with compare-and-swap on the size."""
 
     def get(self, log_id: str) -> WitnessRecord | None: ...
-    def put(self, record: WitnessRecord, old_size: int | None) -> bool: ...
+    def put(self, record: WitnessRecord, old_size: int | None, old_count: int | None = None) -> bool: ...
     def bound(self, location: str) -> str | None: ...
     def bind(self, location: str, log_id: str) -> None: ...
 
@@ -143,10 +163,12 @@ class FileWitness:
         except OSError as exc:
             raise WitnessError(f"witness location record {path} cannot be written: {exc.strerror or exc}") from None
 
-    def put(self, record: WitnessRecord, old_size: int | None) -> bool:
-        """Store the record if the held size is still `old_size` (None: no record yet)."""
+    def put(self, record: WitnessRecord, old_size: int | None, old_count: int | None = None) -> bool:
+        """Store the record if the held size (and count) are still `old_size` (None: no record yet)."""
         current = self.get(record.log_id)
         if (current.size if current else None) != old_size:
+            return False
+        if old_count is not None and current is not None and current.count != old_count:
             return False
         path = self._path(record.log_id)
         tmp = path.with_suffix(".tmp")
@@ -182,14 +204,18 @@ class PostgresWitness:
             self._db.execute(
                 f"CREATE TABLE IF NOT EXISTS {table}_locations (location TEXT PRIMARY KEY, log_id TEXT NOT NULL)"
             )
+            self._db.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS count BIGINT NOT NULL DEFAULT 0")
+            self._db.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS history TEXT NOT NULL DEFAULT ''")
         except psycopg.Error as exc:
             raise WitnessError(f"witness (postgres): {redact_error(exc, dsn)}") from None
 
     def get(self, log_id: str) -> WitnessRecord | None:
         """The record for a log, if any."""
-        row = self._db.execute(f"SELECT log_id, size, root, note FROM {self.table} WHERE log_id = %s", (log_id,))
+        row = self._db.execute(
+            f"SELECT log_id, size, root, note, count, history FROM {self.table} WHERE log_id = %s", (log_id,)
+        )
         r = row.fetchone()
-        return WitnessRecord(log_id=r[0], size=r[1], root=r[2], note=r[3]) if r else None
+        return WitnessRecord(log_id=r[0], size=r[1], root=r[2], note=r[3], count=r[4], history=r[5]) if r else None
 
     def bound(self, location: str) -> str | None:
         """The log id last written at a store location, if any."""
@@ -205,19 +231,21 @@ class PostgresWitness:
             (location, log_id),
         )
 
-    def put(self, record: WitnessRecord, old_size: int | None) -> bool:
-        """Insert, or update only if the stored size is still `old_size`."""
-        args = (record.size, record.root, record.note, record.log_id)
+    def put(self, record: WitnessRecord, old_size: int | None, old_count: int | None = None) -> bool:
+        """Insert, or update only if the stored size (and count) are still `old_size` (`old_count`)."""
+        args = (record.size, record.root, record.note, record.count, record.history, record.log_id)
         if old_size is None:
             cur = self._db.execute(
-                f"INSERT INTO {self.table} (size, root, note, log_id) VALUES (%s, %s, %s, %s) "
+                f"INSERT INTO {self.table} (size, root, note, count, history, log_id) VALUES (%s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (log_id) DO NOTHING",
                 args,
             )
         else:
+            # Compare-and-swap on the size and the count: two cosignings of the same size must not both land.
             cur = self._db.execute(
-                f"UPDATE {self.table} SET size = %s, root = %s, note = %s WHERE log_id = %s AND size = %s",
-                (*args, old_size),
+                f"UPDATE {self.table} SET size = %s, root = %s, note = %s, count = %s, history = %s "
+                "WHERE log_id = %s AND size = %s AND count = %s",
+                (*args, old_size, old_count or 0),
             )
         return cur.rowcount == 1
 
@@ -252,7 +280,16 @@ class Witness:
             if not ok:
                 raise WitnessError(f"witness: checkpoint of size {cp.size} is inconsistent with size {held_size}")
         signed = cosign(cp, self.key)
-        rec = WitnessRecord(log_id=cp.origin, size=cp.size, root=cp.root, note=signed.note)
-        if not self.backend.put(rec, held.size if held else None):
+        # A record from before the witness counted (count 0) stays uncounted: its earlier history is unknown.
+        counted = held is None or held.count > 0
+        rec = WitnessRecord(
+            log_id=cp.origin,
+            size=cp.size,
+            root=cp.root,
+            note=signed.note,
+            count=(held.count if held else 0) + 1 if counted else 0,
+            history=next_history(held.history if held else "", cp.size, cp.root) if counted else "",
+        )
+        if not self.backend.put(rec, held.size if held else None, held.count if held else None):
             raise WitnessError(f"witness: {cp.origin} changed concurrently; retry")
         return signed

@@ -197,8 +197,10 @@ def open_run_guard(
     factors: list[Factors],
     models: list[str],
     family: str | None = None,
+    keystore: str | None = None,
 ) -> list[ApprovalPolicy]:
     """The guard of a simulated run, opened before its first sample: the policy must protect something in the run's
-    worlds (`check_run`), then the audit session and approval channel open. Raises on any problem (fail closed)."""
+    worlds (`check_run`), then the audit session (key store `keystore`, default the operator's) and approval channel
+    open. Raises on any problem (fail closed)."""
     check_run(policy, factors, models, family)
-    return guard_approval(policy, audit=audit, approvals=approvals, run_dir=log_dir)
+    return guard_approval(policy, audit=audit, approvals=approvals, run_dir=log_dir, keystore=keystore)

@@ -97,6 +97,7 @@ def harness_agent(
     audit: str = "peerwatch-audit/audit.sqlite",
     approvals: str = "file:peerwatch-approvals",
     keystore: str | None = None,
+    run_dir: str | None = None,
 ) -> Solver:
     """Run one agent CLI on the sample's scenario in a real workspace with real SSH servers.
 
@@ -105,7 +106,7 @@ def harness_agent(
     approval channel `approvals`, as `peerwatch run --guard`).
     """
     profile = agent_profile(agent, instruction_file)
-    core = open_guard(policy_file(guard), audit, approvals, keystore) if guard else None
+    core = open_guard(policy_file(guard), audit, approvals, keystore, run_dir) if guard else None
     hide = [*(hide or []), str(Path(audit).resolve().parent)] if guard and "://" not in audit else hide
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
@@ -186,6 +187,7 @@ def harness(
     audit: str = "peerwatch-audit/audit.sqlite",
     approvals: str = "file:peerwatch-approvals",
     keystore: str | None = None,
+    run_dir: str | None = None,
 ) -> Task:
     """The server tasks run by a real agent CLI against real SSH servers (harness mode).
 
@@ -202,6 +204,7 @@ def harness(
         audit: Audit store of the guard (SQLite path or postgresql:// DSN).
         approvals: Approval channel of the guard: file:DIR, http:PORT, approve-all or none.
         keystore: The operator's key store for the audit log (default: `$PEERWATCH_KEYSTORE` or the user's config).
+        run_dir: The run's log directory: a key store inside it is refused.
     """
     ids = [c.strip() for c in (config.split(",") if isinstance(config, str) else config or []) if c.strip()]
     tasks = [task_type] if isinstance(task_type, str) else list(task_type or [])
@@ -222,6 +225,7 @@ def harness(
             audit=audit,
             approvals=approvals,
             keystore=keystore,
+            run_dir=run_dir,
         ),
         scorer=peerwatch_scorer(SERVER_TASKS[0]),  # both server tasks judge the same behaviours
         metadata={"peerwatch_task": "harness", "peerwatch_version": __version__, "mode": "harness"},

@@ -35,6 +35,7 @@ def prepare_harness(
     guard: str | None = None,
     audit: str | None = None,
     approvals: str | None = None,
+    keystore: str | None = None,
     log_dir: str,
 ) -> tuple[Task, list[Model], int]:
     """The harness task of a run, checked before anything starts; returns (task, models, configurations).
@@ -48,12 +49,13 @@ def prepare_harness(
     factors = factors[:limit]
     checked = check_models(models, parse_model_args(model_args))
     check_replay_scripts(checked, factors, shell=True)  # a script's typo fails before any sample starts
-    options: dict[str, str] = {}
+    options: dict[str, str | None] = {}
     if guard:  # a protected class matching nothing in these worlds stops the run before its first sample
         check_run(guard, factors, models, family)
         channel_from_spec(approvals or "none")  # a bad channel is one line before anything is created
         audit, approvals = guard_paths(log_dir, audit, approvals)
-        options = {"guard": guard, "audit": audit, "approvals": approvals}
+        options = {"guard": guard, "audit": audit, "approvals": approvals, "keystore": keystore}
+        options["run_dir"] = log_dir  # the key store must lie outside it
     task = harness(
         agent=agent,
         config=[f.config_id for f in factors],
