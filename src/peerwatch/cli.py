@@ -201,6 +201,12 @@ def run(
     prices: Annotated[
         str | None, typer.Option(help="Price table for --dry-run (YAML; default: the bundled tasks/prices.yaml).")
     ] = None,
+    rpm: Annotated[
+        float | None, typer.Option(help="Provider's requests-per-minute limit per model: calls are paced to it.", min=1)
+    ] = None,
+    budget: Annotated[
+        float | None, typer.Option(help="Stop cleanly once this many USD are spent (exit 3); re-run to resume.", min=0)
+    ] = None,
     log_dir: Annotated[
         str, typer.Option(help="Where Inspect logs go (a dir, or a URL: s3://bucket/prefix); re-running resumes.")
     ] = "peerwatch-logs/run",
@@ -246,12 +252,13 @@ def run(
         _run_distributed(ctx, the_plan, log_dir, executor, scheduler, shards, shard, workers, guard, model_args=args)
         return
     faults = FaultPolicy(retry_on_error=retry_on_error, attempt_timeout=timeout)
+    pace = _pace_options(rpm, budget, prices, model or [])
     with contextlib.ExitStack() as stack:
         names, local = _serve_local_models(stack, model or [], log_dir)
         judge_model = _judge_model(stack, judge, judge_args, model or [], names, log_dir)
         _run_checked(
             names, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit,
-            model_args=args, faults=faults, shard=shard,
+            model_args=args, faults=faults, shard=shard, pace=pace,
             workers=1 if local else resolve_workers(log_dir, workers, shard, the_plan.run_configurations),
             judge=judge_model,
             max_connections=1 if local else max_connections,
@@ -259,6 +266,17 @@ def run(
             message_limit=message_limit or (20 if local else None),
             max_tokens=96 if local else None,  # tool-call arguments are grammar-sampled: ~1 s per 8 tokens on 2 cores
         )  # fmt: skip
+
+
+def _pace_options(rpm: float | None, budget: float | None, prices: str | None, models: list[str]):  # type: ignore[no-untyped-def]
+    from peerwatch.tasks._pace import PaceOptions, check_budget_prices
+
+    if budget is not None:
+        try:
+            check_budget_prices(models, prices)
+        except ValueError as exc:
+            fail(str(exc))
+    return PaceOptions(rpm=rpm, budget=budget, prices=prices) if rpm or budget is not None else None
 
 
 def _print_cost(selection, the_plan, limit: int | None, shard: str | None, prices: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -337,11 +355,11 @@ def _judge_model(stack, judge, judge_args, models, served, log_dir, note=console
 
 def _run_checked(  # type: ignore[no-untyped-def]
     model, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, model_args=None,
-    workers=1, shard=None, judge=None, **limits
+    workers=1, shard=None, judge=None, pace=None, **limits
 ) -> None:
     from peerwatch.tasks._run import ModelCheckError, PlanError, check_log_dir, check_models, grader_roles, preflight
     from peerwatch.tasks._storage import is_remote
-    from peerwatch.tasks._workers import run_sharded, shard_dir, worker_shards
+    from peerwatch.tasks._workers import RunOutcome, run_sharded, shard_dir, worker_shards
 
     try:
         check_log_dir(log_dir)
@@ -371,6 +389,7 @@ def _run_checked(  # type: ignore[no-untyped-def]
         console.print("judge on: one worker process (Inspect models do not cross processes; the judge is built here)")
         workers = 1
     _print_plan(the_plan, "peerwatch run")
+    outcome = RunOutcome()
     success, logs = run_sharded(
         selection,
         models,
@@ -385,10 +404,18 @@ def _run_checked(  # type: ignore[no-untyped-def]
         guard=guard,
         display=_display(),
         model_roles=grader_roles(judge),  # the LLM judge, asked by the scorer
+        pace=pace,
+        outcome=outcome,
         **limits,
     )
     if guard:
         _finish_guard()
+    if outcome.budget_reached:
+        from peerwatch.tasks._pace import budget_message
+
+        _after_run(log_dir, True, logs)
+        console.print(budget_message(outcome.spent, pace.budget, logs))
+        raise typer.Exit(3)
     _after_run(log_dir, success, logs)
 
 
