@@ -6,7 +6,8 @@ Side by side in one run, each against a fresh loopback provider with the same to
 Retry-After beyond it, one second of burst) and latency 0.3 s + up to 0.2 s jitter:
   1. Inspect alone (its adaptive connections and the OpenAI SDK's Retry-After retries), no --rpm;
   2. `--rpm N` (peerwatch's pacer).
-Utilisation = admitted requests / (burst + limit x the time from the first to the last admitted request).
+Utilisation = admitted requests / (burst + limit x the time from the first to the last admitted request), the
+preflight probe (one request, seconds before the first sample) left out.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ def measure(label: str, rpm: int, selection: list[str], extra: list[str]) -> dic
         wall = clock() - t0
         if r.returncode != 0:
             raise SystemExit(f"{label}: exit {r.returncode}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
-        ok = len(p.accepted)
-        span = p.accepted[-1] - p.accepted[0] if ok > 1 else 0.0
+        admitted = p.accepted[1:]  # the first is peerwatch's preflight probe, seconds before the samples start
+        ok = len(admitted)
+        span = admitted[-1] - admitted[0] if ok > 1 else 0.0
         capacity = (p.burst or 0) + rpm / 60.0 * span
         rejected = p.counts["http_429_rpm"]
         errored = next((ln for ln in r.stdout.splitlines() if ln.startswith("samples:")), "")

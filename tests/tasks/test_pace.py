@@ -35,26 +35,32 @@ class FakeClock:
         self.now += seconds
 
 
-def test_the_pacer_spaces_concurrent_calls_at_the_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pacer_holds_the_rate_without_bursts_or_drift(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = FakeClock()
     monkeypatch.setattr(_pace.time, "monotonic", clock.monotonic)
     pacer = RateLimiter(rpm=120)
+    interval = 60 / (120 * _pace.HEADROOM)
     sent: list[float] = []
+
+    async def late_sleep(seconds: float) -> None:
+        clock.now += seconds + 0.05  # a busy event loop wakes every sleeper 50 ms late
 
     async def call(i: int) -> None:
         await pacer.acquire()
         sent.append(clock.now)
-        if i % 7 == 0:
-            clock.now += 3.0  # the event loop was busy: the next call still waits a full interval
+        if i == 20:
+            clock.now += 3.0  # a long stall: the calls behind it must not all go at once
 
     async def main() -> None:
-        monkeypatch.setattr(_pace.anyio, "sleep", clock.sleep)
+        monkeypatch.setattr(_pace.anyio, "sleep", late_sleep)
         await asyncio.gather(*(call(i) for i in range(50)))
 
     asyncio.run(main())
-    gaps = [b - a for a, b in itertools.pairwise(sent)]
     assert len(sent) == 50 and pacer.calls == 50
-    assert min(gaps) >= 60 / (120 * _pace.HEADROOM) - 1e-9  # never two calls closer than the interval
+    for i, j in itertools.combinations(range(50), 2):  # never more than rate x elapsed + 1 calls in any window
+        assert j - i <= (sent[j] - sent[i]) / interval + 1 + 1e-9
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
+    assert sum(g for g in gaps if g < 1.0) <= len(gaps) * interval + 0.1  # late wake-ups do not add up
 
 
 def test_a_429_cuts_the_rate_once_per_cooldown_and_clean_calls_grow_it_back(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,18 +48,19 @@ class PaceOptions(BaseModel):
 
 @dataclass
 class RateLimiter:
-    """Sends calls at least `1/rate` seconds apart, measured between actual sends, with AIMD on the rate.
+    """Lets calls go one by one at the paced rate (a GCRA schedule), with AIMD on the rate.
 
-    Spacing is counted from when the previous call really went out, not from a booked timetable: on a loaded machine
-    the event loop wakes sleepers late, and a timetable would then release the late calls together - a burst the
-    provider answers with 429s.
+    Callers queue on a lock; each waits for its slot on a timetable `1/rate` apart. A caller woken late by a busy
+    event loop does not push the timetable back (that would lose the lateness on every call), and one that finds
+    its slot long past goes at once and restarts the timetable from now, so at any moment the calls sent are at
+    most `rate x elapsed + 1`: the provider never sees a burst.
     """
 
     rpm: float
     rate: float = 0.0  # calls per second now
     calls: int = 0
     cuts: int = 0
-    _last: float = float("-inf")
+    _slot: float = float("-inf")  # when the next call may go
     _cooldown_until: float = 0.0
     _lock: anyio.Lock | None = None
 
@@ -72,14 +73,14 @@ class RateLimiter:
         return self.rpm * HEADROOM / 60.0
 
     async def acquire(self) -> None:
-        """Wait until this call may go (callers queue in order)."""
+        """Wait for this call's slot (callers queue in order)."""
         if self._lock is None:  # created in the event loop that uses it
             self._lock = anyio.Lock()
         async with self._lock:
-            wait = self._last + 1.0 / self.rate - time.monotonic()
-            if wait > 0:
-                await anyio.sleep(wait)
-            self._last = time.monotonic()
+            now = time.monotonic()
+            if self._slot > now:
+                await anyio.sleep(self._slot - now)
+            self._slot = max(self._slot, now) + 1.0 / self.rate
             self.calls += 1
 
     def rate_limited(self) -> None:
