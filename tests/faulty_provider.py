@@ -5,6 +5,11 @@ task in the first turns (one tool call per turn, from the tools the request offe
 reach a verdict. Faults are drawn per request with a seeded RNG: HTTP 500/503, 429 with Retry-After, a 200 whose
 body is not JSON, a connection closed mid-answer, and a hang longer than the client's timeout.
 
+With `rpm` set, a token bucket (refilled at rpm/60 per second, holding at most `burst` requests) admits requests as
+they arrive, before any latency, the way a provider's gateway does; a request beyond it is answered 429 at once with
+a Retry-After of the time until the next token. `accepted` keeps the arrival time of every admitted request, so a
+benchmark can compute the limit's utilisation.
+
 Written as a raw asyncio HTTP/1.1 server (not FastAPI) so it can break connections the way a real proxy does.
 """
 
@@ -42,15 +47,35 @@ class FaultyProvider:
     latency: float = 0.0
     jitter: float = 0.0
     rpm: int | None = None
+    burst: float | None = None
     hang_seconds: float = 30.0
     port: int = 0
     counts: Counter[str] = field(default_factory=Counter)
+    accepted: list[float] = field(default_factory=list)
     _rng: random.Random = field(init=False)
-    _window: list[float] = field(default_factory=list)
+    _tokens: float = 0.0
+    _refilled: float = 0.0
     _server: asyncio.AbstractServer | None = None
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+        if self.rpm is not None and self.burst is None:
+            self.burst = max(1.0, self.rpm / 60.0)  # one second of requests, as providers allow short bursts
+        self._tokens = self.burst or 0.0
+        self._refilled = time.monotonic()
+
+    def _admit(self) -> float | None:
+        """Take a token from the bucket; None when admitted, else the seconds until the next token."""
+        assert self.rpm is not None and self.burst is not None
+        now = time.monotonic()
+        rate = self.rpm / 60.0
+        self._tokens = min(self.burst, self._tokens + (now - self._refilled) * rate)
+        self._refilled = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            self.accepted.append(now)
+            return None
+        return (1.0 - self._tokens) / rate
 
     @property
     def base_url(self) -> str:
@@ -88,17 +113,13 @@ class FaultyProvider:
             self._send(writer, 200, {"object": "list", "data": [{"id": "faulty", "object": "model"}]})
             return True
         self.counts["requests"] += 1
+        if self.rpm is not None and (wait := self._admit()) is not None:
+            self.counts["http_429_rpm"] += 1
+            error = {"message": "Rate limit reached for requests per minute", "type": "requests", "code": "rate_limit"}
+            self._send(writer, 429, {"error": error}, retry_after=wait)
+            return True
         if self.latency or self.jitter:
             await asyncio.sleep(self.latency + self._rng.uniform(0, self.jitter))
-        if self.rpm is not None:
-            now = time.monotonic()
-            self._window = [t for t in self._window if now - t < 60.0]
-            if len(self._window) >= self.rpm:
-                self.counts["http_429_rpm"] += 1
-                wait = max(0.05, 60.0 - (now - self._window[0]))
-                self._send(writer, 429, {"error": {"message": "rate limit", "type": "rate_limit"}}, retry_after=wait)
-                return True
-            self._window.append(now)
         if self._rng.random() < self.fault_rate:
             fault = self._rng.choice(self.faults)
             self.counts[fault] += 1
@@ -121,7 +142,7 @@ class FaultyProvider:
         return True
 
     def _send(self, writer: asyncio.StreamWriter, status: int, obj: Any, retry_after: float | None = None) -> None:
-        extra = {"Retry-After": f"{retry_after:.2f}"} if retry_after is not None and status == 429 else {}
+        extra = {"Retry-After": f"{retry_after:.3f}"} if retry_after is not None and status == 429 else {}
         self._raw(writer, status, json.dumps(obj).encode(), "application/json", extra)
 
     @staticmethod

@@ -6,12 +6,10 @@ Inspect's real `openai-api` provider and the real `peerwatch` command.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,26 +18,6 @@ from inspect_ai.log import list_eval_logs, read_eval_log
 from tests.faulty_provider import FaultyProvider
 
 PEERWATCH = [sys.executable, "-m", "peerwatch.cli"]
-
-
-@pytest.fixture
-def provider(request: pytest.FixtureRequest) -> Iterator[FaultyProvider]:
-    p = FaultyProvider(**getattr(request, "param", {}))
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(p.start())
-        started.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert started.wait(10)
-    yield p
-    asyncio.run_coroutine_threadsafe(p.stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
 
 
 def _run(provider: FaultyProvider, log_dir: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -87,6 +87,12 @@ def run(
     prices: Annotated[
         str | None, typer.Option(help="Price table for --dry-run (YAML; default: the bundled tasks/prices.yaml).")
     ] = None,
+    rpm: Annotated[
+        float | None, typer.Option(help="Provider's requests-per-minute limit per model: calls are paced to it.", min=1)
+    ] = None,
+    budget: Annotated[
+        float | None, typer.Option(help="Stop cleanly once this many USD are spent (exit 3); re-run to resume.", min=0)
+    ] = None,
     log_dir: Annotated[
         str, typer.Option(help="Where Inspect logs go (a dir, or a URL: s3://bucket/prefix); re-running resumes.")
     ] = "peerwatch-logs/run",
@@ -111,6 +117,7 @@ def run(
     from peerwatch.tasks import (
         FaultPolicy,
         ModelCheckError,
+        pace_options,
         parse_model_args,
         parse_shard,
         plan,
@@ -138,12 +145,16 @@ def run(
         run_distributed(ctx, the_plan, log_dir, executor, scheduler, shards, shard, workers, guard, model_args=args)
         return
     faults = FaultPolicy(retry_on_error=retry_on_error, attempt_timeout=timeout)
+    try:
+        pace = pace_options(rpm, budget, prices, model or [])
+    except ValueError as exc:
+        fail(str(exc))
     with contextlib.ExitStack() as stack:
         names, local = serve_local_models(stack, model or [], log_dir)
         judge_model = serve_judge(stack, judge, judge_args, model or [], names, log_dir)
         _run_checked(
             names, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit,
-            model_args=args, faults=faults, shard=shard, keystore=keystore,
+            model_args=args, faults=faults, shard=shard, keystore=keystore, pace=pace,
             workers=1 if local else resolve_workers(log_dir, workers, shard, the_plan.run_configurations),
             judge=judge_model,
             max_connections=1 if local else max_connections,
@@ -172,12 +183,15 @@ def _print_cost(selection, the_plan, limit: int | None, shard: str | None, price
 
 def _run_checked(  # type: ignore[no-untyped-def]
     model, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, model_args=None,
-    workers=1, shard=None, judge=None, keystore=None, **limits
+    workers=1, shard=None, judge=None, keystore=None, pace=None, **limits
 ) -> None:
     from peerwatch.oversight import redact_dsn
     from peerwatch.tasks import (
+        BUDGET_EXIT,
         ModelCheckError,
         PlanError,
+        RunOutcome,
+        budget_message,
         check_run_setup,
         grader_roles,
         guard_paths,
@@ -213,6 +227,7 @@ def _run_checked(  # type: ignore[no-untyped-def]
         console.print("judge on: one worker process (Inspect models do not cross processes; the judge is built here)")
         workers = 1
     print_plan(the_plan, "peerwatch run")
+    outcome = RunOutcome()
     success, logs = run_sharded(
         selection,
         models,
@@ -227,10 +242,16 @@ def _run_checked(  # type: ignore[no-untyped-def]
         guard=guard,
         display=display(),
         model_roles=grader_roles(judge),  # the LLM judge, asked by the scorer
+        pace=pace,
+        outcome=outcome,
         **limits,
     )
     if guard:
         _finish_guard()
+    if outcome.budget_reached:
+        after_run(log_dir, True, logs)
+        console.print(budget_message(outcome.spent, pace.budget, logs))
+        raise typer.Exit(BUDGET_EXIT)
     after_run(log_dir, success, logs)
 
 

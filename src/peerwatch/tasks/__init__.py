@@ -12,6 +12,7 @@ from ._guard import finish_guard_sessions, guard_paths, open_run_guard
 from ._harness import HARNESS_KEY, harness, open_guard
 from ._harness_run import prepare_harness, run_harness
 from ._judge import grader_model, judge_now, run_llm_judge
+from ._pace import PaceOptions, budget_message, pace_options
 from ._persona_model import ScriptPlayer, turns_of
 from ._registry import (
     alignment_faking,
@@ -40,21 +41,25 @@ from ._scorer import peerwatch_scorer, to_transcript
 from ._solver import peerwatch_agent
 from ._storage import StorageError, absolute, is_dir, is_remote
 from ._tasks import TASKS, parse_shard, sample_for, study_task
-from ._workers import check_run_setup, resolve_workers, run_sharded, shard_logs
+from ._workers import BUDGET_EXIT, RunOutcome, check_run_setup, resolve_workers, run_sharded, shard_logs
 
 __all__ = [
+    "BUDGET_EXIT",
     "HARNESS_KEY",
     "TASKS",
     "ExecutorError",
     "FaultPolicy",
     "ModelCheckError",
+    "PaceOptions",
     "PlanError",
     "RescoreError",
+    "RunOutcome",
     "ScriptPlayer",
     "Selection",
     "StorageError",
     "absolute",
     "alignment_faking",
+    "budget_message",
     "check_executor",
     "check_judge",
     "check_models",
@@ -78,6 +83,7 @@ __all__ = [
     "misrep_finance",
     "open_guard",
     "open_run_guard",
+    "pace_options",
     "parse_model_args",
     "parse_shard",
     "peerwatch_agent",

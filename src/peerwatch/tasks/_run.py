@@ -18,6 +18,7 @@ from rich.text import Text
 from peerwatch.scenarios import Factors, enumerate_factors
 
 from ._judge import GRADER_ROLE
+from ._pace import PaceOptions, configure
 from ._storage import StorageError, check_writable, is_dir
 from ._tasks import TASKS, slice_factors, study_task
 
@@ -252,16 +253,19 @@ def run_study(
     faults: FaultPolicy | None = None,
     model_roles: dict[str, Model] | None = None,
     shard: str | None = None,
+    pace: PaceOptions | None = None,
 ) -> tuple[bool, list[EvalLog]]:
     """Run (or resume) the study in `log_dir`: running it again completes only what is missing.
 
     Provider faults are retried at two levels: each model call by Inspect's provider retries (5xx, 429, connection
     errors, attempts past `attempt_timeout`), and a sample that still errors (a malformed body, say) is re-run up to
     `retry_on_error` times. A sample that errors even then marks its task failed rather than done, so the eval set
-    (and a later re-run of the same command) completes it, reusing every finished sample.
+    (and a later re-run of the same command) completes it, reusing every finished sample. `pace` paces the model
+    calls to a requests-per-minute rate and stops the run at a budget (see `_pace`).
     """
     faults = faults or FaultPolicy()
     check_log_dir(log_dir)
+    configure(pace)
     tasks = build_tasks(selection, family, guard, limit, epochs, shard)
     if not tasks:
         return True, []

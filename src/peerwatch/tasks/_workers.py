@@ -12,11 +12,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from inspect_ai.model import Model
 
+from ._pace import PaceOptions, budget_reached, spent
 from ._run import FaultPolicy, Selection, check_log_dir, check_models, preflight, run_study
 from ._storage import is_dir, join, names
 from ._tasks import parse_shard
@@ -79,11 +81,34 @@ def check_run_setup(
     return checked
 
 
-def _worker(spec: dict[str, Any]) -> None:
+BUDGET_EXIT = 3  # a worker that stopped at its share of --budget
+
+
+@dataclass
+class RunOutcome:
+    """What the worker processes report back beyond their logs."""
+
+    spent: float = 0.0
+    budget_reached: bool = False
+
+
+def split_pace(pace: PaceOptions | None, workers: int) -> PaceOptions | None:
+    """Each worker's share of the rate and of the budget (the machine as a whole keeps to both)."""
+    if pace is None or workers == 1:
+        return pace
+    return PaceOptions(
+        rpm=pace.rpm / workers if pace.rpm else None,
+        budget=pace.budget / workers if pace.budget is not None else None,
+        prices=pace.prices,
+    )
+
+
+def _worker(spec: dict[str, Any], report: Any) -> None:
     # A fresh (spawned) process: models are rebuilt here, since Inspect's Model objects do not cross processes.
     models = check_models(spec.pop("models"), spec.pop("model_args"))
     success, _ = run_study(spec.pop("selection"), models, **spec)
-    raise SystemExit(0 if success else 1)
+    report[0], report[1] = spent(), float(budget_reached())
+    raise SystemExit(BUDGET_EXIT if budget_reached() else 0 if success else 1)
 
 
 def run_sharded(
@@ -96,26 +121,39 @@ def run_sharded(
     workers: int,
     model_args: dict[str, Any] | None = None,
     faults: FaultPolicy | None = None,
+    pace: PaceOptions | None = None,
+    outcome: RunOutcome | None = None,
     **options: Any,
 ) -> tuple[bool, list[EvalLog]]:
-    """Run this machine's shard in `workers` processes; returns (all succeeded, the logs' headers)."""
+    """Run this machine's shard in `workers` processes; returns (all succeeded, the logs' headers).
+
+    `outcome` (when given) receives what the run spent and whether it stopped at the budget.
+    """
+    outcome = outcome if outcome is not None else RunOutcome()
     shards = worker_shards(shard, workers)
     if len(shards) == 1:  # in this process: approval channels stay usable
-        return run_study(
-            selection, models, shard_dir(log_dir, shards[0]), epochs, faults=faults, shard=shards[0], **options
-        )
+        result = run_study(
+            selection, models, shard_dir(log_dir, shards[0]), epochs, faults=faults, shard=shards[0], pace=pace,
+            **options,
+        )  # fmt: skip
+        outcome.spent, outcome.budget_reached = spent(), budget_reached()
+        return (False, result[1]) if outcome.budget_reached else result
     names = [str(m) for m in models]
-    base = {"epochs": epochs, "models": names, "model_args": model_args or {}, "faults": faults, **options}
+    share = split_pace(pace, len(shards))
+    base = {"epochs": epochs, "models": names, "model_args": model_args or {}, "faults": faults, "pace": share}
     ctx = multiprocessing.get_context("spawn")
     procs = []
     for spec in shards:
-        job = {**base, "selection": selection, "log_dir": shard_dir(log_dir, spec), "shard": spec}
-        proc = ctx.Process(target=_worker, args=(job,), name=f"peerwatch-shard-{spec}")
+        job = {**base, **options, "selection": selection, "log_dir": shard_dir(log_dir, spec), "shard": spec}
+        report = ctx.Array("d", 2)  # spent, budget reached
+        proc = ctx.Process(target=_worker, args=(job, report), name=f"peerwatch-shard-{spec}")
         proc.start()
-        procs.append(proc)
-    for proc in procs:
+        procs.append((proc, report))
+    for proc, _ in procs:
         proc.join()
-    return all(p.exitcode == 0 for p in procs), shard_logs(log_dir, shards)
+    outcome.spent = sum(r[0] for _, r in procs)
+    outcome.budget_reached = any(r[1] for _, r in procs)
+    return all(p.exitcode == 0 for p, _ in procs), shard_logs(log_dir, shards)
 
 
 def shard_logs(log_dir: str, shards: list[str | None]) -> list[EvalLog]:

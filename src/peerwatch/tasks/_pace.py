@@ -1,0 +1,259 @@
+"""Pacing model calls to a provider's requests-per-minute limit, and stopping a run at a spending budget.
+
+Inspect already adapts *concurrency* to 429s (`adaptive_connections`, on unless `max_connections` is set), and the
+OpenAI SDK waits the server's Retry-After before its own retries. Concurrency is the wrong knob for an RPM limit,
+though: the rate a pool of connections produces is connections / latency, so with fast answers every connection
+above the limit's share ends up waiting out a 429, and all the waiting requests come back together when the
+Retry-After ends (a retry storm). `--rpm N` adds what is missing: a client-side pacer that spaces the calls of each
+model to N per minute (minus a small headroom), and cuts its rate (AIMD) if the provider still answers 429 -
+say when the limit is shared with another client - then grows back to N.
+
+`--budget USD` prices every model call as it completes (Inspect's usage hook and the price table in
+`prices.yaml`); once the budget is spent the run drains - no sample starts, running ones finish and are logged -
+and the eval set records the samples it did not run, so the same command run again resumes exactly those.
+
+Both live in an Inspect hook (`peerwatch_pace`), configured per process by `configure()`: with `--workers N` each
+worker process gets 1/N of the rate and of the budget, so the machine as a whole keeps to both.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import anyio
+from inspect_ai.hooks import BeforeModelGenerate, Hooks, ModelRetry, ModelUsageData, TaskStart, hooks
+from inspect_ai.log import EvalLog
+from pydantic import BaseModel, Field
+
+from ._cost import PriceTable, load_prices
+
+log = logging.getLogger(__name__)
+
+HEADROOM = 0.97  # pace a little under the stated limit: the provider's clock and ours do not tick together
+CUT = 0.8  # multiplicative decrease on a 429 the pacer did not prevent
+COOLDOWN = 10.0  # seconds between two cuts: one rate-limit episode brings several 429s
+GROWTH = 0.02  # additive increase (fraction of the limit) per clean call after a cut
+FLOOR = 0.1  # never pace below this fraction of the limit
+
+
+class PaceOptions(BaseModel):
+    """What one process keeps to (None: not limited)."""
+
+    rpm: float | None = Field(default=None, gt=0, description="Requests per minute per model, this process's share.")
+    budget: float | None = Field(default=None, ge=0, description="USD this process may spend.")
+    prices: str | None = Field(default=None, description="Price table file (default: the bundled one).")
+
+
+@dataclass
+class RateLimiter:
+    """Lets calls go one by one at the paced rate (a GCRA schedule), with AIMD on the rate.
+
+    Callers queue on a lock; each waits for its slot on a timetable `1/rate` apart. A caller woken late by a busy
+    event loop does not push the timetable back (that would lose the lateness on every call), and one that finds
+    its slot long past goes at once and restarts the timetable from now, so at any moment the calls sent are at
+    most `rate x elapsed + 1`: the provider never sees a burst.
+    """
+
+    rpm: float
+    rate: float = 0.0  # calls per second now
+    calls: int = 0
+    cuts: int = 0
+    _slot: float = float("-inf")  # when the next call may go
+    _cooldown_until: float = 0.0
+    _lock: anyio.Lock | None = None
+
+    def __post_init__(self) -> None:
+        self.rate = self.ceiling
+
+    @property
+    def ceiling(self) -> float:
+        """The highest rate paced to, in calls per second."""
+        return self.rpm * HEADROOM / 60.0
+
+    async def acquire(self) -> None:
+        """Wait for this call's slot (callers queue in order)."""
+        if self._lock is None:  # created in the event loop that uses it
+            self._lock = anyio.Lock()
+        async with self._lock:
+            now = time.monotonic()
+            if self._slot > now:
+                await anyio.sleep(self._slot - now)
+            self._slot = max(self._slot, now) + 1.0 / self.rate
+            self.calls += 1
+
+    def rate_limited(self) -> None:
+        """The provider answered 429 anyway: slow down (once per cooldown)."""
+        now = time.monotonic()
+        if now < self._cooldown_until:
+            return
+        self._cooldown_until = now + COOLDOWN
+        self.rate = max(self.ceiling * FLOOR, self.rate * CUT)
+        self.cuts += 1
+
+    def succeeded(self) -> None:
+        """A clean call: grow back towards the ceiling (not during a cooldown)."""
+        if self.rate < self.ceiling and time.monotonic() >= self._cooldown_until:
+            self.rate = min(self.ceiling, self.rate + self.ceiling * GROWTH)
+
+
+@dataclass
+class Spend:
+    """Running cost of this process's model calls against its budget."""
+
+    budget: float
+    prices: PriceTable
+    spent: float = 0.0
+    reached: bool = False
+    unpriced: set[str] = field(default_factory=set)
+
+    def add(self, model: str, input_tokens: int, output_tokens: int) -> bool:
+        """Price one call; True the first time the budget is reached."""
+        price = self.prices.price(model)
+        if price is None:
+            if model not in self.unpriced:  # an unpriced model would spend without limit: say so once
+                self.unpriced.add(model)
+                log.warning("--budget: no price for %s in the price table; its calls count as $0", model)
+            return False
+        self.spent += (input_tokens * price.input + output_tokens * price.output) / 1e6
+        if not self.reached and self.spent >= self.budget:
+            self.reached = True
+            return True
+        return False
+
+
+@dataclass
+class _State:
+    limiters: dict[str, RateLimiter] = field(default_factory=dict)
+    rpm: float | None = None
+    spend: Spend | None = None
+    evals: set[str] = field(default_factory=set)
+
+
+_state = _State()
+
+
+def configure(options: PaceOptions | None) -> None:
+    """Set this process's pacing and budget for the runs that follow (None: neither)."""
+    global _state
+    options = options or PaceOptions()
+    spend = None
+    if options.budget is not None:
+        spend = Spend(budget=options.budget, prices=load_prices(options.prices))
+    _state = _State(rpm=options.rpm, spend=spend)
+
+
+def check_budget_prices(models: list[str], prices: str | None) -> None:
+    """Refuse a budget the run could not keep: a model without a price would spend without limit (ValueError)."""
+    table = load_prices(prices)
+    missing = [m for m in models if table.price(m) is None]
+    if missing:
+        raise ValueError(
+            f"--budget: no price for {', '.join(missing)} in the price table; add it (--prices FILE, see prices.yaml)"
+        )
+
+
+def budget_reached() -> bool:
+    """Whether this process's run stopped at its budget."""
+    return bool(_state.spend and _state.spend.reached)
+
+
+def spent() -> float:
+    """USD spent by this process's model calls so far (0 without a budget)."""
+    return _state.spend.spent if _state.spend else 0.0
+
+
+def limiter(model: str) -> RateLimiter | None:
+    """The pacer of one model in this process (None when not paced or not called yet)."""
+    return _state.limiters.get(model)
+
+
+def _drain(eval_id: str) -> None:
+    # Inspect's own graceful stop (`inspect ctl task drain`): queued samples are abandoned and left out of the log,
+    # running ones finish, and the log records how many samples it resolved so the eval set re-runs the rest.
+    # Inspect 0.3.285 offers it only through its control channel, so it is called in-process here.
+    from inspect_ai._control.cancel import drain_task
+    from inspect_ai._control.eval_state import stable_task_id_for_eval
+
+    drain_task(stable_task_id_for_eval(eval_id))
+
+
+def _drain_all() -> None:
+    for eval_id in list(_state.evals):
+        try:
+            _drain(eval_id)
+        except Exception as exc:  # a drain that cannot land must not crash the sample that crossed the budget
+            log.warning("--budget: could not drain task %s: %s", eval_id, exc)
+
+
+@hooks(name="peerwatch_pace", description="peerwatch: pace model calls to --rpm and stop at --budget.")
+class PaceHooks(Hooks):
+    """Paces every model call (`--rpm`) and drains the run's tasks when the budget is spent (`--budget`)."""
+
+    def enabled(self) -> bool:
+        """Only when this process was configured with a rate or a budget."""
+        return _state.rpm is not None or _state.spend is not None
+
+    async def on_task_start(self, data: TaskStart) -> None:
+        """Track the task so a budget stop can drain it; one that starts after the budget is spent drains now."""
+        _state.evals.add(data.eval_id)
+        if budget_reached():
+            _drain(data.eval_id)
+
+    async def on_before_model_generate(self, data: BeforeModelGenerate) -> None:
+        """Wait for the call's slot (fires for every attempt, so Inspect's own retries are paced too)."""
+        if _state.rpm is None:
+            return
+        pacer = _state.limiters.setdefault(data.model_name, RateLimiter(_state.rpm))
+        await pacer.acquire()
+
+    async def on_model_retry(self, data: ModelRetry) -> None:
+        """A 429 that reached Inspect: the pacer is too fast for the provider."""
+        pacer = _state.limiters.get(data.model_name)
+        if pacer is not None and data.status_code == 429:
+            pacer.rate_limited()
+
+    async def on_model_usage(self, data: ModelUsageData) -> None:
+        """Price the call; the call that crosses the budget drains every task of this process."""
+        pacer = _state.limiters.get(data.model_name)
+        if pacer is not None:
+            pacer.succeeded()
+        spend = _state.spend
+        if spend is None:
+            return
+        usage = data.usage
+        inputs = usage.input_tokens + (usage.input_tokens_cache_read or 0) + (usage.input_tokens_cache_write or 0)
+        if spend.add(data.model_name, inputs, usage.output_tokens):
+            log.warning("--budget reached: $%.4f of $%.4f; no new samples start", spend.spent, spend.budget)
+            _drain_all()
+
+
+def samples_left(logs: list[EvalLog]) -> int:
+    """Samples the logs' tasks planned but did not finish (what a re-run of the same command will run)."""
+    left = 0
+    for log in logs:
+        planned = log.eval.dataset.samples or 0
+        planned *= log.eval.config.epochs or 1
+        results = log.results
+        done = 0
+        if results is not None:
+            done = results.logged_samples if results.logged_samples is not None else results.completed_samples
+        left += max(0, planned - done)
+    return left
+
+
+def budget_message(spent_usd: float, budget: float, logs: list[EvalLog]) -> str:
+    """The summary line of a run stopped at its budget."""
+    return (
+        f"budget reached: ${spent_usd:,.4f} of ${budget:,.4f}, {samples_left(logs):,} samples left; "
+        "run the same command again (same or higher --budget) to resume them"
+    )
+
+
+def pace_options(rpm: float | None, budget: float | None, prices: str | None, models: list[str]) -> PaceOptions | None:
+    """The pacing of a run from its options (None: neither `--rpm` nor `--budget`); a budget needs a price for each
+    model (ValueError, one line)."""
+    if budget is not None:
+        check_budget_prices(models, prices)
+    return PaceOptions(rpm=rpm, budget=budget, prices=prices) if rpm or budget is not None else None
