@@ -571,6 +571,9 @@ def harness(
     log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/harness",
     judge: JudgeOpt = None,
     judge_arg: JudgeArgOpt = None,
+    max_episodes: Annotated[
+        int | None, typer.Option(help="Episodes at once, each in its own slot (default: the cores).", min=1, max=16)
+    ] = None,
 ) -> None:
     """Harness mode: a real agent CLI in a real workspace with two real SSH servers, judged like simulated runs.
 
@@ -579,9 +582,10 @@ def harness(
     """
     from inspect_ai import eval_set
 
-    from peerwatch.harness import HarnessError, require_harness_host, server_factors
+    from peerwatch.harness import HarnessError, default_episodes, require_harness_host, server_factors
     from peerwatch.scenarios import ScenarioError
     from peerwatch.tasks import harness as harness_task
+    from peerwatch.tasks import set_max_harness_episodes
     from peerwatch.tasks._persona_model import check_replay_scripts
     from peerwatch.tasks._run import ModelCheckError, check_models, grader_roles, parse_model_args
 
@@ -597,6 +601,7 @@ def harness(
             from peerwatch.tasks._guard import check_run
 
             check_run(None if guard == "default" else guard, factors[:limit], model or [], family)
+        set_max_harness_episodes(max_episodes := max_episodes or default_episodes())
         task = harness_task(
             agent=agent,
             config=[f.config_id for f in factors[:limit]],
@@ -619,18 +624,19 @@ def harness(
     )
     with contextlib.ExitStack() as stack:  # a local judge is served for the run
         judge_model = _judge_model(stack, judge, judge_args, [], [], log_dir)
-        success, logs = _harness_eval(eval_set, task, log_dir, models, epochs, grader_roles(judge_model))
+        success, logs = _harness_eval(eval_set, task, log_dir, models, epochs, grader_roles(judge_model), max_episodes)
     _after_run(log_dir, success, logs)
 
 
-def _harness_eval(eval_set, task, log_dir, models, epochs, model_roles):  # type: ignore[no-untyped-def]
+def _harness_eval(eval_set, task, log_dir, models, epochs, model_roles, max_episodes=1):  # type: ignore[no-untyped-def]
     return eval_set(
         [task],
         log_dir=log_dir,
         model=models,
         model_roles=model_roles,
         epochs=epochs,
-        max_samples=1,
+        max_samples=max_episodes,
+        max_tasks=1,  # one model at a time: its `max_episodes` samples are all the slots this run takes
         display=_display(),  # type: ignore[arg-type]
         fail_on_error=False,
         retry_attempts=1,

@@ -5,9 +5,11 @@ from ._bridge import Brain, ModelBridge, free_port
 from ._guard import HarnessGuard
 from ._record import build_ledger
 from ._servers import HarnessError, require_harness_host
+from ._slots import MAX_SLOTS, Slot, SlotBusy, SlotLease, acquire_slot, claim_slot, default_episodes, slot_names
 from ._workspace import SERVER_TASKS, Workspace, server_factors
 
 __all__ = [
+    "MAX_SLOTS",
     "PROFILES",
     "SERVER_TASKS",
     "AgentProfile",
@@ -16,12 +18,19 @@ __all__ = [
     "HarnessError",
     "HarnessGuard",
     "ModelBridge",
+    "Slot",
+    "SlotBusy",
+    "SlotLease",
     "Workspace",
+    "acquire_slot",
     "agent_profile",
     "build_ledger",
+    "claim_slot",
+    "default_episodes",
     "find_cli",
     "free_port",
     "require_harness_host",
     "run_agent",
     "server_factors",
+    "slot_names",
 ]

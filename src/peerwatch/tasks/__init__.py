@@ -6,7 +6,7 @@ are about (`analysis` reads Inspect logs, `harness` serves Inspect model outputs
 
 from ._brains import script_brain
 from ._episode import current_scenario, load_episode, save_episode, scenario_for
-from ._harness import HARNESS_KEY, harness, open_guard
+from ._harness import HARNESS_KEY, harness, max_harness_episodes, open_guard, set_max_harness_episodes
 from ._judge import grader_model, judge_now, run_llm_judge
 from ._persona_model import ScriptPlayer, turns_of
 from ._registry import (
@@ -34,6 +34,7 @@ __all__ = [
     "harness",
     "judge_now",
     "load_episode",
+    "max_harness_episodes",
     "misrep_evaluation",
     "misrep_finance",
     "open_guard",
@@ -45,6 +46,7 @@ __all__ = [
     "save_episode",
     "scenario_for",
     "script_brain",
+    "set_max_harness_episodes",
     "study_task",
     "tampering",
     "to_transcript",
