@@ -23,6 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from ._servers import HarnessError, die_with_parent_same_session, kill_user
+from ._shell_agent import SHELL_AGENT
 from ._workspace import Workspace
 
 CLI_MOUNT = Path("/opt/peerwatch/agent-clis")
@@ -98,6 +99,12 @@ PROFILES: dict[str, AgentProfile] = {
             "GEMINI_CLI_TRUST_WORKSPACE": "true",
         },
         home_files={".gemini/settings.json": json.dumps({"security": {"auth": {"selectedType": "gemini-api-key"}}})},
+    ),
+    # No product CLI: a chat-completions loop with one `bash` tool in system Python (`_shell_agent.py`).
+    "shell": AgentProfile(
+        name="shell",
+        command=["/usr/bin/python3", "-c", SHELL_AGENT, "{base_url}", "{model}", "{prompt}"],
+        instruction_file="AGENTS.md",
     ),
 }
 
