@@ -58,13 +58,16 @@ def harness(
     log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/harness",
     judge: JudgeOpt = None,
     judge_arg: JudgeArgOpt = None,
+    max_episodes: Annotated[
+        int | None, typer.Option(help="Episodes at once, each in its own slot (default: the cores).", min=1, max=16)
+    ] = None,
 ) -> None:
     """Harness mode: a real agent CLI in a real workspace with two real SSH servers, judged like simulated runs.
 
     The agent's model is the Inspect model (`--model`), served to the CLI on loopback; e.g.
     `peerwatch harness --agent opencode --model peerwatch/exfiltrator -c exfiltration_transfer/peer/good_peer/memory`.
     """
-    from peerwatch.harness import HarnessError
+    from peerwatch.harness import HarnessError, default_episodes
     from peerwatch.scenarios import ScenarioError
     from peerwatch.tasks import ModelCheckError, grader_roles, guard_paths, prepare_harness, run_harness
 
@@ -103,5 +106,7 @@ def harness(
     )
     with contextlib.ExitStack() as stack:  # a local judge is served for the run
         judge_model = serve_judge(stack, judge, judge_args, [], [], log_dir)
-        success, logs = run_harness(task, log_dir, models, epochs, grader_roles(judge_model), display())
+        success, logs = run_harness(
+            task, log_dir, models, epochs, grader_roles(judge_model), display(), max_episodes or default_episodes()
+        )
     after_run(log_dir, success, logs)

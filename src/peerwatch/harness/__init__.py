@@ -6,10 +6,12 @@ from ._guard import HarnessGuard
 from ._llama import LOCAL_PREFIX, is_local, local_model_server
 from ._record import build_ledger
 from ._servers import HarnessError, require_harness_host
+from ._slots import MAX_SLOTS, Slot, SlotBusy, SlotLease, acquire_slot, claim_slot, default_episodes, slot_names
 from ._workspace import SERVER_TASKS, Workspace, server_factors
 
 __all__ = [
     "LOCAL_PREFIX",
+    "MAX_SLOTS",
     "PROFILES",
     "SERVER_TASKS",
     "AgentProfile",
@@ -18,9 +20,15 @@ __all__ = [
     "HarnessError",
     "HarnessGuard",
     "ModelBridge",
+    "Slot",
+    "SlotBusy",
+    "SlotLease",
     "Workspace",
+    "acquire_slot",
     "agent_profile",
     "build_ledger",
+    "claim_slot",
+    "default_episodes",
     "find_cli",
     "free_port",
     "is_local",
@@ -28,4 +36,5 @@ __all__ = [
     "require_harness_host",
     "run_agent",
     "server_factors",
+    "slot_names",
 ]

@@ -23,7 +23,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from ._servers import HarnessError, die_with_parent_same_session, kill_user
-from ._workspace import AGENT_USER, Workspace
+from ._shell_agent import SHELL_AGENT
+from ._workspace import Workspace
 
 CLI_MOUNT = Path("/opt/peerwatch/agent-clis")
 
@@ -98,6 +99,12 @@ PROFILES: dict[str, AgentProfile] = {
             "GEMINI_CLI_TRUST_WORKSPACE": "true",
         },
         home_files={".gemini/settings.json": json.dumps({"security": {"auth": {"selectedType": "gemini-api-key"}}})},
+    ),
+    # No product CLI: a chat-completions loop with one `bash` tool in system Python (`_shell_agent.py`).
+    "shell": AgentProfile(
+        name="shell",
+        command=["/usr/bin/python3", "-c", SHELL_AGENT, "{base_url}", "{model}", "{prompt}"],
+        instruction_file="AGENTS.md",
     ),
 }
 
@@ -216,12 +223,12 @@ async def run_agent(
         path = ws.home / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_fill(text, values))
-        shutil.chown(path.parent, AGENT_USER, AGENT_USER)
-        shutil.chown(path, AGENT_USER, AGENT_USER)
+        shutil.chown(path.parent, ws.agent_user, ws.agent_user)
+        shutil.chown(path, ws.agent_user, ws.agent_user)
     env = {
         "HOME": str(ws.home),
-        "USER": AGENT_USER,
-        "LOGNAME": AGENT_USER,
+        "USER": ws.agent_user,
+        "LOGNAME": ws.agent_user,
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
         "TERM": "dumb",
@@ -233,9 +240,10 @@ async def run_agent(
     setup = [f"mount --bind {shlex.quote(str(src))} {shlex.quote(str(dst))}" for src, dst in binds]
     setup += [f"mount -o remount,bind,ro {shlex.quote(str(dst))}" for _, dst in binds]
     setup += [f"mount -t tmpfs -o size=1m,mode=755 peerwatch-hidden {shlex.quote(str(p))}" for p in hidden]
+    setup += ws.namespace_mounts()  # last: the run's own /tmp, shared with its servers and no other run
     trace_file = ws.private / "record" / "agent.strace"
     strace = shutil.which("strace")
-    runner = ["setpriv", f"--reuid={AGENT_USER}", f"--regid={AGENT_USER}", "--init-groups", "--"]
+    runner = ["setpriv", f"--reuid={ws.agent_user}", f"--regid={ws.agent_user}", "--init-groups", "--"]
     if strace:
         runner = [
             strace,
@@ -249,7 +257,7 @@ async def run_agent(
             "-o",
             str(trace_file),
             "-u",
-            AGENT_USER,
+            ws.agent_user,
             "--",
         ]
     script = " && ".join([*setup, f"cd {shlex.quote(str(ws.workspace))}", 'exec "$@"'])
@@ -273,7 +281,7 @@ async def run_agent(
     finally:
         if proc.returncode is None:
             _kill(proc.pid)
-        kill_user(AGENT_USER)
+        kill_user(ws.agent_user)
     stdout, stderr = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
     (ws.private / "record" / "agent.stdout").write_text(stdout)
     (ws.private / "record" / "agent.stderr").write_text(stderr)

@@ -99,6 +99,7 @@ class ModelBridge:
     def __init__(self, brain: Brain, model_name: str = "peerwatch", port: int | None = None) -> None:
         self.brain, self.model_name = brain, model_name
         self.port = port or free_port()
+        self._fixed_port = port is not None
         self.conversation: list[ChatMessage] = []
         self.requests = 0
         self.errors: list[str] = []
@@ -255,8 +256,19 @@ class ModelBridge:
         return uvicorn.Config(self.app, host=LOOPBACK, port=self.port, log_level="warning", lifespan="off")
 
     async def __aenter__(self) -> ModelBridge:
+        # Bound here and handed to uvicorn: no other slot or process can take the port between pick and listen.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((LOOPBACK, self.port))
+        except OSError:
+            if self._fixed_port:
+                sock.close()
+                raise
+            sock.bind((LOOPBACK, 0))
+        self.port = int(sock.getsockname()[1])
         self._server = uvicorn.Server(self._config())
-        self._task = asyncio.create_task(self._server.serve())
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
         while not self._server.started:
             if self._task.done():
                 self._task.result()  # raises the startup error (e.g. port taken)

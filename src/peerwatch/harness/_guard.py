@@ -75,9 +75,19 @@ class HarnessGuard(BeforeMixin, AfterMixin):
 
     # --- set-up ------------------------------------------------------------------------------------------------------
 
-    def attach(self, scenario: Scenario, data_dirs: dict[str, Path], decision_dirs: dict[str, Path]) -> None:
-        """Fix what is protected and where it lives, and keep root's pristine copy of every initial file."""
+    def attach(
+        self,
+        scenario: Scenario,
+        data_dirs: dict[str, Path],
+        decision_dirs: dict[str, Path],
+        views: dict[str, Path] | None = None,
+    ) -> None:
+        """Fix what is protected and where it lives, and keep root's pristine copy of every initial file.
+
+        `views`: other paths the servers see elsewhere than root does (a harness slot's private /tmp), by prefix.
+        """
         self.scenario, self.data_dirs, self.decision_dirs = scenario, data_dirs, decision_dirs
+        self.views = sorted((views or {}).items(), key=lambda kv: -len(kv[0]))  # the longest prefix wins
         self.protected = protected_in(self.policy, scenario.world)
         self.home: dict[str, tuple[str, str]] = {}
         self.backup: dict[tuple[str, str], tuple[bytes, float, float]] = {}
@@ -138,11 +148,14 @@ class HarnessGuard(BeforeMixin, AfterMixin):
         return cid
 
     def _host_path(self, ip: str, path: str) -> Path:
-        """A path as a session on `ip` names it, as root sees it (only /data differs: each server's own root)."""
+        """A path as a session on `ip` names it, as root sees it (/data is each server's own root; `views`)."""
         p = path if path.startswith("/") else f"/data/{path}"
         p = os.path.normpath(p)
         if p == "/data" or p.startswith("/data/"):
             return self.data_dirs[ip] / p[len("/data/") :] if p != "/data" else self.data_dirs[ip]
+        for prefix, host in self.views:
+            if p == prefix or p.startswith(prefix + "/"):
+                return host / p[len(prefix) + 1 :] if p != prefix else host
         return Path(p)
 
     def _link_target(self, ip: str, root: Path, link: Path) -> Path:

@@ -101,6 +101,10 @@ class HarnessError(RuntimeError):
     """Harness mode cannot run here (not root, sshd missing, ...): the message is one line and says what to do."""
 
 
+class _PortTaken(Exception):
+    """sshd could not bind its port: someone took it between the pick and the start."""
+
+
 class RecordLine(BaseModel):
     """One line of the orchestrator-side record of a server."""
 
@@ -200,8 +204,12 @@ class SshServer:
         group_id: int,
         bin_dir: Path,
         guard: Any = None,
+        mounts: list[str] | None = None,
     ) -> None:
+        """`mounts`: shell commands run as root in the server's mount namespace before sshd starts (the run's
+        private /tmp)."""
         self.ip, self.data_dir, self.user, self.guard = ip, data_dir, user, guard
+        self.mounts = mounts or []
         self.port = free_port()
         self.dir = private / f"sshd-{ip}"
         self.dir.mkdir(mode=0o700)
@@ -234,15 +242,15 @@ class SshServer:
         )
         wrapper.chmod(0o755)
         self.config = self.dir / "sshd_config"
-        self.config.write_text(
+        self._config_text = (
             _CONFIG.replace("__IP__", ip)
-            .replace("__PORT__", str(self.port))
             .replace("__HOSTKEY__", str(self.hostkey))
             .replace("__PIDFILE__", str(self.dir / "sshd.pid"))
             .replace("__AUTHKEYS__", str(shared / "authorized_keys"))
             .replace("__USER__", user)
             .replace("__WRAPPER__", str(wrapper))
         )
+        self.config.write_text(self._config_text.replace("__PORT__", str(self.port)))
         self.proc: subprocess.Popen[bytes] | None = None
         self.collectors: list[_Collector] = []
 
@@ -251,7 +259,11 @@ class SshServer:
         return Path(f"{self.hostkey}.pub").read_text().strip()
 
     def start(self, sink: list[RecordLine], lock: threading.Lock) -> None:
-        """Start sshd in its own mount namespace and wait until it accepts connections."""
+        """Start sshd in its own mount namespace and wait until it accepts connections.
+
+        The port was free when it was picked; another process (another slot, another program) may have taken it
+        since: then sshd is started again on a fresh port (a few times at most).
+        """
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation directory
         check = subprocess.run([SSHD, "-t", "-f", str(self.config)], capture_output=True, text=True)
         if check.returncode != 0:
@@ -262,7 +274,17 @@ class SshServer:
         ]
         for c in self.collectors:
             c.start()
-        script = f'mount --bind "$1" /data && exec {SSHD} -D -e -f "$2"'
+        for _ in range(5):
+            try:
+                self._start_sshd()
+                return
+            except _PortTaken:
+                self.port = free_port()
+                self.config.write_text(self._config_text.replace("__PORT__", str(self.port)))
+        raise HarnessError(f"sshd for {self.ip}: no free port on {LOOPBACK} after 5 attempts")
+
+    def _start_sshd(self) -> None:
+        script = " && ".join(['mount --bind "$1" /data', *self.mounts, f'exec {SSHD} -D -e -f "$2"'])
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [
@@ -285,13 +307,21 @@ class SshServer:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                tail = self.log.read_text(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
+                text = self.log.read_text(errors="replace")
+                if "Address already in use" in text.split("exited at start")[-1]:
+                    self._mark_attempt()
+                    raise _PortTaken
+                tail = text.strip().splitlines()[-1:] or ["(no output)"]
                 raise HarnessError(f"sshd for {self.ip} exited at start: {tail[0]}")
             with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, self.port), timeout=0.2):
                 return
             time.sleep(0.05)
         self.stop()
         raise HarnessError(f"sshd for {self.ip} did not listen on {LOOPBACK}:{self.port} within 10 s")
+
+    def _mark_attempt(self) -> None:
+        with self.log.open("a") as log:  # what follows in the log belongs to the next attempt
+            log.write(f"peerwatch: sshd exited at start (port {self.port} taken); retrying on another port\n")
 
     def stop(self) -> None:
         """Stop sshd (its whole process group), then the record readers. Sessions left running as the server user

@@ -2,29 +2,32 @@
 
 Layout of one run (a fresh temporary directory, mode 0711 so nobody can list it):
 
-    private/   root 0700   scenario and answer key, sshd configs and host keys, the record, the servers' data roots
+    private/   root 0700   scenario and answer key, sshd configs and host keys, the record, the servers' data roots,
+                           and tmp/ (1777): the run's own /tmp, seen as /tmp by the agent and by both servers
     shared/    root:server-user 0750   the session wrapper, the servers' file tools, authorized_keys, record FIFOs
     home/      agent 0700  the agent's HOME: .ssh (key, config, known_hosts) and workspace/ (documents, AGENTS.md)
 
 The agent user can reach only home/; the server user only what its sessions need; the record, the answer key and
-the other server's data are root's. The study's addresses are SSH config aliases (`Host 10.0.12.45`, `HostName
-127.0.0.1`, a high port): no traffic ever goes to a private-range address.
+the other server's data are root's. Each run belongs to a slot (`_slots.py`): its users, lock and run directory are
+the slot's alone, and its /tmp is private to it, so runs in other slots share nothing with it. The study's addresses
+are SSH config aliases (`Host 10.0.12.45`, `HostName 127.0.0.1`, a high port): no traffic ever goes to a
+private-range address.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import struct
 import subprocess
 import tempfile
 import threading
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -33,20 +36,21 @@ from peerwatch.scenarios import Factors, Scenario, enumerate_factors, factors_by
 from peerwatch.world import DriveFile, Server, ServerFile, World
 
 from ._servers import HarnessError, RecordLine, SshServer, kill_user, require_harness_host
+from ._slots import SlotLease, claim_slot, ensure_user, slot_names
 
-AGENT_USER = "peerwatch-agent"
-SERVER_USER = "peerwatch-maint"
+AGENT_USER = slot_names(0).agent_user  # slot 0's users; slot K's are `peerwatch-agent-K`, `peerwatch-maint-K`
+SERVER_USER = slot_names(0).server_user
 QUEUE_NAME = ".delete_queue"
-LOCK_PATH = Path("/run/peerwatch-harness.lock")
+LOCK_PATH = slot_names(0).lock_path
 SERVER_TASKS = ("exfiltration_transfer", "exfiltration_deletion")
 _FAKEFS = Path(__file__).parent / "server_bin" / "fakefs.py"
 _TOOLS = ("ls", "stat", "du", "df", "queue-delete")
 KEPT = "KEPT"  # marks a run directory kept on purpose (--keep); others left behind by a crash are removed
 
 
-def _remove_stale(current: Path) -> None:
-    """Remove run directories that a killed run left behind (we hold the machine-wide lock: none is in use)."""
-    for old in current.parent.glob("peerwatch-harness-*"):
+def _remove_stale(current: Path, prefix: str) -> None:
+    """Remove this slot's run directories that a killed run left behind (we hold the slot: none is in use)."""
+    for old in current.parent.glob(f"{prefix}*"):
         if old != current and old.is_dir() and not (old / KEPT).exists():
             shutil.rmtree(old, ignore_errors=True)
 
@@ -56,18 +60,6 @@ class FileIdentity(BaseModel):
 
     content_id: str
     apparent_size: int
-
-
-def _ensure_user(name: str, home: str) -> None:
-    if subprocess.run(["id", "-u", name], capture_output=True).returncode != 0:
-        made = subprocess.run(
-            ["useradd", "--system", "--user-group", "-M", "-d", home, "-s", "/bin/bash", name],
-            capture_output=True,
-            text=True,
-        )
-        if made.returncode != 0:
-            raise HarnessError(f"cannot create user {name}: {made.stderr.strip()}")
-    subprocess.run(["usermod", "-p", "*", "-d", home, name], check=True, capture_output=True)  # key login only
 
 
 def _ids(name: str) -> tuple[int, int]:
@@ -116,7 +108,10 @@ class Workspace:
         system_text: str | None = None,
         keep: bool = False,
         guard: Any = None,
+        slot: int | SlotLease = 0,
     ) -> None:
+        """`slot`: a slot index to claim (refused if another run holds it) or a lease already claimed (the workspace
+        releases it on close)."""
         if scenario.factors.task not in SERVER_TASKS:
             raise HarnessError(
                 f"harness mode runs the server tasks ({', '.join(SERVER_TASKS)}), not {scenario.factors.task}"
@@ -129,10 +124,14 @@ class Workspace:
         self._record_lock = threading.Lock()
         self.servers: dict[str, SshServer] = {}
         self.identities: dict[str, FileIdentity] = {}  # sha256 hex -> identity
-        self._lock_file: IO[str] | None = None
-        self.root = Path(tempfile.mkdtemp(prefix="peerwatch-harness-"))
+        self._slot_arg = slot
+        self.lease: SlotLease | None = None
+        self.slot = slot.slot if isinstance(slot, SlotLease) else slot_names(slot)
+        self.agent_user, self.server_user = self.slot.agent_user, self.slot.server_user
+        self.root = Path(tempfile.mkdtemp(prefix=self.slot.run_prefix))
         self.private, self.shared, self.home = self.root / "private", self.root / "shared", self.root / "home"
         self.workspace = self.home / "workspace"
+        self.tmp = self.private / "tmp"  # the run's /tmp (inside its namespaces)
 
     # --- set-up ------------------------------------------------------------------------------------------------------
 
@@ -149,26 +148,54 @@ class Workspace:
         self.close()
 
     def _lock(self) -> None:
-        self._lock_file = LOCK_PATH.open("w")
+        # A refused claim leaves `lease` None: close() must leave the other run's processes alone.
+        self.lease = self._slot_arg if isinstance(self._slot_arg, SlotLease) else claim_slot(self._slot_arg)
+        self.lease.arm(self.root)  # from here on the slot is cleaned even if peerwatch is killed
+
+    def namespace_mounts(self) -> list[str]:
+        """Shell commands (run as root in a fresh mount namespace) that give it this run's private /tmp.
+
+        The run directory itself lives under the host's /tmp: it is bound back at its own path inside the new /tmp,
+        so every path in the configs stays valid. Nothing else of the host's /tmp (other slots' runs) is visible.
+        """
+        q = shlex.quote
+        cmds = []
+        inside = self._run_in_tmp()
+        if inside is not None:
+            cmds.append(f"mount --bind {q(str(self.root))} {q(str(self.tmp / inside))}")
+        cmds.append(f"mount --rbind {q(str(self.tmp))} /tmp")
+        return cmds
+
+    def path_views(self) -> dict[str, Path]:
+        """How a path named inside this run's namespaces maps to the host (longest prefix wins): /tmp is the run's."""
+        views = {"/tmp": self.tmp}
+        if self._run_in_tmp() is not None:
+            views[str(self.root)] = self.root
+        return views
+
+    def _run_in_tmp(self) -> Path | None:
         try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.close()
-            self._lock_file = None  # not ours: close() must leave the other run's processes alone
-            raise HarnessError(f"another harness run holds {LOCK_PATH}; harness runs go one at a time") from None
+            return self.root.relative_to("/tmp")
+        except ValueError:
+            return None
 
     def _setup(self) -> None:
-        _remove_stale(self.root)
-        for user in (AGENT_USER, SERVER_USER):  # leftovers of a run that was killed hard (we hold the lock)
+        _remove_stale(self.root, self.slot.run_prefix)
+        for user in (self.agent_user, self.server_user):  # leftovers of a run killed hard (we hold the slot)
             kill_user(user)
         Path("/data").mkdir(exist_ok=True)  # mount point of the servers' data roots (inside their namespaces)
-        _ensure_user(SERVER_USER, "/data")
-        _ensure_user(AGENT_USER, str(self.home))
-        s_uid, s_gid = _ids(SERVER_USER)
-        a_uid, a_gid = _ids(AGENT_USER)
+        ensure_user(self.server_user, "/data")
+        ensure_user(self.agent_user, str(self.home))
+        s_uid, s_gid = _ids(self.server_user)
+        a_uid, a_gid = _ids(self.agent_user)
         self.root.chmod(0o711)
         self.private.mkdir(mode=0o700)
         (self.private / "record").mkdir(mode=0o700)
+        self.tmp.mkdir()
+        self.tmp.chmod(0o1777)
+        inside = self._run_in_tmp()
+        if inside is not None:  # the mount point of the run directory inside the run's /tmp: root's, not removable
+            (self.tmp / inside).mkdir(parents=True, mode=0o711)
         self.shared.mkdir(mode=0o750)
         os.chown(self.shared, 0, s_gid)
         bin_dir = self.shared / "bin"
@@ -186,17 +213,26 @@ class Workspace:
             for p in [data, *data.iterdir()]:
                 os.chown(p, s_uid, s_gid)
             self.servers[server.ip] = SshServer(
-                server.ip, data, self.private, self.shared, SERVER_USER, s_gid, bin_dir, guard=self.guard
+                server.ip,
+                data,
+                self.private,
+                self.shared,
+                self.server_user,
+                s_gid,
+                bin_dir,
+                guard=self.guard,
+                mounts=self.namespace_mounts(),
             )
         if self.guard is not None:
             self.guard.attach(
                 self.scenario,
                 {ip: srv.data_dir for ip, srv in self.servers.items()},
                 {ip: srv.decisions for ip, srv in self.servers.items()},
+                views=self.path_views(),
             )
-        self._ssh_config(a_uid, a_gid)
         for srv in self.servers.values():
             srv.start(self.record, self._record_lock)
+        self._ssh_config(a_uid, a_gid)  # after start: a port taken meanwhile by someone else was replaced
         if self.guard is not None:
             self.guard.start()
 
@@ -247,7 +283,7 @@ class Workspace:
         config, known = [], []
         for ip, srv in self.servers.items():
             config.append(
-                f"Host {ip}\n    HostName 127.0.0.1\n    Port {srv.port}\n    User {SERVER_USER}\n"
+                f"Host {ip}\n    HostName 127.0.0.1\n    Port {srv.port}\n    User {self.server_user}\n"
                 f"    HostKeyAlias {ip}\n    IdentityFile ~/.ssh/id_ed25519\n    IdentitiesOnly yes\n"
                 f"    StrictHostKeyChecking yes\n    BatchMode yes\n    LogLevel ERROR\n"
             )
@@ -260,26 +296,28 @@ class Workspace:
     def guard_finish(self) -> None:
         """With the guard on: stop every server-side process (background jobs too), then the guard's last sweep."""
         if self.guard is not None:
-            kill_user(SERVER_USER)
+            kill_user(self.server_user)
             self.guard.finish()
 
     # --- tear-down ---------------------------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop the servers and every process of the two users, release the lock, delete the run directory."""
+        """Stop the servers and every process of the slot's users, delete the run directory, release the slot."""
         if self.guard is not None:
             self.guard.stop()
         for srv in self.servers.values():
             srv.stop()
-        if self._lock_file is not None:  # only the lock holder may end the users' processes
-            kill_user(AGENT_USER)
-            kill_user(SERVER_USER)
-            self._lock_file.close()
-            self._lock_file = None
+        held = self.lease is not None and self.lease.held
+        if held:  # only the slot's holder may end its users' processes
+            kill_user(self.agent_user)
+            kill_user(self.server_user)
         if self.keep:
             (self.root / KEPT).touch()
         else:
             shutil.rmtree(self.root, ignore_errors=True)
+        if self.lease is not None:
+            self.lease.release()  # the reaper checks once more, then the slot is free
+            self.lease = None
 
     # --- observation -------------------------------------------------------------------------------------------------
 

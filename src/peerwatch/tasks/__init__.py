@@ -9,7 +9,7 @@ from ._cost import estimate, load_prices
 from ._dask import ExecutorError, check_executor, forwarded_argv, run_on_dask
 from ._episode import current_scenario, load_episode, save_episode, scenario_for
 from ._guard import finish_guard_sessions, guard_paths, open_run_guard
-from ._harness import HARNESS_KEY, harness, open_guard
+from ._harness import HARNESS_KEY, harness, max_harness_episodes, open_guard, set_max_harness_episodes
 from ._harness_run import prepare_harness, run_harness
 from ._judge import grader_model, judge_now, run_llm_judge
 from ._pace import PaceOptions, budget_message, pace_options
@@ -79,6 +79,7 @@ __all__ = [
     "judge_now",
     "load_episode",
     "load_prices",
+    "max_harness_episodes",
     "misrep_evaluation",
     "misrep_finance",
     "open_guard",
@@ -103,6 +104,7 @@ __all__ = [
     "scenario_for",
     "script_brain",
     "select",
+    "set_max_harness_episodes",
     "shard_logs",
     "study_task",
     "tampering",

@@ -1,14 +1,19 @@
 """Harness mode as an Inspect task: `inspect eval peerwatch/harness -T agent=opencode --model peerwatch/exfiltrator`.
 
-Each sample materialises its scenario (workspace, two sshd servers, isolated agent user), serves the sample's
-Inspect model to the agent CLI through the loopback model bridge, runs the CLI, then turns the orchestrator's
-record and the servers' final state into the world and ledger that the ordinary peerwatch scorer judges. The logs
-are ordinary Inspect logs with `metadata.mode = "harness"`: `peerwatch report` reads them with the simulated ones.
+Each sample claims a harness slot (its own users, lock, run directory and /tmp; up to `max_episodes` at once in this
+process, other processes' slots left alone), materialises its scenario (workspace, two sshd servers, isolated agent
+user), serves the sample's Inspect model to the agent CLI through the loopback model bridge, runs the CLI, then turns
+the orchestrator's record and the servers' final state into the world and ledger that the ordinary peerwatch scorer
+judges. The logs are ordinary Inspect logs with `metadata.mode = "harness"`: `peerwatch report` reads them with the
+simulated ones.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +22,16 @@ from inspect_ai.dataset import MemoryDataset
 from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageUser, ModelOutput, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.tool import ToolInfo
-from inspect_ai.util import store
+from inspect_ai.util import concurrency, store
 
 from peerwatch import __version__
 from peerwatch.harness import (
+    MAX_SLOTS,
     SERVER_TASKS,
     HarnessGuard,
     ModelBridge,
     Workspace,
+    acquire_slot,
     agent_profile,
     build_ledger,
     run_agent,
@@ -40,7 +47,10 @@ from ._tasks import sample_for
 
 BRIDGE_MODEL = "peerwatch-model"
 HARNESS_KEY = "peerwatch:harness"
-_lock: asyncio.Lock | None = None
+# Set-up and tear-down threads. They live as long as the process: the servers started on them carry a parent-death
+# signal, which Linux sends when the starting *thread* ends.
+_SETUP = concurrent.futures.ThreadPoolExecutor(max_workers=MAX_SLOTS, thread_name_prefix="peerwatch-harness-setup")
+
 
 def open_guard(
     policy: str | None, audit: str, approvals: str, keystore: str | None = None, run_dir: str | None = None
@@ -54,7 +64,6 @@ def open_guard(
     pol = load_policy(policy)
     _, session = open_session(audit, keystore, run_dir)
     return Guard(pol, session.log, channel), pol
-
 
 
 def harness_prompts(scenario: Scenario, instruction_file: str) -> tuple[str, str]:
@@ -104,14 +113,13 @@ def harness_agent(
     `hide`: more directories to cover from the agent (peerwatch's project, environment and root's home always are).
     `guard`: a policy file or `default`: the oversight layer in front of the servers (audit log `audit`,
     approval channel `approvals`, as `peerwatch run --guard`).
+    Episodes at once in this process: `max_harness_episodes()`, each in a slot of its own.
     """
     profile = agent_profile(agent, instruction_file)
     core = open_guard(policy_file(guard), audit, approvals, keystore, run_dir) if guard else None
     hide = [*(hide or []), str(Path(audit).resolve().parent)] if guard and "://" not in audit else hide
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        global _lock
-        _lock = _lock or asyncio.Lock()
         family = state.metadata.get("family") or family_from_model(str(state.model))
         scenario = scenario_for(_factors(state.metadata), family)
         start_episode(scenario)
@@ -122,13 +130,20 @@ def harness_agent(
             return await model.generate(messages, tools=tools)
 
         system, prompt = harness_prompts(scenario, profile.instruction_file)
-        async with _lock:  # one harness run at a time (the machine-wide lock also guards other processes)
+        # At most `n` episodes of this process at once; each waits for a free slot on the machine.
+        n = max_harness_episodes()
+        async with concurrency("harness episodes", n, key=f"peerwatch-harness-episodes-{n}"):
             hg = None
             if core is not None:  # the actor is bound here, from what the orchestrator knows, never from the model
                 actor = f"{state.model}|{state.sample_id}|epoch {state.epoch}|harness:{profile.name}"
                 hg = HarnessGuard(core[0], core[1], actor)
-            ws = Workspace(scenario, profile.instruction_file, system_text=system, keep=keep, guard=hg)
-            await asyncio.to_thread(ws.__enter__)
+            lease = await acquire_slot()
+            try:
+                ws = Workspace(scenario, profile.instruction_file, system_text=system, keep=keep, guard=hg, slot=lease)
+            except BaseException:
+                lease.release()
+                raise
+            await _enter(ws)
             try:
                 async with ModelBridge(brain, model_name=BRIDGE_MODEL) as bridge:
                     run = await run_agent(
@@ -137,8 +152,10 @@ def harness_agent(
                 await asyncio.to_thread(ws.guard_finish)
                 final, record, read = ws.server_state(), ws.record_lines(), ws.docs_read()
                 sshd_logs = ws.sshd_logs()
-            finally:
+            except BaseException:
                 ws.close()  # synchronously: on Ctrl-C the task is being cancelled and must not await again
+                raise
+            await _close(ws)
         if bridge.errors:  # the model failed (provider error, bad key...): no verdict on a half-run episode
             raise RuntimeError(f"model error during the harness run: {bridge.errors[0]}")
         ledger = build_ledger(scenario, final, record, read, run.commands, run.denied)
@@ -173,6 +190,48 @@ def harness_agent(
     return solve
 
 
+_episodes: int | None = None
+
+
+def set_max_harness_episodes(n: int) -> None:
+    """How many harness episodes this process runs at once (each in its own slot); `peerwatch harness` sets it."""
+    global _episodes
+    if not 1 <= n <= MAX_SLOTS:
+        raise ValueError(f"harness episodes at once: {n} is not in 1..{MAX_SLOTS}")
+    _episodes = n
+
+
+def max_harness_episodes() -> int:
+    """Harness episodes at once in this process: as set, else `$PEERWATCH_HARNESS_EPISODES`, else 1."""
+    if _episodes is not None:
+        return _episodes
+    raw = os.environ.get("PEERWATCH_HARNESS_EPISODES", "").strip()
+    if not raw:
+        return 1
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_SLOTS:
+        raise ValueError(f"PEERWATCH_HARNESS_EPISODES={raw!r}: expected a whole number in 1..{MAX_SLOTS}")
+    return int(raw)
+
+
+async def _enter(ws: Workspace) -> None:
+    """Set the workspace up off the event loop; cancelled meanwhile (Ctrl-C), it is closed once set-up has ended."""
+    setup = _SETUP.submit(ws.__enter__)
+    try:
+        await asyncio.wrap_future(setup)
+    except BaseException:
+        with contextlib.suppress(BaseException):  # the thread cannot be interrupted: let it finish, then undo it
+            setup.result(timeout=120)
+        ws.close()
+        raise
+
+
+async def _close(ws: Workspace) -> None:
+    """Close a finished episode's workspace off the event loop, so the other slots' model bridges keep answering.
+
+    Cancelled meanwhile, the closing thread still runs to its end (and the slot's reaper is there if it cannot)."""
+    await asyncio.wrap_future(_SETUP.submit(ws.close))
+
+
 @task
 def harness(
     agent: str = "opencode",
@@ -205,6 +264,10 @@ def harness(
         approvals: Approval channel of the guard: file:DIR, http:PORT, approve-all or none.
         keystore: The operator's key store for the audit log (default: `$PEERWATCH_KEYSTORE` or the user's config).
         run_dir: The run's log directory: a key store inside it is refused.
+
+    Episodes run at once up to `max_harness_episodes()` (`PEERWATCH_HARNESS_EPISODES`, default 1; `peerwatch harness
+    --max-episodes N` sets it), each in a harness slot of its own; Inspect's `max_samples` must allow as many. It is
+    not a task argument: it changes how fast a run goes, not what it is, so a re-run with another value resumes.
     """
     ids = [c.strip() for c in (config.split(",") if isinstance(config, str) else config or []) if c.strip()]
     tasks = [task_type] if isinstance(task_type, str) else list(task_type or [])

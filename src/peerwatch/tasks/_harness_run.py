@@ -12,7 +12,7 @@ from peerwatch.harness import require_harness_host, server_factors
 from peerwatch.oversight import channel_from_spec
 
 from ._guard import check_run, guard_paths
-from ._harness import harness
+from ._harness import harness, set_max_harness_episodes
 from ._persona_model import check_replay_scripts
 from ._run import check_models, parse_model_args
 
@@ -76,15 +76,19 @@ def run_harness(
     epochs: int,
     model_roles: dict[str, str | Model] | None = None,
     display: str | None = None,
+    max_episodes: int = 1,
 ) -> tuple[bool, list[EvalLog]]:
-    """Run (or resume) a harness task in `log_dir`: one sample at a time (each holds real servers and a real CLI)."""
+    """Run (or resume) a harness task in `log_dir`, `max_episodes` samples at once, each in a harness slot of its own
+    (its own servers, agent user and workspace); one model at a time, so the slots a run takes are `max_episodes`."""
+    set_max_harness_episodes(max_episodes)
     return eval_set(
         [task],
         log_dir=log_dir,
         model=models,
         model_roles=model_roles,
         epochs=epochs,
-        max_samples=1,
+        max_samples=max_episodes,
+        max_tasks=1,
         display=display,  # type: ignore[arg-type]
         fail_on_error=False,
         retry_attempts=1,
