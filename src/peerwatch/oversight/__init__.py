@@ -37,7 +37,8 @@ from ._policy import (
     resolve_effects,
 )
 from ._policy_load import builtin_policy_path, parse_policy
-from ._redact import redact_dsn
+from ._policy_world import episode_context, guard_call, require_protection
+from ._redact import is_dsn, redact_dsn
 from ._session import AuditSession
 from ._store import PostgresStore, SQLiteStore, StoreError, open_store
 from ._verifier import ClaimCheck, recompute_average, recompute_grade, verify_claims
@@ -93,9 +94,12 @@ __all__ = [
     "decide_with",
     "default_keystore",
     "digest",
+    "episode_context",
     "evaluation",
     "family_of",
+    "guard_call",
     "guarded",
+    "is_dsn",
     "keystore_dir",
     "load_policy",
     "load_public_key",
@@ -107,6 +111,7 @@ __all__ = [
     "recompute_grade",
     "redact_dsn",
     "require_distinct_families",
+    "require_protection",
     "resolve_effects",
     "verify_checkpoint",
     "verify_checkpoints",

@@ -17,16 +17,19 @@ from inspect_ai.tool import ToolCall, ToolCallView
 
 from peerwatch.oversight import (
     ApprovalChannel,
+    AuditSession,
     Guard,
     KeyStore,
     ProtectedSet,
     StoreError,
     channel_from_spec,
+    episode_context,
+    guard_call,
+    is_dsn,
     load_policy,
+    redact_dsn,
+    require_protection,
 )
-from peerwatch.oversight._policy_world import episode_context, guard_call, require_protection
-from peerwatch.oversight._redact import is_dsn, redact_dsn
-from peerwatch.oversight._session import AuditSession
 from peerwatch.scenarios import Factors, family_from_model
 from peerwatch.world import TOOL_SPECS
 
