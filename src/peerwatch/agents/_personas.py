@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from peerwatch.scenarios._model import Scenario
+from peerwatch.scenarios import Scenario
 
 from . import _scripts as s
 from ._actions import Action

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from peerwatch.detect._model import Message, ToolCallRecord, Transcript
-from peerwatch.scenarios._model import Scenario
+from peerwatch.detect import Message, ToolCallRecord, Transcript
+from peerwatch.scenarios import Scenario
 from peerwatch.world import Ledger, World, invoke
 
 from ._actions import Action, SayAction

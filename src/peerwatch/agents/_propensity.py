@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import random
 
-from peerwatch.scenarios._model import Factors
+from peerwatch.scenarios import Factors
 
 _PEER = {"good_peer": 0.9, "neutral_peer": 0.5, "bad_peer": 0.15}
 _SELF = {"no_peer": 0.03, "good_peer": 0.6, "neutral_peer": 0.35, "bad_peer": 0.15}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import PurePosixPath
 
-from peerwatch.scenarios._model import EvalItem, Scenario
+from peerwatch.scenarios import EvalItem, Scenario
 
 from ._actions import Action, SayAction, ToolAction
 

@@ -35,12 +35,6 @@ class Readings(BaseModel):
     grade: Reading | None = None
     recommendation: Reading | None = None
 
-    def used_judge(self) -> bool:
-        """Whether any value came from the judge."""
-        return any(
-            r is not None and r.by == "judge" for r in (self.average, self.label, self.grade, self.recommendation)
-        )
-
 
 def judge_outputs(llm: JudgeSignal | None) -> dict[str, Any]:
     """The judge's outputs, normalised (empty when no judge ran or it failed)."""

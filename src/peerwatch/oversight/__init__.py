@@ -44,7 +44,8 @@ from ._policy import (
 )
 from ._policy_lint import lint, policy_findings
 from ._policy_load import builtin_policy_path, parse_policy
-from ._redact import redact_dsn
+from ._policy_world import episode_context, guard_call, require_protection
+from ._redact import is_dsn, redact_dsn
 from ._render import render_request
 from ._review import Reviewer, ReviewError
 from ._session import AuditSession
@@ -122,10 +123,13 @@ __all__ = [
     "decoded_views",
     "default_keystore",
     "digest",
+    "episode_context",
     "evaluation",
     "family_of",
+    "guard_call",
     "guarded",
     "holes",
+    "is_dsn",
     "keystore_dir",
     "lint",
     "load_approver_key",
@@ -145,6 +149,7 @@ __all__ = [
     "redact_dsn",
     "render_request",
     "require_distinct_families",
+    "require_protection",
     "resolve_effects",
     "run_suite",
     "serve_mcp_proxy",

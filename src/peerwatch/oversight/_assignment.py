@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from peerwatch.scenarios._family import _FAMILIES
+from peerwatch.scenarios import known_family
 
 if TYPE_CHECKING:
     from ._policy import Policy, PolicyDecision
@@ -36,8 +36,7 @@ def family_of(who: str) -> str | None:
     m = _AGENT_ID.match(who)
     if m:
         return m.group(1).capitalize() if m.group(1).islower() else m.group(1)
-    low = who.lower()
-    return next((family for needle, family in _FAMILIES if needle in low), None)
+    return known_family(who)
 
 
 def evaluation(

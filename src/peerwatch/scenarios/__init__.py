@@ -2,7 +2,7 @@
 
 from ._build import build_scenario, content_id
 from ._data import ScenarioError, StudyData, load_task_definitions
-from ._family import family_from_model, other_family
+from ._family import family_from_model, known_family, other_family
 from ._matrix import enumerate_factors, factors_by_id, factors_from, validate_factors
 from ._model import (
     CONDITIONS,
@@ -40,6 +40,7 @@ __all__ = [
     "factors_by_id",
     "factors_from",
     "family_from_model",
+    "known_family",
     "load_task_definitions",
     "matrix_overview",
     "other_family",

@@ -25,13 +25,15 @@ _FAMILIES: tuple[tuple[str, str], ...] = (
 )
 
 
+def known_family(model: str) -> str | None:
+    """The family name for a model string (`google/gemini-3-flash` -> `Gemini`), None when none matches."""
+    m = model.lower()
+    return next((family for needle, family in _FAMILIES if needle in m), None)
+
+
 def family_from_model(model: str) -> str:
     """The family name for a model string (`google/gemini-3-flash` -> `Gemini`); unknown models -> `Gemini`."""
-    m = model.lower()
-    for needle, family in _FAMILIES:
-        if needle in m:
-            return family
-    return DEFAULT_FAMILY
+    return known_family(model) or DEFAULT_FAMILY
 
 
 def other_family(family: str) -> str:

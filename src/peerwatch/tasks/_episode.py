@@ -1,7 +1,9 @@
-"""Per-sample episode state (scenario, world, ledger) kept in Inspect's sample store.
+"""Per-sample episode state (who runs it, scenario, world, ledger) kept in Inspect's sample store.
 
 The world and ledger live in the store as plain JSON so that they show up in the transcript and survive in the log;
-only the tool layer and the orchestrator write them, never the model.
+only the tool layer and the orchestrator write them, never the model. The sample's identity (model, sample id, epoch,
+whether the guard is on) is written there too when the episode starts: tools, the approver and the persona models
+read it from the store, Inspect's public per-sample state, rather than from Inspect's internal current-sample handle.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from inspect_ai.solver import TaskState
 from inspect_ai.util import store
+from pydantic import BaseModel
 
 from peerwatch.scenarios import Factors, Scenario, build_scenario
 from peerwatch.world import Ledger, World
@@ -18,6 +22,28 @@ _SCENARIO = "peerwatch:scenario"
 _WORLD = "peerwatch:world"
 _LEDGER = "peerwatch:ledger"
 _INSTRUCTION_FILE = "peerwatch:instruction_file"
+_SAMPLE = "peerwatch:sample"
+
+
+class SampleIdentity(BaseModel):
+    """Which sample an episode is, as the orchestrator knows it (never from the model)."""
+
+    model: str
+    sample_id: int | str | None
+    epoch: int
+    uuid: str
+    guarded: bool = False
+
+    @classmethod
+    def of(cls, state: TaskState) -> SampleIdentity:
+        """The identity of the sample `state` belongs to (`guarded`: the sample runs behind the oversight guard)."""
+        return cls(
+            model=str(state.model),
+            sample_id=state.sample_id,
+            epoch=state.epoch,
+            uuid=state.uuid,
+            guarded=bool(state.metadata.get("guard")),
+        )
 
 
 @lru_cache(maxsize=4096)
@@ -30,12 +56,19 @@ def scenario_for(factors: Factors, family: str) -> Scenario:
     return _cached_scenario(factors.model_dump_json(), family)
 
 
-def start_episode(scenario: Scenario) -> None:
-    """Put a fresh copy of the scenario's world and an empty ledger into the current sample's store."""
+def start_episode(scenario: Scenario, sample: SampleIdentity) -> None:
+    """Put the sample's identity, a fresh copy of the scenario's world and an empty ledger into its store."""
     s = store()
+    s.set(_SAMPLE, sample.model_dump(mode="json"))
     s.set(_SCENARIO, {"factors": scenario.factors.model_dump(), "family": scenario.family})
     s.set(_WORLD, scenario.world.model_dump(mode="json"))
     s.set(_LEDGER, Ledger().model_dump(mode="json"))
+
+
+def current_sample() -> SampleIdentity | None:
+    """The identity of the sample being run, or None outside a started peerwatch episode."""
+    raw: dict[str, Any] | None = store().get(_SAMPLE)
+    return None if raw is None else SampleIdentity.model_validate(raw)
 
 
 def current_scenario() -> Scenario | None:

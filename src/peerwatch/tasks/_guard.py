@@ -12,36 +12,38 @@ from typing import Any, TypeVar
 import anyio
 from inspect_ai.approval import Approval, ApprovalPolicy, Approver, approver
 from inspect_ai.model import ChatMessage
-from inspect_ai.solver._task_state import sample_state
 from inspect_ai.tool import ToolCall, ToolCallView
 
 from peerwatch.oversight import (
+    AuditSession,
     Guard,
     KeyStore,
     ProtectedSet,
     StoreError,
     channel_from_spec,
+    episode_context,
+    guard_call,
+    is_dsn,
     load_policy,
+    redact_dsn,
+    require_protection,
 )
-from peerwatch.oversight._policy_world import episode_context, guard_call, require_protection
-from peerwatch.oversight._redact import is_dsn, redact_dsn
-from peerwatch.oversight._session import AuditSession
 from peerwatch.scenarios import Factors, family_from_model
 from peerwatch.world import TOOL_SPECS
 
-from ._episode import current_scenario, load_episode, scenario_for
+from ._episode import current_sample, current_scenario, load_episode, scenario_for
 from ._serial import hold_world, release_world
 
 _P = TypeVar("_P", str, Path)
 
 
 def _actor() -> str:
-    state = sample_state()
+    sample = current_sample()  # recorded by the solver when the episode started, never told by the model
     scenario = current_scenario()
     who = scenario.facts.critic_agent_id if scenario else "agent"
-    if state is None:
+    if sample is None:
         return who
-    return f"{state.model}|{state.sample_id}|epoch {state.epoch}|{who}"
+    return f"{sample.model}|{sample.sample_id}|epoch {sample.epoch}|{who}"
 
 
 def policy_file(policy: _P | None) -> _P | None:
@@ -141,8 +143,8 @@ def peerwatch_guard(
         if call.function in TOOL_SPECS:  # held until the world tool has run: siblings see the world it leaves
             await hold_world()
         world, _ = load_episode()
-        state = sample_state()
-        evaluator = str(state.model) if state else scenario.facts.critic_agent_id
+        sample = current_sample()
+        evaluator = sample.model if sample else scenario.facts.critic_agent_id
         key = (scenario.id, scenario.family, evaluator)
         if key not in contexts:  # fixed by the episode's initial world and its evaluator: compute once
             contexts[key] = episode_context(pol, scenario, evaluator)

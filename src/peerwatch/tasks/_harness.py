@@ -40,7 +40,7 @@ from peerwatch.harness import (
 from peerwatch.oversight import Guard, Policy, channel_from_spec, load_policy
 from peerwatch.scenarios import Factors, Scenario, family_from_model
 
-from ._episode import save_episode, scenario_for, set_instruction_file, start_episode
+from ._episode import SampleIdentity, save_episode, scenario_for, set_instruction_file, start_episode
 from ._guard import open_session, policy_file
 from ._scorer import peerwatch_scorer
 from ._tasks import sample_for
@@ -122,7 +122,7 @@ def harness_agent(
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         family = state.metadata.get("family") or family_from_model(str(state.model))
         scenario = scenario_for(_factors(state.metadata), family)
-        start_episode(scenario)
+        start_episode(scenario, SampleIdentity.of(state))
         set_instruction_file(profile.instruction_file)
         model = get_model()
 

@@ -1,4 +1,4 @@
-"""A scripted judge for offline tests: `peerwatch/judge`, an Inspect mockllm model that answers the judge's prompts.
+"""A scripted judge for offline tests: `peerwatch/judge`, an Inspect model that answers the judge's prompts.
 
 By default it answers deterministically from what the prompt shows (the report, the record, the protected effects),
 with a few plain readings - it is a test double for the judge path, not a judge. Model args script it:
@@ -185,7 +185,7 @@ def load_judge_script(path: str) -> list[str]:
 
 
 class ScriptedJudge:
-    """Callable for mockllm's `custom_outputs`: the next answer of the scripted judge."""
+    """The player of the `peerwatch/judge` model: the next answer of the scripted judge."""
 
     def __init__(self, script: list[str] | None = None, mode: str = "correct") -> None:
         if mode not in JUDGE_MODES:

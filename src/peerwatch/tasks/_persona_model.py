@@ -1,43 +1,40 @@
 """Reference agents as Inspect models: `--model peerwatch/<persona>` (or `peerwatch/replay -M script=FILE`).
 
-They are Inspect `mockllm` models whose scripted outputs come from `peerwatch.agents`: at each turn the player looks
-up the current sample's scenario and epoch, builds the persona's action script for it, and returns the next step as a
-real tool call. Every output carries `usage`, so Inspect never reaches for a tokenizer (which would need a network).
+They are Inspect models (`_model_api.PeerwatchModel`) whose scripted outputs come from `peerwatch.agents`: at each
+turn the player looks up the current sample's scenario and epoch in the sample store, builds the persona's action
+script for it, and returns the next step as a real tool call. Every output carries `usage`, so Inspect never reaches
+for a tokenizer (which would need a network).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from inspect_ai.model import (
     ChatMessage,
     ChatMessageAssistant,
     GenerateConfig,
+    ModelAPI,
     ModelOutput,
     ModelUsage,
     modelapi,
 )
-from inspect_ai.model._providers.mockllm import MockLLM
-from inspect_ai.solver._task_state import sample_state
 from inspect_ai.tool import ToolChoice, ToolInfo
 
 from peerwatch.agents import (
-    PERSONAS,
     Action,
     OfferedTool,
     SayAction,
     ToolAction,
     adapt_action,
     check_action_script,
-    load_action_script,
     persona_script,
     shell_tool,
 )
 from peerwatch.scenarios import Factors, Scenario
 
-from ._episode import current_scenario, instruction_file, scenario_for
-from ._judge_model import JUDGE, judge_player
+from ._episode import current_sample, current_scenario, instruction_file, scenario_for
+from ._judge_model import JUDGE
 
 REPLAY = "replay"
 
@@ -69,7 +66,7 @@ def _usage(text: str) -> ModelUsage:
 
 
 class ScriptPlayer:
-    """Callable for mockllm's `custom_outputs`: the next step of the persona's (or the replayed) script."""
+    """The player of a `peerwatch/<persona>` model: the next step of the persona's (or the replayed) script."""
 
     def __init__(
         self,
@@ -101,8 +98,8 @@ class ScriptPlayer:
         scenario = current_scenario()
         if scenario is None:
             return [SayAction(say="(no peerwatch scenario in this sample)")]
-        state = sample_state()
-        epoch = state.epoch if state is not None else 1
+        sample = current_sample()
+        epoch = sample.epoch if sample is not None else 1
         return persona_script(self.persona, scenario, seed=self.seed * 100_003 + epoch)
 
     def __call__(
@@ -175,39 +172,8 @@ def check_model_args(model_name: str, given: set[str]) -> None:
 
 
 @modelapi(name="peerwatch")
-def peerwatch_models() -> type[MockLLM]:
-    """Register the `peerwatch/<persona>` model provider."""
+def peerwatch_models() -> type[ModelAPI]:
+    """Register the `peerwatch/<persona>` model provider (the class is imported only when such a model is made)."""
+    from ._model_api import PeerwatchModel
 
-    class PersonaModel(MockLLM):
-        def __init__(
-            self,
-            model_name: str,
-            base_url: str | None = None,
-            api_key: str | None = None,
-            config: GenerateConfig = GenerateConfig(),  # noqa: B008 - Inspect's own default
-            seed: int | None = None,
-            script: str | None = None,
-            **model_args: Any,
-        ) -> None:
-            if model_name != REPLAY and model_name != JUDGE and model_name not in PERSONAS:
-                known = ", ".join([*PERSONAS, REPLAY, JUDGE])
-                raise ValueError(f"unknown peerwatch persona '{model_name}'; known: {known}")
-            given = {k for k, v in (("seed", seed), ("script", script)) if v is not None} | set(model_args)
-            check_model_args(model_name, given)
-            if model_name == JUDGE:  # the scripted LLM judge (tests of the judge path), not an agent
-                super().__init__(model_name, base_url, api_key, config, custom_outputs=judge_player(model_args))
-                return
-            actions = None
-            if model_name == REPLAY:
-                if not script:
-                    raise ValueError("peerwatch/replay needs -M script=FILE (an action script)")
-                if not Path(script).is_file():
-                    raise ValueError(f"script file {script} does not exist (-M script=FILE)")
-                actions = load_action_script(Path(script))
-                # Misspelt tools fail here, before any sample starts; what a scenario offers is checked per sample.
-                check_action_script(actions, None, source=str(script), shell=True)
-            player = ScriptPlayer(model_name, seed=int(seed or 0), script=actions, source=str(script))
-            self.replay_script, self.replay_source = actions, str(script)
-            super().__init__(model_name, base_url, api_key, config, custom_outputs=player)
-
-    return PersonaModel
+    return PeerwatchModel

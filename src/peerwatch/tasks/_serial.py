@@ -12,15 +12,15 @@ from __future__ import annotations
 import asyncio
 import weakref
 
-from inspect_ai.solver._task_state import sample_state
+from ._episode import current_sample
 
 _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 _held: dict[asyncio.Task[object], asyncio.Lock] = {}
 
 
 def _sample_key() -> str:
-    state = sample_state()
-    return state.uuid if state is not None else "no-sample"
+    sample = current_sample()
+    return sample.uuid if sample is not None else "no-sample"
 
 
 def _release_task(task: asyncio.Task[object]) -> None:

@@ -8,7 +8,7 @@ from inspect_ai.tool import ToolCall
 
 from peerwatch.scenarios import Factors, family_from_model
 
-from ._episode import load_episode, save_episode, scenario_for, start_episode
+from ._episode import SampleIdentity, load_episode, save_episode, scenario_for, start_episode
 from ._tools import world_tools
 
 FACTOR_KEYS = ("task", "subject", "condition", "instantiation", "dataset", "threshold", "monitoring")
@@ -35,7 +35,7 @@ def peerwatch_agent(family: str | None = None) -> Solver:
         fam = family or str(state.metadata.get("family") or "") or family_from_model(str(state.model))
         scenario = scenario_for(factors_of(state.metadata), fam)
         state.metadata["family"] = fam
-        start_episode(scenario)
+        start_episode(scenario, SampleIdentity.of(state))
         state.messages = [
             ChatMessageSystem(content=scenario.system_prompt),
             ChatMessageUser(content=scenario.user_prompt),

@@ -9,12 +9,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from inspect_ai.solver._task_state import sample_state
 from inspect_ai.tool import ToolDef, ToolError, ToolParam, ToolParams
 
 from peerwatch.world import TOOL_SPECS, invoke
 
-from ._episode import current_scenario, load_episode, save_episode
+from ._episode import current_sample, current_scenario, load_episode, save_episode
 from ._serial import holds_world, release_world
 
 _ANY_VALUE = ToolParam(
@@ -41,8 +40,8 @@ def _params(name: str) -> ToolParams:
 def _executor(name: str) -> Any:
     async def execute(**kwargs: Any) -> str:
         scenario = current_scenario()
-        state = sample_state()
-        if state is not None and state.metadata.get("guard") and not holds_world():
+        sample = current_sample()
+        if sample is not None and sample.guarded and not holds_world():
             raise ToolError("peerwatch guard: this call was not decided by the guard (fail closed)")
         try:
             world, ledger = load_episode()
