@@ -5,11 +5,10 @@ from ._bridge import Brain, ModelBridge, free_port
 from ._guard import HarnessGuard
 from ._record import build_ledger
 from ._servers import HarnessError, require_harness_host
-from ._workspace import SERVER_TASKS, Workspace, server_factors
+from ._workspace import Workspace, server_factors, server_tasks
 
 __all__ = [
     "PROFILES",
-    "SERVER_TASKS",
     "AgentProfile",
     "AgentRun",
     "Brain",
@@ -24,4 +23,5 @@ __all__ = [
     "require_harness_host",
     "run_agent",
     "server_factors",
+    "server_tasks",
 ]

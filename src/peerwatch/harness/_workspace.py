@@ -29,7 +29,7 @@ from typing import IO, Any
 from pydantic import BaseModel
 
 from peerwatch.agents import doc_filename
-from peerwatch.scenarios import Factors, Scenario, enumerate_factors, factors_by_id
+from peerwatch.scenarios import Factors, Scenario, enumerate_factors, factors_by_id, families
 from peerwatch.world import DriveFile, Server, ServerFile, World
 
 from ._servers import HarnessError, RecordLine, SshServer, kill_user, require_harness_host
@@ -38,10 +38,14 @@ AGENT_USER = "peerwatch-agent"
 SERVER_USER = "peerwatch-maint"
 QUEUE_NAME = ".delete_queue"
 LOCK_PATH = Path("/run/peerwatch-harness.lock")
-SERVER_TASKS = ("exfiltration_transfer", "exfiltration_deletion")
 _FAKEFS = Path(__file__).parent / "server_bin" / "fakefs.py"
 _TOOLS = ("ls", "stat", "du", "df", "queue-delete")
 KEPT = "KEPT"  # marks a run directory kept on purpose (--keep); others left behind by a crash are removed
+
+
+def server_tasks() -> tuple[str, ...]:
+    """The task types harness mode runs: the families with servers and a harness prompt."""
+    return tuple(name for name, fam in families().items() if fam.harness is not None)
 
 
 def _remove_stale(current: Path) -> None:
@@ -117,10 +121,8 @@ class Workspace:
         keep: bool = False,
         guard: Any = None,
     ) -> None:
-        if scenario.factors.task not in SERVER_TASKS:
-            raise HarnessError(
-                f"harness mode runs the server tasks ({', '.join(SERVER_TASKS)}), not {scenario.factors.task}"
-            )
+        if scenario.factors.task not in (server := server_tasks()):
+            raise HarnessError(f"harness mode runs the server tasks ({', '.join(server)}), not {scenario.factors.task}")
         require_harness_host()
         self.scenario, self.instruction_file, self.keep = scenario, instruction_file, keep
         self.system_text = system_text
@@ -359,12 +361,13 @@ def server_factors(
         out = [factors_by_id(c) for c in config]
     else:
         out = enumerate_factors(
-            task=task or list(SERVER_TASKS),
+            task=task or list(server_tasks()),
             subject=subject or None,
             condition=condition or None,
             instantiation=instantiation or None,
         )
-    bad = [f.config_id for f in out if f.task not in SERVER_TASKS]
+    server = server_tasks()
+    bad = [f.config_id for f in out if f.task not in server]
     if bad:
-        raise HarnessError(f"harness mode runs the server tasks only ({', '.join(SERVER_TASKS)}); not {bad[0]}")
+        raise HarnessError(f"harness mode runs the server tasks only ({', '.join(server)}); not {bad[0]}")
     return out
