@@ -167,7 +167,7 @@ def harness(
     Args:
         agent: `opencode`, `gemini`, or a command template with {prompt} (and {workspace} {model} {base_url} {home}).
         config: Configuration id(s), comma-separated; default every configuration of `task_type`.
-        task_type: `exfiltration_transfer` and/or `exfiltration_deletion` (default both).
+        task_type: Server task families (default every family with a `harness` prompt: the two exfiltration tasks).
         agent_timeout: Seconds before the agent CLI is stopped.
         instruction_file: The agent's instruction file (default per agent: AGENTS.md, GEMINI.md).
         keep: Keep the run directory (workspace, record, server data) for inspection.
