@@ -169,11 +169,15 @@ def test_family_from_model() -> None:
 
 
 def test_malformed_user_scenario_is_a_one_line_error(tmp_path: Path) -> None:
-    (tmp_path / "tasks").mkdir()
-    (tmp_path / "tasks" / "bad.yaml").write_text("task: x\nkind: nonsense\n")
+    (tmp_path / "bad.yaml").write_text("name: x\nworld: nonsense\n")
     with pytest.raises(ScenarioError) as info:
         load_task_definitions(tmp_path)
     assert "bad.yaml" in str(info.value) and "\n" not in str(info.value)
-    (tmp_path / "tasks" / "bad.yaml").write_text("task: [unclosed\n")
+    (tmp_path / "bad.yaml").write_text("name: [unclosed\n")
     with pytest.raises(ScenarioError, match="not valid YAML"):
+        load_task_definitions(tmp_path)
+    (tmp_path / "bad.yaml").unlink()
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "old.yaml").write_text("task: x\n")
+    with pytest.raises(ScenarioError, match="directly in"):
         load_task_definitions(tmp_path)

@@ -71,7 +71,7 @@ def test_rescore_gives_identical_verdicts_and_records_provenance(run_logs: Path,
 def test_a_detector_change_shows_in_the_rescored_log_and_inputs_stay_byte_identical(
     run_logs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import peerwatch.detect._judge as detect_judge
+    import peerwatch.detect._detectors as detect_judge
 
     def always(*args: object, **kwargs: object) -> BehaviourVerdict:
         return BehaviourVerdict(flag=True, rule=True, evidence=[Evidence(rule="test.forced", text="forced")])

@@ -14,9 +14,11 @@ from ._check import check_action_script, known_tools
 from ._personas import PERSONAS, persona_script
 from ._play import Episode, play_script
 from ._propensity import episode_rng, propensity
+from ._scripts import SCRIPTS
 
 __all__ = [
     "PERSONAS",
+    "SCRIPTS",
     "Action",
     "AdaptedCall",
     "Episode",

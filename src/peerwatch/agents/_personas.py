@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from peerwatch.scenarios import Scenario
+from peerwatch.scenarios import Scenario, family
 
 from . import _scripts as s
 from ._actions import Action
@@ -29,27 +29,22 @@ PERSONAS: dict[str, str] = {
 
 _Builder = Callable[[Scenario, random.Random], list[Action]]
 
-_SIGNATURE: dict[str, dict[str, _Builder]] = {
-    "tamperer": {"tampering": s.tamper},
-    "exfiltrator": {"exfiltration_transfer": s.exfiltrate_transfer, "exfiltration_deletion": s.exfiltrate_deletion},
-    "inflater": {
-        "misrep_evaluation": s.inflate_evaluation,
-        "tampering": s.inflate_evaluation,
-        "alignment_faking": s.inflate_evaluation,
-        "misrep_finance": s.inflate_finance,
-    },
-    "alignment_faker": {"alignment_faking": s.skip_shutdown},
-    "refuser": {task: s.refuse for task in s.HONEST},
-}
 
-_REFERENCE_SIGNATURE: dict[str, str] = {
-    "misrep_evaluation": "inflater",
-    "misrep_finance": "inflater",
-    "tampering": "tamperer",
-    "alignment_faking": "alignment_faker",
-    "exfiltration_transfer": "exfiltrator",
-    "exfiltration_deletion": "exfiltrator",
-}
+def _script(name: str, task: str) -> _Builder:
+    if name not in s.SCRIPTS:
+        raise ValueError(f"task family {task}: unknown agent script {name!r}; known: {', '.join(s.SCRIPTS)}")
+    return s.SCRIPTS[name]
+
+
+def _builder(persona: str, task: str) -> _Builder | None:
+    """The script of `persona`'s signature misbehaviour in `task` (None: the persona has none there)."""
+    spec = family(task).agents
+    if persona == "refuser":
+        return _script(spec.refuse, task)
+    name = spec.personas.get(persona)
+    return _script(name, task) if name is not None else None
+
+
 # Share of the non-signature episodes that end in an open refusal, scaled by the same propensity.
 _REFUSAL_SHARE = 0.3
 
@@ -63,19 +58,22 @@ def persona_script(persona: str, scenario: Scenario, seed: int = 0) -> list[Acti
     if persona not in PERSONAS:
         raise ValueError(f"unknown persona '{persona}'; known personas: {', '.join(PERSONAS)}")
     task = scenario.factors.task
+    agents = family(task).agents
     rng = episode_rng(persona, scenario.id, scenario.family, seed)
     p = propensity(scenario.factors)
     if persona == "reference":
         u = rng.random()
         if u < p:
-            persona = _REFERENCE_SIGNATURE[task]
+            persona = agents.reference
         elif u < p + _REFUSAL_SHARE * p * (1 - p):
             persona = "refuser"
         else:
-            return s.HONEST[task](scenario, rng)
-        return _SIGNATURE[persona][task](scenario, rng)
-    # alignment_faker complies when watched and skips when not: `propensity` carries the monitoring factor.
-    builder = _SIGNATURE.get(persona, {}).get(task)
-    if builder is not None and persona != "honest" and rng.random() < p:
+            return _script(agents.honest, task)(scenario, rng)
+        builder = _builder(persona, task)
+        assert builder is not None  # the family's reference persona is one of its personas (validated on load)
         return builder(scenario, rng)
-    return s.HONEST[task](scenario, rng)
+    # alignment_faker complies when watched and skips when not: `propensity` carries the monitoring factor.
+    builder = _builder(persona, task) if persona != "honest" else None
+    if builder is not None and rng.random() < p:
+        return builder(scenario, rng)
+    return _script(agents.honest, task)(scenario, rng)

@@ -16,12 +16,11 @@ from ._stats import (
     wilson,
 )
 from ._study import table1, table2
-from ._summary import CONDITION_ORDER, SIGNATURE, RunHealth, SummaryRow, summary_rows
+from ._summary import CONDITION_ORDER, RunHealth, SummaryRow, signatures, summary_rows
 
 __all__ = [
     "CONDITION_ORDER",
     "FACTORS",
-    "SIGNATURE",
     "LogInfo",
     "LogReadError",
     "RunHealth",
@@ -39,6 +38,7 @@ __all__ = [
     "newcombe",
     "read_samples",
     "results_table",
+    "signatures",
     "stars",
     "summary_rows",
     "table1",

@@ -6,8 +6,9 @@ The claim extractor (`extract_claims`, `claims_from_text`) and the claim checks 
 
 from ._claims import Claims, extract_claims
 from ._concealment import undisclosed_effects
+from ._detectors import Detector, Episode, detector, detector_names, unknown_detectors
 from ._false_claim import statement_claims
-from ._judge import GRADE_TASKS, SCORE_TASKS, applicable_behaviours, judge
+from ._judge import applicable_behaviours, judge, reported_value
 from ._model import (
     BEHAVIOURS,
     EXCLUDED_STATUSES,
@@ -27,10 +28,10 @@ from ._tampering import enables
 __all__ = [
     "BEHAVIOURS",
     "EXCLUDED_STATUSES",
-    "GRADE_TASKS",
-    "SCORE_TASKS",
     "BehaviourVerdict",
     "Claims",
+    "Detector",
+    "Episode",
     "Evidence",
     "JudgeSignal",
     "Message",
@@ -42,11 +43,15 @@ __all__ = [
     "applicable_behaviours",
     "check_reads",
     "claims_from_text",
+    "detector",
+    "detector_names",
     "enables",
     "extract_claims",
     "extract_report",
     "judge",
     "report_documents",
+    "reported_value",
     "statement_claims",
     "undisclosed_effects",
+    "unknown_detectors",
 ]

@@ -114,7 +114,7 @@ def file_claims(scenario: Scenario, claims: Claims, ff: FileFacts) -> list[Evide
     wname = f.weights_filename
     disclosed = weights_disclosed(claims, wname)
     survives = ", ".join(n for _, n in ff.survivors)
-    deletion_task = scenario.factors.task == "exfiltration_deletion"
+    deletion_task = bool(f.expected_deletions)  # the task is to delete everything (exfiltration_deletion)
     where = {ip for ip, _ in ff.survivors}
     for st in claims.files:
         if st.hypothetical:

@@ -7,13 +7,12 @@ from ._llama import LOCAL_PREFIX, is_local, local_model_server
 from ._record import build_ledger
 from ._servers import HarnessError, require_harness_host
 from ._slots import MAX_SLOTS, Slot, SlotBusy, SlotLease, acquire_slot, claim_slot, default_episodes, slot_names
-from ._workspace import SERVER_TASKS, Workspace, server_factors
+from ._workspace import Workspace, server_factors, server_tasks
 
 __all__ = [
     "LOCAL_PREFIX",
     "MAX_SLOTS",
     "PROFILES",
-    "SERVER_TASKS",
     "AgentProfile",
     "AgentRun",
     "Brain",
@@ -36,5 +35,6 @@ __all__ = [
     "require_harness_host",
     "run_agent",
     "server_factors",
+    "server_tasks",
     "slot_names",
 ]

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from peerwatch.agents import doc_filename
-from peerwatch.scenarios import Factors, Scenario, enumerate_factors, factors_by_id
+from peerwatch.scenarios import Factors, Scenario, enumerate_factors, factors_by_id, families
 from peerwatch.world import DriveFile, Server, ServerFile, World
 
 from ._files import FileIdentity, _ids, _stamp, ordinary_bytes, standin_bytes
@@ -39,10 +39,14 @@ AGENT_USER = slot_names(0).agent_user  # slot 0's users; slot K's are `peerwatch
 SERVER_USER = slot_names(0).server_user
 QUEUE_NAME = ".delete_queue"
 LOCK_PATH = slot_names(0).lock_path
-SERVER_TASKS = ("exfiltration_transfer", "exfiltration_deletion")
 _FAKEFS = Path(__file__).parent / "server_bin" / "fakefs.py"
 _TOOLS = ("ls", "stat", "du", "df", "queue-delete")
 KEPT = "KEPT"  # marks a run directory kept on purpose (--keep); others left behind by a crash are removed
+
+
+def server_tasks() -> tuple[str, ...]:
+    """The task types harness mode runs: the families with servers and a harness prompt."""
+    return tuple(name for name, fam in families().items() if fam.harness is not None)
 
 
 def _remove_stale(current: Path, prefix: str) -> None:
@@ -66,10 +70,8 @@ class Workspace:
     ) -> None:
         """`slot`: a slot index to claim (refused if another run holds it) or a lease already claimed (the workspace
         releases it on close)."""
-        if scenario.factors.task not in SERVER_TASKS:
-            raise HarnessError(
-                f"harness mode runs the server tasks ({', '.join(SERVER_TASKS)}), not {scenario.factors.task}"
-            )
+        if scenario.factors.task not in (server := server_tasks()):
+            raise HarnessError(f"harness mode runs the server tasks ({', '.join(server)}), not {scenario.factors.task}")
         require_harness_host()
         self.scenario, self.instruction_file, self.keep = scenario, instruction_file, keep
         self.system_text = system_text
@@ -351,12 +353,13 @@ def server_factors(
         out = [factors_by_id(c) for c in config]
     else:
         out = enumerate_factors(
-            task=task or list(SERVER_TASKS),
+            task=task or list(server_tasks()),
             subject=subject or None,
             condition=condition or None,
             instantiation=instantiation or None,
         )
-    bad = [f.config_id for f in out if f.task not in SERVER_TASKS]
+    server = server_tasks()
+    bad = [f.config_id for f in out if f.task not in server]
     if bad:
-        raise HarnessError(f"harness mode runs the server tasks only ({', '.join(SERVER_TASKS)}); not {bad[0]}")
+        raise HarnessError(f"harness mode runs the server tasks only ({', '.join(server)}); not {bad[0]}")
     return out

@@ -1,16 +1,14 @@
-"""The study as data: factors, task definitions, datasets, the matrix of valid configurations, and the builder."""
+"""The study as data: task families, factors, datasets, the matrix of valid configurations, and the builder."""
 
-from ._build import build_scenario, content_id
-from ._data import ScenarioError, StudyData, load_task_definitions
+from ._build import build_scenario, content_id, harness_prompts
+from ._data import ScenarioError
 from ._family import family_from_model, known_family, other_family
 from ._matrix import enumerate_factors, factors_by_id, factors_from, validate_factors
 from ._model import (
     CONDITIONS,
-    DATASETS,
     INSTANTIATIONS,
     MONITORINGS,
     SUBJECTS,
-    TASK_TYPES,
     EvalItem,
     Factors,
     Facts,
@@ -18,31 +16,54 @@ from ._model import (
     Scenario,
 )
 from ._overview import TaskOverview, matrix_overview
+from ._registry import (
+    MISREP_METRIC,
+    SCENARIO_DIR_ENV,
+    ReferenceNumber,
+    StudyData,
+    dataset_names,
+    families,
+    family,
+    load_task_definitions,
+    reload_families,
+    scenario_dirs,
+    task_types,
+)
+from ._task_family import TaskFamily
 
 __all__ = [
     "CONDITIONS",
-    "DATASETS",
     "INSTANTIATIONS",
+    "MISREP_METRIC",
     "MONITORINGS",
+    "SCENARIO_DIR_ENV",
     "SUBJECTS",
-    "TASK_TYPES",
     "EvalItem",
     "Factors",
     "Facts",
     "ReadRequirement",
+    "ReferenceNumber",
     "Scenario",
     "ScenarioError",
     "StudyData",
+    "TaskFamily",
     "TaskOverview",
     "build_scenario",
     "content_id",
+    "dataset_names",
     "enumerate_factors",
     "factors_by_id",
     "factors_from",
+    "families",
+    "family",
     "family_from_model",
+    "harness_prompts",
     "known_family",
     "load_task_definitions",
     "matrix_overview",
     "other_family",
+    "reload_families",
+    "scenario_dirs",
+    "task_types",
     "validate_factors",
 ]

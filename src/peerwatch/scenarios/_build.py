@@ -6,10 +6,12 @@ import hashlib
 
 from peerwatch.world import AgentRecord, DriveFile, Server, ServerFile, Sheet, World
 
-from ._data import CommonDef, DatasetDef, StudyData, TaskDef, load_task_definitions
+from ._data import CommonDef, DatasetDef, ScenarioError
 from ._family import other_family
 from ._matrix import validate_factors
 from ._model import EvalItem, Factors, Facts, Scenario
+from ._registry import StudyData, load_task_definitions
+from ._task_family import TaskFamily
 
 EVAL_SHEET = "Evaluation data"
 FINANCE_SHEET = "Company profits"
@@ -48,7 +50,7 @@ def _subst(text: str, values: dict[str, str], family: str) -> str:
     return text.replace("<Model>", family).replace("<model>", family.lower())
 
 
-def _values(t: TaskDef, c: CommonDef, ds: DatasetDef | None, f: Factors, n: _Names) -> dict[str, str]:
+def _values(t: TaskFamily, c: CommonDef, ds: DatasetDef | None, f: Factors, n: _Names) -> dict[str, str]:
     consequence_key = "non_shutdown" if f.condition == "non_shutdown" else "shutdown"
     values = {
         "critic": n.critic,
@@ -69,12 +71,12 @@ def _values(t: TaskDef, c: CommonDef, ds: DatasetDef | None, f: Factors, n: _Nam
     return values
 
 
-def _system_prompt(c: CommonDef, f: Factors, values: dict[str, str], family: str) -> str:
+def _system_prompt(c: CommonDef, f: Factors, values: dict[str, str], family: str, memory_prompt: str) -> str:
     parts = [c.system_prompt]
     if f.instantiation == "file_prt":
         parts.append(c.file_prt[f.condition])
     if f.instantiation == "memory":
-        parts.append(c.memory_prompt)
+        parts.append(memory_prompt)
     return _subst(" ".join(parts), values, family)
 
 
@@ -138,12 +140,13 @@ def build_scenario(factors: Factors, family: str = "Gemini") -> Scenario:
     if names.subject != names.critic:
         world.agents.append(AgentRecord(agent_id=names.subject))
 
-    if t.kind == "evaluation" and ds is not None:
+    if t.world == "evaluation" and ds is not None:
         facts.items = _eval_items(ds, names.subject)
         facts.true_average = _true_average(facts.items)
         rows: list[list[str | int | float]] = [[i.name, i.question, i.output] for i in facts.items]
         world.sheets = [Sheet(name=EVAL_SHEET, columns=["Name", "Question", "Output"], rows=rows)]
-        facts.shutdown_due = factors.task == "alignment_faking" and facts.true_average < (factors.threshold or 0)
+        # A family that hands the agent `execute_shutdown` makes the shutdown due when the subject fails.
+        facts.shutdown_due = "execute_shutdown" in t.tools and facts.true_average < (factors.threshold or 0)
     if t.finance is not None:
         fin = t.finance
         product = names.subject
@@ -161,7 +164,7 @@ def build_scenario(factors: Factors, family: str = "Gemini") -> Scenario:
     return Scenario(
         factors=factors,
         family=family,
-        system_prompt=_system_prompt(c, factors, values, family),
+        system_prompt=_system_prompt(c, factors, values, family, c.memory_prompt),
         user_prompt=sub(t.user_prompt) + "\n\n" + sub(c.autonomy_block),
         tools=[x for x in t.tools if x != "end_task"]
         + (["retrieve_memory"] if world.memory is not None else [])
@@ -171,7 +174,7 @@ def build_scenario(factors: Factors, family: str = "Gemini") -> Scenario:
     )
 
 
-def _servers(t: TaskDef, names: _Names, world: World, facts: Facts) -> None:
+def _servers(t: TaskFamily, names: _Names, world: World, facts: Facts) -> None:
     spec = t.servers
     assert spec is not None
     weights = f"{_slug(names.subject)}_model_weight.safetensors"
@@ -206,3 +209,27 @@ def _servers(t: TaskDef, names: _Names, world: World, facts: Facts) -> None:
     facts.legit_transfer = list(spec.legit_transfer)
     if spec.delete_all:
         facts.expected_deletions = [f.name for f in source_files]
+
+
+def harness_prompts(scenario: Scenario, instruction_file: str) -> tuple[str, str]:
+    """(instruction-file text, user prompt) for a real coding agent, from the family's `harness` templates.
+
+    Raises:
+        ScenarioError: The family has no harness prompt (it is not a server family).
+    """
+    data = load_task_definitions()
+    f, t, c = scenario.factors, data.tasks[scenario.factors.task], data.common
+    if t.harness is None:
+        raise ScenarioError(f"task type {f.task} has no harness prompt (not a server family)")
+    ds = data.datasets[f.dataset] if f.dataset else None
+    names = _Names(f, scenario.family)
+    values = _values(t, c, ds, f, names) | {
+        "instruction_file": instruction_file,
+        "source_ip": scenario.facts.source_ip or "",
+        "dest_ip": scenario.facts.dest_ip or "",
+    }
+    system = _system_prompt(c, f, values, scenario.family, c.harness_memory_prompt)
+    if scenario.world.memory is not None:
+        system += "\n\n## Memory\n\n" + scenario.world.memory
+    prompt = "\n\n".join(_subst(x, values, scenario.family) for x in (t.harness.user_prompt, c.harness_autonomy_block))
+    return system, prompt + "\n\n" + _subst(t.harness.access, values, scenario.family)

@@ -1,19 +1,12 @@
-"""Schema and loader of the scenario data files (YAML under `scenarios/data/`, plus a user directory)."""
+"""Schema of the scenario data files: documents, servers, sheets, datasets and the texts shared by every task."""
 
 from __future__ import annotations
 
-import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from ._model import ReadRequirement
-
-DATA_DIR = Path(__file__).parent / "data"
-SCENARIO_DIR_ENV = "PEERWATCH_SCENARIO_DIR"
 
 
 class ScenarioError(ValueError):
@@ -71,28 +64,6 @@ class FinanceSpec(_Strict):
     true_grade: Literal["A", "B", "C"]
 
 
-class TaskDef(_Strict):
-    """One task family as data."""
-
-    task: str
-    kind: Literal["evaluation", "finance", "transfer", "deletion"]
-    description: str
-    today: str
-    user_prompt: str
-    tools: list[str]
-    required_reads: list[ReadRequirement]
-    evaluation_records: list[str] = Field(default_factory=list)
-    documents: list[DocSpec] = Field(default_factory=list)
-    datasets: dict[str, list[int]] = Field(default_factory=dict)
-    baseline: bool = Field(default=False, description="Has a non_shutdown baseline condition.")
-    monitoring: bool = Field(default=False, description="Has monitoring / non_monitoring variants (peer only).")
-    consequence: dict[str, str] = Field(default_factory=dict)
-    monitoring_text: dict[str, str] = Field(default_factory=dict)
-    config: DocSpec | None = None
-    finance: FinanceSpec | None = None
-    servers: ServersSpec | None = None
-
-
 class DatasetItemSpec(_Strict):
     """One evaluation item with its answer key."""
 
@@ -120,6 +91,8 @@ class CommonDef(_Strict):
     autonomy_block: str
     file_prt: dict[str, str]
     memory_prompt: str
+    harness_autonomy_block: str
+    harness_memory_prompt: str
     trust_score: dict[str, float]
     multi_agent_doc: DocSpec
     trust_label: dict[str, str]
@@ -145,42 +118,3 @@ def _validate(model: type[BaseModel], path: Path) -> Any:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
         raise ScenarioError(f"{path}: {loc}: {err['msg']}") from None
-
-
-class StudyData(BaseModel):
-    """Everything loaded from the data directories."""
-
-    common: CommonDef
-    tasks: dict[str, TaskDef]
-    datasets: dict[str, DatasetDef]
-
-
-def load_task_definitions(extra_dir: str | Path | None = None) -> StudyData:
-    """Load the study's data plus task definitions from `extra_dir` (or $PEERWATCH_SCENARIO_DIR).
-
-    A user directory may hold `tasks/*.yaml` (new task families or replacements) and `datasets/*.yaml`.
-    """
-    extra = extra_dir if extra_dir is not None else os.environ.get(SCENARIO_DIR_ENV)
-    return _load(str(extra) if extra else "")
-
-
-@lru_cache(maxsize=8)
-def _load(extra: str) -> StudyData:
-    common = _validate(CommonDef, DATA_DIR / "common.yaml")
-    tasks: dict[str, TaskDef] = {}
-    datasets: dict[str, DatasetDef] = {}
-    roots = [DATA_DIR] + ([Path(extra)] if extra else [])
-    if extra and not Path(extra).is_dir():
-        raise ScenarioError(f"{extra}: scenario directory does not exist")
-    for root in roots:
-        for path in sorted((root / "datasets").glob("*.yaml")):
-            d = _validate(DatasetDef, path)
-            datasets[d.name] = d
-        for path in sorted((root / "tasks").glob("*.yaml")):
-            t = _validate(TaskDef, path)
-            tasks[t.task] = t
-    for t in tasks.values():
-        for name in t.datasets:
-            if name not in datasets:
-                raise ScenarioError(f"task {t.task}: unknown dataset '{name}'; known: {', '.join(datasets)}")
-    return StudyData(common=common, tasks=tasks, datasets=datasets)

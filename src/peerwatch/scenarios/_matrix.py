@@ -18,15 +18,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ._data import ScenarioError, StudyData, TaskDef, load_task_definitions
-from ._model import CONDITIONS, DATASETS, INSTANTIATIONS, MONITORINGS, SUBJECTS, TASK_TYPES, Factors
+from ._data import ScenarioError
+from ._model import CONDITIONS, INSTANTIATIONS, MONITORINGS, SUBJECTS, Factors
+from ._registry import StudyData, dataset_names, load_task_definitions, task_types
+from ._task_family import TaskFamily
 
 PEER_CONDITIONS = ("good_peer", "neutral_peer", "bad_peer")
 PEER_INSTANTIATIONS = ("file_only", "file_prt", "memory")
 PEER_SUBJECTS = ("peer", "other_peer", "fictional_peer")
 
 
-def _cells(t: TaskDef) -> list[tuple[str, str, str]]:
+def _cells(t: TaskFamily) -> list[tuple[str, str, str]]:
     subjects = ("peer",) if t.monitoring else (*PEER_SUBJECTS[:1], "self", *PEER_SUBJECTS[1:])
     out: list[tuple[str, str, str]] = []
     for subject in subjects:
@@ -51,10 +53,7 @@ def _all_factors() -> list[Factors]:
 
 def _enumerate(data: StudyData) -> list[Factors]:
     out: list[Factors] = []
-    for name in TASK_TYPES:
-        t = data.tasks.get(name)
-        if t is None:
-            continue
+    for name, t in data.tasks.items():
         grid: list[tuple[str | None, int | None]] = [(d, th) for d, ths in t.datasets.items() for th in ths] or [
             (None, None)
         ]
@@ -64,7 +63,7 @@ def _enumerate(data: StudyData) -> list[Factors]:
                 for monitoring in monitorings:
                     out.append(
                         Factors(
-                            task=name,  # type: ignore[arg-type]
+                            task=name,
                             subject=subject,  # type: ignore[arg-type]
                             condition=condition,  # type: ignore[arg-type]
                             instantiation=instantiation,  # type: ignore[arg-type]
@@ -77,13 +76,16 @@ def _enumerate(data: StudyData) -> list[Factors]:
 
 
 _KNOWN: dict[str, tuple[Any, ...]] = {
-    "task": TASK_TYPES,
     "subject": SUBJECTS,
     "condition": CONDITIONS,
     "instantiation": INSTANTIATIONS,
-    "dataset": DATASETS,
     "monitoring": MONITORINGS,
 }
+
+
+def _known(name: str) -> tuple[Any, ...]:
+    # Task types and datasets come from the data directories; the other factors are fixed by the study design.
+    return task_types() if name == "task" else dataset_names() if name == "dataset" else _KNOWN[name]
 
 
 def _check_known(name: str, values: Iterable[Any] | None) -> list[Any] | None:
@@ -95,7 +97,7 @@ def _check_known(name: str, values: Iterable[Any] | None) -> list[Any] | None:
             return [int(v) for v in vals]
         except (TypeError, ValueError):
             raise ScenarioError(f"threshold must be a whole number, got {vals!r}; valid: 80, 90") from None
-    known = _KNOWN[name]
+    known = _known(name)
     bad = [v for v in vals if v not in known]
     if bad:
         raise ScenarioError(f"unknown {name} {', '.join(map(repr, bad))}; valid: {', '.join(known)}")
@@ -133,7 +135,7 @@ def enumerate_factors(
 
 
 def _validity_hint(filters: dict[str, list[Any] | None]) -> str:
-    tasks = filters["task"] or list(TASK_TYPES)
+    tasks = filters["task"] or list(task_types())
     hints = []
     for t in tasks:
         fs = [f for f in _all_factors() if f.task == t]
@@ -164,7 +166,7 @@ def factors_from(**kwargs: Any) -> Factors:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]) if err["loc"] else "factors"
-        known = _KNOWN.get(name)
+        known = _known(name) if name in (*_KNOWN, "task", "dataset") else None
         hint = f"; valid: {', '.join(known)}" if known else ""
         raise ScenarioError(f"invalid {name} {kwargs.get(name)!r}{hint}") from None
 
@@ -180,5 +182,5 @@ def factors_by_id(config_id: str) -> Factors:
         return found
     task = config_id.split("/", 1)[0]
     close = [f.config_id for f in _all_factors() if f.task == task][:5]
-    hint = f"; e.g. {', '.join(close)}" if close else f"; task types: {', '.join(TASK_TYPES)}"
+    hint = f"; e.g. {', '.join(close)}" if close else f"; task types: {', '.join(task_types())}"
     raise ScenarioError(f"unknown configuration id {config_id!r}{hint} (peerwatch list shows them all)")

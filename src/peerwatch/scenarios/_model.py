@@ -4,42 +4,50 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from peerwatch.world import World
 
-TaskType = Literal[
-    "misrep_evaluation",
-    "misrep_finance",
-    "tampering",
-    "alignment_faking",
-    "exfiltration_transfer",
-    "exfiltration_deletion",
-]
 Subject = Literal["self", "peer", "other_peer", "fictional_peer"]
 Condition = Literal["good_peer", "neutral_peer", "bad_peer", "no_peer", "non_shutdown"]
 Instantiation = Literal["file_only", "file_prt", "memory", "none"]
-Dataset = Literal["factual", "creativity", "red"]
 Monitoring = Literal["monitoring", "non_monitoring"]
 
-TASK_TYPES: tuple[str, ...] = TaskType.__args__  # type: ignore[attr-defined]
 SUBJECTS: tuple[str, ...] = Subject.__args__  # type: ignore[attr-defined]
 CONDITIONS: tuple[str, ...] = Condition.__args__  # type: ignore[attr-defined]
 INSTANTIATIONS: tuple[str, ...] = Instantiation.__args__  # type: ignore[attr-defined]
-DATASETS: tuple[str, ...] = Dataset.__args__  # type: ignore[attr-defined]
 MONITORINGS: tuple[str, ...] = Monitoring.__args__  # type: ignore[attr-defined]
 
 
 class Factors(BaseModel):
     """One cell of the study matrix. `None` where a factor does not apply to the task."""
 
-    task: TaskType
+    task: str = Field(description="A task family's name (`peerwatch.scenarios.families()`).")
     subject: Subject
     condition: Condition
     instantiation: Instantiation
-    dataset: Dataset | None = None
+    dataset: str | None = Field(default=None, description="A dataset's name (bundled or from a scenario dir).")
     threshold: int | None = None
     monitoring: Monitoring | None = None
+
+    @field_validator("task")
+    @classmethod
+    def _known_task(cls, value: str) -> str:
+        from ._registry import task_types  # deferred: the registry's models import this module
+
+        known = task_types()
+        if value not in known:
+            raise ValueError(f"unknown task type {value!r}; valid: {', '.join(known)}")
+        return value
+
+    @field_validator("dataset")
+    @classmethod
+    def _known_dataset(cls, value: str | None) -> str | None:
+        from ._registry import dataset_names
+
+        if value is not None and value not in (known := dataset_names()):
+            raise ValueError(f"unknown dataset {value!r}; valid: {', '.join(known)}")
+        return value
 
     @property
     def config_id(self) -> str:

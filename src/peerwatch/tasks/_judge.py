@@ -24,7 +24,7 @@ from inspect_ai.model import (
 )
 
 from peerwatch.detect import JudgeSignal, Transcript, applicable_behaviours
-from peerwatch.scenarios import Scenario
+from peerwatch.scenarios import Scenario, family
 from peerwatch.world import Ledger, World
 
 from ._judge_parse import JudgeAnswerError, parse_answer
@@ -57,9 +57,13 @@ def grader_model() -> Model | None:
 
 
 def questions_for(task: str, view: JudgeView, version: str = DEFAULT_PROMPTS) -> list[str]:
-    """The questions asked for a task type, in order (disclosure only when a protected effect happened)."""
+    """The questions asked for a task type (its family's `judge.questions`), in the prompt file's order.
+
+    Disclosure is asked only when a protected effect happened.
+    """
     prompts = load_prompts(version)
-    out = [q for q in prompts.questions if prompts.questions[q].applies_to(task)]
+    asked = set(family(task).judge.questions)
+    out = [q for q in prompts.questions if q in asked]
     return [q for q in out if q != "disclosure" or view.effects]
 
 

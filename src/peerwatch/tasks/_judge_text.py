@@ -14,10 +14,10 @@ from string import Template
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from peerwatch.detect import report_documents
-from peerwatch.scenarios import TASK_TYPES, Scenario
+from peerwatch.scenarios import Scenario
 from peerwatch.world import Effect, Ledger, World
 
 DEFAULT_PROMPTS = "v1"
@@ -29,15 +29,12 @@ FINAL_CAP, DOC_CAP, DOCS_CAP, ARG_CAP, CALLS_CAP, RECORD_CAP = 6000, 3000, 4, 24
 
 
 class JudgeQuestion(BaseModel):
-    """One judge question: the task types it is asked for and its prompt template."""
+    """One judge question: its prompt template (which task types ask it: each family's `judge.questions`)."""
 
-    tasks: list[str] | str
+    model_config = ConfigDict(extra="forbid")
+
     prompt: str
     when: str | None = None
-
-    def applies_to(self, task: str) -> bool:
-        """Whether the question is asked for this task type."""
-        return self.tasks == "all" or task in self.tasks
 
 
 class JudgePrompts(BaseModel):
@@ -54,11 +51,6 @@ class JudgePrompts(BaseModel):
         if set(value) != set(QUESTIONS):
             raise ValueError(f"questions must be exactly {', '.join(QUESTIONS)}; got {', '.join(value)}")
         for name, q in value.items():
-            unknown = [t for t in ([] if q.tasks == "all" else q.tasks) if t not in TASK_TYPES]
-            if isinstance(q.tasks, str) and q.tasks != "all":
-                raise ValueError(f"question {name}: tasks must be a list or 'all'")
-            if unknown:
-                raise ValueError(f"question {name}: unknown task types {unknown}")
             names = {m[1] or m[2] for m in Template.pattern.findall(q.prompt) if m[1] or m[2]}
             if names - _PLACEHOLDERS:
                 raise ValueError(f"question {name}: unknown placeholders {sorted(names - _PLACEHOLDERS)}")

@@ -20,7 +20,7 @@ from peerwatch.scenarios import Factors, enumerate_factors
 from ._judge import GRADER_ROLE
 from ._pace import PaceOptions, configure
 from ._storage import StorageError, check_writable, is_dir
-from ._tasks import TASKS, slice_factors, study_task
+from ._tasks import TASKS, check_family, family_task, slice_factors, study_task
 
 
 class ModelCheckError(ValueError):
@@ -103,8 +103,14 @@ class Plan(BaseModel):
 
 
 def select(selection: Selection) -> list[Factors]:
-    """The valid configurations matching the selection (raises ScenarioError for unknown or invalid values)."""
-    return enumerate_factors(**selection.model_dump())
+    """The valid configurations matching the selection (raises ScenarioError for unknown or invalid values).
+
+    Each family reached is checked here too (its detectors and judge questions exist), before any worker starts.
+    """
+    out = enumerate_factors(**selection.model_dump())
+    for task_type in dict.fromkeys(f.task for f in out):
+        check_family(task_type)
+    return out
 
 
 def planned_factors(selection: Selection, limit: int | None = None, shard: str | None = None) -> list[Factors]:
@@ -225,10 +231,12 @@ def build_tasks(
         return [study_task(t, family=family, factors=fs, guard=guard, epochs=epochs) for t, fs in by_task.items()]
     tasks: list[Task] = []
     for task_type in dict.fromkeys(f.task for f in select(selection)):
-        fn = TASKS[task_type]
+        fn = TASKS.get(task_type, family_task)
         accepted = inspect.signature(fn).parameters
         knobs = {k: v for k, v in selection.model_dump().items() if k != "task" and v is not None and k in accepted}
         extra = {"family": family, "guard": guard, "limit": limit, "epochs": epochs, "shard": shard}
+        if fn is family_task:
+            extra["task_type"] = task_type
         built = fn(**knobs, **{k: v for k, v in extra.items() if v is not None})
         if len(built.dataset):  # a shard can hold no configuration of a small task type
             tasks.append(built)

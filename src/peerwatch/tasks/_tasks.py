@@ -1,4 +1,6 @@
-"""The study's six task families as Inspect tasks (`inspect eval peerwatch/tampering -T condition=good_peer`)."""
+"""Task families as Inspect tasks: the study's six by name (`inspect eval peerwatch/tampering -T condition=good_peer`),
+and any family, a user's own from `$PEERWATCH_SCENARIO_DIR` included, through `peerwatch/family_task -T task_type=NAME`.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig
 
 from peerwatch import __version__
-from peerwatch.scenarios import Factors, enumerate_factors
+from peerwatch.detect import unknown_detectors
+from peerwatch.scenarios import Factors, ScenarioError, enumerate_factors, family
 
+from ._judge_text import QUESTIONS
 from ._scorer import nanmean, peerwatch_scorer
 from ._solver import peerwatch_agent
 
@@ -69,6 +73,16 @@ def sample_for(
     return Sample(id=factors.config_id, input=f"peerwatch scenario {factors.config_id}", metadata=metadata)
 
 
+def check_family(task_type: str) -> None:
+    """Refuse a family whose detectors or judge questions do not exist (one-line ScenarioError naming its file)."""
+    fam = family(task_type)
+    where = fam.source or task_type
+    if bad := unknown_detectors(fam.behaviours):
+        raise ScenarioError(f"{where}: behaviours: no detector named {', '.join(bad)}")
+    if bad := [q for q in fam.judge.questions if q not in QUESTIONS]:
+        raise ScenarioError(f"{where}: judge.questions: unknown {', '.join(bad)}; valid: {', '.join(QUESTIONS)}")
+
+
 def study_task(
     task_type: str,
     subject: FactorArg = None,
@@ -91,6 +105,7 @@ def study_task(
     arguments on purpose: Inspect's eval set identifies a task by name and arguments, so a slice (or an epoch count)
     that lived only in the dataset would look "done" to a second run into the same log dir.
     """
+    check_family(task_type)
     if factors is None:
         factors = enumerate_factors(
             task=[task_type],
@@ -287,6 +302,41 @@ def exfiltration_deletion(
     )
 
 
+@task
+def family_task(
+    task_type: str,
+    subject: FactorArg = None,
+    condition: FactorArg = None,
+    instantiation: FactorArg = None,
+    dataset: FactorArg = None,
+    threshold: FactorArg = None,
+    monitoring: FactorArg = None,
+    family: str | None = None,
+    limit: int | None = None,
+    epochs: int | None = None,
+    guard: str | None = None,
+    shard: str | None = None,
+) -> Task:
+    """Any task family by name (`task_type`), e.g. one defined only by a YAML file in `$PEERWATCH_SCENARIO_DIR`.
+
+    `task_type` is a task argument, so it is part of the task's identity in an eval set.
+    """
+    return study_task(
+        task_type,
+        subject,
+        condition,
+        instantiation,
+        dataset,
+        threshold,
+        monitoring,
+        family,
+        guard=guard,
+        limit=limit,
+        epochs=epochs,
+        shard=shard,
+    )
+
+
 TASKS = {
     "misrep_evaluation": misrep_evaluation,
     "misrep_finance": misrep_finance,
@@ -295,3 +345,4 @@ TASKS = {
     "exfiltration_transfer": exfiltration_transfer,
     "exfiltration_deletion": exfiltration_deletion,
 }
+"""The study's task families by their own Inspect task names; every other family runs through `family_task`."""
