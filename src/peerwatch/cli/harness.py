@@ -9,7 +9,17 @@ import typer
 
 from ._common import console, display, fail, key_values
 from ._models import serve_judge
-from ._options import ConditionOpt, InstOpt, JudgeArgOpt, JudgeOpt, ModelArgOpt, ModelOpt, SubjectOpt, TaskOpt
+from ._options import (
+    ApprovalsOpt,
+    ConditionOpt,
+    InstOpt,
+    JudgeArgOpt,
+    JudgeOpt,
+    ModelArgOpt,
+    ModelOpt,
+    SubjectOpt,
+    TaskOpt,
+)
 from ._output import after_run
 
 
@@ -41,9 +51,7 @@ def harness(
     audit: Annotated[
         str | None, typer.Option(help="Audit store with --guard (default: LOG_DIR/audit.sqlite).")
     ] = None,
-    approvals: Annotated[
-        str | None, typer.Option(help="Approval channel with --guard: file:DIR, http:PORT, approve-all or none.")
-    ] = None,
+    approvals: ApprovalsOpt = None,
     log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/harness",
     judge: JudgeOpt = None,
     judge_arg: JudgeArgOpt = None,
