@@ -65,3 +65,17 @@ def test_run_setup_checks_every_worker_shard_dir(tmp_path: Path) -> None:
         check_run_setup(str(tmp_path), ["peerwatch/reference"], workers=2)
     [model] = check_run_setup(str(tmp_path / "ok"), ["peerwatch/reference"], workers=2)
     assert str(model) == "peerwatch/reference"
+
+
+def test_one_key_value_parser_for_judge_and_model_arguments() -> None:
+    from peerwatch.tasks import parse_model_args, split_key_values
+
+    assert split_key_values(["a=1", " b =x=y", "a=2", "c="], "--judge-arg") == {"a": "2", "b": "x=y", "c": ""}
+    assert parse_model_args(["n=3", "flag=true", "path=a/b", "empty=", "list=[1, 2]"]) == {
+        "n": 3, "flag": True, "path": "a/b", "empty": "", "list": "[1, 2]",
+    }  # fmt: skip
+    for bad in ("novalue", "=v", " =v"):
+        with pytest.raises(ModelCheckError, match=f"--judge-arg takes KEY=VALUE, got '{bad}'"):
+            split_key_values([bad], "--judge-arg")
+        with pytest.raises(ModelCheckError, match="--model-arg takes KEY=VALUE"):
+            parse_model_args([bad])

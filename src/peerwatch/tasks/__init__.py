@@ -35,6 +35,7 @@ from ._run import (
     plan,
     planned_factors,
     select,
+    split_key_values,
 )
 from ._scorer import peerwatch_scorer, to_transcript
 from ._solver import peerwatch_agent
@@ -98,6 +99,7 @@ __all__ = [
     "script_brain",
     "select",
     "shard_logs",
+    "split_key_values",
     "study_task",
     "tampering",
     "to_transcript",
