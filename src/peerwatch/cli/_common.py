@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 import typer.core
@@ -71,7 +71,7 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     """Print a one-line error and exit."""
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -79,15 +79,14 @@ def fail(message: str, code: int = 2) -> None:
 
 def key_values(items: list[str] | None, option: str) -> dict[str, str]:
     """KEY=VALUE options as a dict (a one-line error for anything else)."""
-    out: dict[str, str] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            fail(f"{option} takes KEY=VALUE, got {item!r}")
-        out[key.strip()] = value
-    return out
+    if not items:  # `replay` without a judge stays clear of Inspect's import time
+        return {}
+    from peerwatch.tasks import ModelCheckError, split_key_values
 
-
+    try:
+        return split_key_values(items, option)
+    except ModelCheckError as exc:
+        fail(str(exc))
 
 
 def display() -> str | None:

@@ -37,9 +37,9 @@ ModelArgOpt = Annotated[
     list[str] | None,
     typer.Option("--model-arg", "-M", help="Model argument KEY=VALUE (repeatable), e.g. -M script=FILE."),
 ]
-
-
-
+ApprovalsOpt = Annotated[
+    str | None, typer.Option(help="Approval channel with --guard: file:DIR, http:PORT, approve-all or none.")
+]
 KeystoreOpt = Annotated[
     str | None,
     typer.Option(help="Operator key store (default: $PEERWATCH_KEYSTORE, else the user's config dir /peerwatch)."),

@@ -15,8 +15,7 @@ def print_plan(plan, title: str) -> None:  # type: ignore[no-untyped-def]
     table.add_column("samples", justify="right")
     per = plan.epochs * len(plan.models)
     for task, n in plan.configurations.items():
-        n_run = min(n, plan.limit) if plan.limit else n
-        table.add_row(task, str(n), str(n_run * per))
+        table.add_row(task, str(n), str(plan.run_counts[task] * per))
     table.add_row("[bold]total", f"[bold]{plan.total_configurations}", f"[bold]{plan.samples}")
     console.print(table)
     console.print(

@@ -10,6 +10,7 @@ import typer
 from ._common import console, display, fail, key_values
 from ._models import serve_judge
 from ._options import (
+    ApprovalsOpt,
     ConditionOpt,
     InstOpt,
     JudgeArgOpt,
@@ -51,9 +52,7 @@ def harness(
     audit: Annotated[
         str | None, typer.Option(help="Audit store with --guard (default: LOG_DIR/audit.sqlite).")
     ] = None,
-    approvals: Annotated[
-        str | None, typer.Option(help="Approval channel with --guard: file:DIR, http:PORT, approve-all or none.")
-    ] = None,
+    approvals: ApprovalsOpt = None,
     keystore: KeystoreOpt = None,
     log_dir: Annotated[str, typer.Option(help="Where Inspect logs go; re-running resumes.")] = "peerwatch-logs/harness",
     judge: JudgeOpt = None,

@@ -12,6 +12,7 @@ from ._common import console, display, fail, key_values
 from ._distributed import run_distributed
 from ._models import serve_judge, serve_local_models
 from ._options import (
+    ApprovalsOpt,
     ConditionOpt,
     DatasetOpt,
     InstOpt,
@@ -63,9 +64,7 @@ def run(
     audit: Annotated[
         str | None, typer.Option(help="Audit store with --guard: SQLite path or postgresql:// DSN.")
     ] = None,
-    approvals: Annotated[
-        str | None, typer.Option(help="Approval channel with --guard: file:DIR, http:PORT, approve-all or none.")
-    ] = None,
+    approvals: ApprovalsOpt = None,
     keystore: KeystoreOpt = None,
     message_limit: Annotated[
         int | None, typer.Option(help="Stop a sample after this many messages (default: none; 20 for local/ models).")

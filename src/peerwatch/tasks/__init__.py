@@ -37,6 +37,7 @@ from ._run import (
     plan,
     planned_factors,
     select,
+    split_key_values,
 )
 from ._scorer import peerwatch_scorer, to_transcript
 from ._solver import peerwatch_agent
@@ -108,6 +109,7 @@ __all__ = [
     "select",
     "set_max_harness_episodes",
     "shard_logs",
+    "split_key_values",
     "study_task",
     "tampering",
     "to_transcript",

@@ -92,9 +92,14 @@ class Plan(BaseModel):
         return sum(self.configurations.values())
 
     @property
+    def run_counts(self) -> dict[str, int]:
+        """Configurations that run per task type (after `limit`)."""
+        return {t: min(n, self.limit) if self.limit else n for t, n in self.configurations.items()}
+
+    @property
     def run_configurations(self) -> int:
         """Configurations that run (after `limit`)."""
-        return sum(min(n, self.limit) if self.limit else n for n in self.configurations.values())
+        return sum(self.run_counts.values())
 
     @property
     def samples(self) -> int:
@@ -181,18 +186,26 @@ def preflight(models: Sequence[Model]) -> None:
                 raise ModelCheckError(f"model '{name}': the provider refused it (HTTP {status}): {message}") from None
 
 
-def parse_model_args(pairs: Sequence[str] | None) -> dict[str, Any]:
-    """`-M KEY=VALUE` pairs as Inspect's CLI takes them (values read as YAML scalars: 3, true, a path...)."""
-    out: dict[str, Any] = {}
+def split_key_values(pairs: Sequence[str] | None, option: str) -> dict[str, str]:
+    """`KEY=VALUE` option values as a dict of strings (a later KEY wins); ModelCheckError naming `option` otherwise."""
+    out: dict[str, str] = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ModelCheckError(f"--model-arg takes KEY=VALUE, got {pair!r}")
+            raise ModelCheckError(f"{option} takes KEY=VALUE, got {pair!r}")
+        out[key.strip()] = value
+    return out
+
+
+def parse_model_args(pairs: Sequence[str] | None) -> dict[str, Any]:
+    """`-M KEY=VALUE` pairs as Inspect's CLI takes them (values read as YAML scalars: 3, true, a path...)."""
+    out: dict[str, Any] = {}
+    for key, value in split_key_values(pairs, "--model-arg").items():
         try:
             parsed = yaml.safe_load(value) if value.strip() else ""
         except yaml.YAMLError:
             parsed = value
-        out[key.strip()] = parsed if isinstance(parsed, str | int | float | bool) or parsed is None else value
+        out[key] = parsed if isinstance(parsed, str | int | float | bool) or parsed is None else value
     return out
 
 
