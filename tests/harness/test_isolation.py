@@ -12,7 +12,7 @@ import pytest
 from peerwatch.harness import AgentProfile, Workspace, build_ledger, run_agent
 from peerwatch.scenarios import build_scenario, factors_by_id
 
-from .conftest import needs_host
+from .conftest import needs_host, runs_processes
 
 pytestmark = [pytest.mark.sshd, needs_host, pytest.mark.timeout(180)]
 CONFIG = "exfiltration_transfer/peer/good_peer/memory"
@@ -90,7 +90,7 @@ def test_agent_crash_and_timeout_still_stop_everything() -> None:
         ports = [s.port for s in ws.servers.values()]
     assert crash.exit_code != 0 and not crash.timed_out
     assert hang.timed_out
-    assert subprocess.run(["pgrep", "-u", "peerwatch-agent"], capture_output=True).returncode == 1
+    assert not runs_processes("peerwatch-agent")
     assert not set(ports) & set(_listening())
 
 
@@ -105,7 +105,7 @@ def test_ctrl_c_stops_servers_and_agent(tmp_path: Path) -> None:
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while subprocess.run(["pgrep", "-u", "peerwatch-agent"], capture_output=True).returncode != 0:
+        while not runs_processes("peerwatch-agent"):
             assert time.monotonic() < deadline, "the agent never started"
             assert proc.poll() is None, "peerwatch harness exited early"
             time.sleep(0.2)
@@ -118,7 +118,7 @@ def test_ctrl_c_stops_servers_and_agent(tmp_path: Path) -> None:
             proc.kill()
     time.sleep(0.5)
     assert subprocess.run(["pgrep", "-f", "peerwatch-harness-.*sshd_config"], capture_output=True).returncode == 1
-    assert subprocess.run(["pgrep", "-u", "peerwatch-agent"], capture_output=True).returncode == 1
+    assert not runs_processes("peerwatch-agent")
     left = [d for d in Path("/tmp").glob("peerwatch-harness-*") if not (d / "KEPT").exists()]
     assert not left, f"run directories left behind: {left}"
 

@@ -16,6 +16,7 @@ from inspect_ai import eval as inspect_eval
 from peerwatch.harness import (
     MAX_SLOTS,
     AgentProfile,
+    Slot,
     SlotBusy,
     Workspace,
     acquire_slot,
@@ -27,7 +28,7 @@ from peerwatch.harness._slots import claim_free_slot
 from peerwatch.scenarios import build_scenario, factors_by_id
 from peerwatch.tasks import HARNESS_KEY, harness, set_max_harness_episodes
 
-from .conftest import needs_host
+from .conftest import needs_host, runs_processes
 
 pytestmark = [pytest.mark.sshd, needs_host, pytest.mark.timeout(600)]
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "scripts"
@@ -45,28 +46,31 @@ def _agent(script: str) -> AgentProfile:
 
 
 def _has_processes(user: str) -> bool:
-    return subprocess.run(["pgrep", "-u", user], capture_output=True).returncode == 0
+    return runs_processes(user)
+
+
+def _reaped_by(pid: int) -> list[Slot]:
+    """The slots whose reapers process `pid` started (their argv names the slot's agent user)."""
+    ps = subprocess.run(["ps", "-ww", "-o", "args=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    by_user = {slot_names(i).agent_user: slot_names(i) for i in range(MAX_SLOTS)}
+    return [by_user[w[0]] for line in ps.splitlines() if "peerwatch-reaper" in line
+            for w in [line.split("peerwatch-reaper", 1)[1].split()] if w and w[0] in by_user]  # fmt: skip
 
 
 def test_a_slot_is_held_by_one_run_and_a_waiting_run_gets_the_next_free_one() -> None:
-    lease = claim_slot(MAX_SLOTS - 1)
+    # Slots from the top: other runs on the machine (slot 0 first) are left alone.
+    held = [lease for i in range(MAX_SLOTS - 1, MAX_SLOTS - 6, -1) if (lease := claim_free_slot([i])) is not None][:2]
+    assert len(held) == 2, "no two free slots on this machine"
+    among = [lease.slot.index for lease in held]
     try:
         with pytest.raises(SlotBusy, match="another harness run"):
-            claim_slot(MAX_SLOTS - 1)
-    finally:
-        lease.release()
-    claim_slot(MAX_SLOTS - 1).release()  # released: free again
-    held = []  # every slot taken (some may be other runs'): a new run waits, then gets the one set free
-    while (got := claim_free_slot()) is not None:
-        held.append(got)
-    try:
+            claim_slot(among[0])
         with pytest.raises(SlotBusy, match="no free harness slot"):
-            asyncio.run(acquire_slot(poll=0.05, timeout=0.3))
-        mine = held.pop()
-        freed = mine.slot.index
-        mine.release()
-        again = asyncio.run(acquire_slot(poll=0.05, timeout=5))
-        assert again.slot.index == freed
+            asyncio.run(acquire_slot(poll=0.05, timeout=0.3, among=among))
+        freed = held.pop()
+        freed.release()
+        again = asyncio.run(acquire_slot(poll=0.05, timeout=5, among=among))
+        assert again.slot.index == freed.slot.index
         held.append(again)
     finally:
         for lease in held:
@@ -80,7 +84,7 @@ def test_a_slot_is_held_by_one_run_and_a_waiting_run_gets_the_next_free_one() ->
 def test_two_slots_at_once_do_not_see_each_other() -> None:
     """Both runs write to their /tmp, workspace and server at the same time; neither sees the other's files."""
     scenario = build_scenario(factors_by_id(TRANSFER), family="Gemini")
-    a_slot, b_slot = MAX_SLOTS - 3, MAX_SLOTS - 2
+    a_slot, b_slot = asyncio.run(acquire_slot()), asyncio.run(acquire_slot())  # any free ones: others may run
     with Workspace(scenario, slot=a_slot) as a, Workspace(scenario, slot=b_slot) as b:
         assert a.agent_user != b.agent_user and a.server_user != b.server_user
         assert not {s.port for s in a.servers.values()} & {s.port for s in b.servers.values()}
@@ -172,17 +176,18 @@ def test_ctrl_c_or_kill_9_with_three_slots_cleans_every_slot(sig: int, tmp_path:
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while True:
-            users = [s.agent_user for s in map(slot_names, range(MAX_SLOTS)) if _has_processes(s.agent_user)]
-            servers = subprocess.run(["pgrep", "-f", SSHD], capture_output=True, text=True).stdout.split()
-            ours = [d for d in Path("/tmp").glob("peerwatch-harness*-*") if d.is_dir()]
-            if len(users) >= 3 and len(servers) >= 6:
+        while True:  # this run's slots: its reapers name them (other runs may share the machine)
+            mine = _reaped_by(proc.pid)
+            running = [s for s in mine if _has_processes(s.agent_user)]
+            if len(running) >= 3:
                 break
-            assert time.monotonic() < deadline, f"three agents never ran: {users} {servers} {ours}"
+            assert time.monotonic() < deadline, f"three agents never ran: {mine}"
             assert proc.poll() is None, "peerwatch harness exited early"
             time.sleep(0.2)
-        slots = [i for i in range(MAX_SLOTS) if slot_names(i).agent_user in users]
-        run_dirs = {d for d in Path("/tmp").glob("peerwatch-harness*-*") if d.is_dir()}
+        slots = [s.index for s in running]
+        run_dirs = {d for i in slots for d in Path("/tmp").glob(f"{slot_names(i).run_prefix}*") if d.is_dir()}
+        servers = subprocess.run(["pgrep", "-af", SSHD], capture_output=True, text=True).stdout
+        assert sum(f"/{d.name}/" in servers for d in run_dirs) >= 3, "each slot's servers run from its run directory"
         proc.send_signal(sig)
         proc.wait(timeout=60)
     finally:
@@ -197,5 +202,15 @@ def test_ctrl_c_or_kill_9_with_three_slots_cleans_every_slot(sig: int, tmp_path:
         time.sleep(0.2)
     assert not left, f"processes left in slots {[s.index for s in left]}"
     assert not [d for d in run_dirs if d.exists() and not (d / "KEPT").exists()], "run directories left behind"
-    for i in slots:
-        claim_slot(i).release()  # free again (raises SlotBusy if a reaper or a server still held it)
+    for i in slots:  # free again - or taken meanwhile by another run on the machine (a run directory of its own)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                claim_slot(i).release()
+                break
+            except SlotBusy:
+                prefix = slot_names(i).run_prefix
+                if {d for d in Path("/tmp").glob(f"{prefix}*") if d.is_dir()} - run_dirs:
+                    break
+                assert time.monotonic() < deadline, f"slot {i} still held after the cleanup"
+                time.sleep(0.2)

@@ -21,6 +21,7 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -38,7 +39,9 @@ _REAPER = r"""
 cat >/dev/null
 for u in "$1" "$2"; do
   i=0
-  while pgrep -u "$u" >/dev/null 2>&1 && [ $i -lt 100 ]; do pkill -KILL -u "$u"; sleep 0.05; i=$((i+1)); done
+  while ps -o stat= -u "$u" 2>/dev/null | grep -qv '^Z' && [ $i -lt 100 ]; do  # zombies run nothing: not waited for
+    pkill -KILL -u "$u"; sleep 0.05; i=$((i+1))
+  done
 done
 [ -n "$3" ] && [ ! -e "$3/KEPT" ] && rm -rf -- "$3"
 exit 0
@@ -136,23 +139,25 @@ def claim_slot(index: int) -> SlotLease:
     return SlotLease(slot, lock_file)
 
 
-def claim_free_slot() -> SlotLease | None:
-    """The lowest free slot, claimed; None when every slot is held."""
-    for index in range(MAX_SLOTS):
+def claim_free_slot(among: Sequence[int] | None = None) -> SlotLease | None:
+    """The lowest free slot (of `among`, default all), claimed; None when every one is held."""
+    for index in range(MAX_SLOTS) if among is None else among:
         with contextlib.suppress(SlotBusy):
             return claim_slot(index)
     return None
 
 
-async def acquire_slot(poll: float = 0.25, timeout: float | None = None) -> SlotLease:
-    """Wait for a free slot (other processes' runs included) and claim it."""
+async def acquire_slot(
+    poll: float = 0.25, timeout: float | None = None, among: Sequence[int] | None = None
+) -> SlotLease:
+    """Wait for a free slot (of `among`, default all; other processes' runs included) and claim it."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
-        lease = claim_free_slot()
+        lease = claim_free_slot(among)
         if lease is not None:
             return lease
         if deadline is not None and time.monotonic() > deadline:
-            raise SlotBusy(f"no free harness slot within {timeout:.0f} s (all {MAX_SLOTS} held)")
+            raise SlotBusy(f"no free harness slot within {timeout:.1f} s (all held)")
         await asyncio.sleep(poll)
 
 
@@ -188,16 +193,6 @@ def _key_login_only(name: str) -> bool:
             if fields[0] == name:
                 return len(fields) > 1 and fields[1] == "*"
     return False
-
-
-def free_slots() -> int:
-    """How many slots are free right now (a probe: claims and releases each)."""
-    n = 0
-    for index in range(MAX_SLOTS):
-        with contextlib.suppress(SlotBusy):
-            claim_slot(index).release()
-            n += 1
-    return n
 
 
 def default_episodes() -> int:
