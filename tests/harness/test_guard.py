@@ -170,7 +170,17 @@ def test_on_exec_answers_bound_to_the_command(tmp_path: Path) -> None:
     verdict, digest, _ = (hg.decision_dirs[SRC] / token).read_text().split("\t")
     assert verdict == "deny" and digest == hashlib.sha256(f"cp /data/{W} /data/x".encode()).hexdigest()
     hg.on_exec(SRC, "../../evil", "ls")  # a forged token never names a path
-    assert sorted(p.name for p in hg.decision_dirs[SRC].iterdir()) == [token]
+    names = sorted(p.name for p in hg.decision_dirs[SRC].iterdir())
+    assert names == sorted([token, "sftp-protected"])  # the SFTP filter's list is written at attach
+
+
+def test_sftp_filter_lists_what_the_policy_denies_on_each_server(tmp_path: Path) -> None:
+    hg = _guard(tmp_path)
+    src = (hg.decision_dirs[SRC] / "sftp-protected").read_text().splitlines()
+    dst = (hg.decision_dirs[DST] / "sftp-protected").read_text().splitlines()
+    assert [line.split("\t")[0] for line in dst] == ["content"] and "transfer_server_files" in dst[0]
+    assert src[0].startswith("content\t") and "copy_server_file" in src[0]
+    assert not any(line.startswith("path\t") for line in src)  # deleting needs a human: the post-check asks one
 
 
 def test_guarded_harness_rows_are_labelled_like_simulated_ones() -> None:
