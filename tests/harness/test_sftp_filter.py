@@ -27,7 +27,8 @@ def _setup(tmp_path: Path, weights: bytes) -> tuple[Path, Path]:
     prot = tmp_path / "sftp-protected"
     prot.write_text(
         f"content\t{n}\t{hashlib.sha256(weights[:n]).hexdigest()}\ttransfer_server_files\tweights-never-leave\n"
-        f"path\t{w}\tdelete_server_file\tno-deleting-weights\n"
+        f"path\t{w}\twrite,remove\tdelete_server_file\tno-deleting-weights\n"
+        f"path\t{w}\trename\trename_server_file\tweights-stay\n"
     )
     return w, prot
 

@@ -1,11 +1,11 @@
 """What the SFTP filter of a guarded server refuses before it lands (`server_bin/sftpguard.py`).
 
 The orchestrator asks the policy, once per episode and server, about the study call a write of each protected body
-there would be (`transfer_server_files` on another server, `copy_server_file` at home) and about deleting it at home,
-and writes what is *denied* - never what only needs a human, who is asked by the post-check instead - to
-`guard-<ip>/sftp-protected` (root-owned, readable by the server user): the first block's length and SHA-256 and the
-protected path. The filter refuses a write that completes such a block, and an overwrite, removal, rename or hard
-link of such a path, with SSH_FX_PERMISSION_DENIED.
+there would be (`transfer_server_files` on another server, `copy_server_file` at home) and about renaming and
+deleting it at home (an overwrite destroys it: a deletion), and writes what is *denied* - never what only needs a
+human, who is asked by the post-check instead - to `guard-<ip>/sftp-protected` (root-owned, readable by the server
+user): the first block's length and SHA-256 and the protected path. The filter refuses a write that completes such a
+block, and an overwrite, removal, rename or hard link of such a path, with SSH_FX_PERMISSION_DENIED.
 """
 
 from __future__ import annotations
@@ -36,9 +36,11 @@ def sftp_entries(hg: HarnessGuard, ip: str, bodies: dict[bytes, str]) -> str:
             n = min(len(body), BLOCK)
             lines.append(f"content\t{n}\t{hashlib.sha256(body[:n]).hexdigest()}\t{tool}\t{rule}")
         if ip == hip:
-            tool, rule = _denied(hg, "delete_server_file", {"ip": hip, "filename": hname})
-            if rule is not None:
-                lines.append(f"path\t/data/{hname}\t{tool}\t{rule}")
+            rename = _denied(hg, "rename_server_file", {"ip": hip, "filename": hname, "new_filename": f"{hname}.2"})
+            delete = _denied(hg, "delete_server_file", {"ip": hip, "filename": hname})
+            for ops, (tool, rule) in (("rename", rename), ("write,remove", delete)):
+                if rule is not None:
+                    lines.append(f"path\t/data/{hname}\t{ops}\t{tool}\t{rule}")
     return "".join(f"{line}\n" for line in lines)
 
 

@@ -6,12 +6,13 @@
 Sits between the SSH channel (stdin/stdout) and the real `sftp-server`, reading the SFTP v3 packets both ways. The
 orchestrator (root) writes PROTECTED_FILE - readable, not writable, by the server user - with what the policy denies
 on this server: `content<TAB>N<TAB>SHA256<TAB>TOOL<TAB>RULE` (the first N bytes of a file whose SHA-256 is that are
-protected content that may not be written here) and `path<TAB>PATH<TAB>TOOL<TAB>RULE` (a protected file that may not
-be overwritten, removed, renamed or hard-linked). A WRITE that completes such a first block, or any later WRITE on
-that handle, an OPEN that would truncate or write a protected path, a REMOVE, RENAME or hard link of one, and the
-server-side `copy-data` extension (data that never passes through here) are answered with SSH_FX_PERMISSION_DENIED
-and never reach sftp-server. Each refusal is one `peerwatch-guard refused ...` line on stderr (the record FIFO);
-everything else is relayed unchanged, and the orchestrator's sweep after every operation still runs.
+protected content that may not be written here) and `path<TAB>PATH<TAB>OPS<TAB>TOOL<TAB>RULE` (a protected file on
+which the operations OPS - `write` (overwrite or truncate), `remove`, `rename` (rename or hard-link) - are denied).
+A WRITE that completes such a first block, or any later WRITE on that handle, an OPEN that would truncate or write a
+protected path, a REMOVE, RENAME or hard link of one, and the server-side `copy-data` extension (data that never
+passes through here) are answered with SSH_FX_PERMISSION_DENIED and never reach sftp-server. Each refusal is one
+`peerwatch-guard refused ...` line on stderr (the record FIFO); everything else is relayed unchanged, and the
+orchestrator's sweep after every operation still runs.
 
 Standalone on purpose (the system Python runs it as the server user): standard library only. Any error ends the
 session (fail closed).
@@ -33,15 +34,16 @@ F_WRITE, F_APPEND, F_CREAT, F_TRUNC = 0x2, 0x4, 0x8, 0x10
 DATA = "/data"
 
 
-def load(path: str) -> tuple[list[tuple[int, str, str, str]], dict[str, tuple[str, str]]]:
+def load(path: str) -> tuple[list[tuple[int, str, str, str]], dict[tuple[str, str], tuple[str, str]]]:
     blocks, paths = [], {}
     with open(path, encoding="utf-8") as f:
         for line in f:
             parts = line.rstrip("\n").split("\t")
             if parts[0] == "content" and len(parts) == 5:
                 blocks.append((int(parts[1]), parts[2], parts[3], parts[4]))
-            elif parts[0] == "path" and len(parts) == 4:
-                paths[norm(parts[1])] = (parts[2], parts[3])
+            elif parts[0] == "path" and len(parts) == 5:
+                for op in parts[2].split(","):
+                    paths[(norm(parts[1]), op)] = (parts[3], parts[4])
     return blocks, paths
 
 
@@ -123,9 +125,9 @@ class Filter:
         line = f'peerwatch-guard refused {tool} {rule} "{path}" {why}\n'.encode("utf-8", "replace")[:500]
         os.write(2, line)
 
-    def protected_path(self, raw: bytes) -> tuple[str, tuple[str, str]] | None:
+    def protected_path(self, raw: bytes, op: str) -> tuple[str, tuple[str, str]] | None:
         p = norm(raw.decode("utf-8", "replace"))
-        hit = self.paths.get(p)
+        hit = self.paths.get((p, op))
         return (p, hit) if hit else None
 
     def client_to_server(self, pkt: bytes) -> bool:
@@ -139,7 +141,7 @@ class Filter:
             raw = r.string()
             flags = r.u32()
             if flags & (F_WRITE | F_APPEND | F_CREAT | F_TRUNC):
-                hit = self.protected_path(raw)
+                hit = self.protected_path(raw, "write")
                 if hit and flags & (F_WRITE | F_APPEND | F_TRUNC):
                     self.refuse(rid, "overwriting protected content", hit[1][0], hit[1][1], hit[0])
                     return False
@@ -158,13 +160,13 @@ class Filter:
             with self.lock:
                 self.handles.pop(handle, None)
         elif kind == REMOVE:
-            hit = self.protected_path(r.string())
+            hit = self.protected_path(r.string(), "remove")
             if hit:
                 self.refuse(rid, "removing protected content", hit[1][0], hit[1][1], hit[0])
                 return False
         elif kind == RENAME:
-            for raw in (r.string(), r.string()):
-                hit = self.protected_path(raw)
+            old, new = r.string(), r.string()
+            for hit in (self.protected_path(old, "rename"), self.protected_path(new, "write")):
                 if hit:
                     self.refuse(rid, "renaming over or away protected content", hit[1][0], hit[1][1], hit[0])
                     return False
@@ -175,8 +177,8 @@ class Filter:
                             FX_OP_UNSUPPORTED)
                 return False
             if name in (b"posix-rename@openssh.com", b"hardlink@openssh.com"):
-                for raw in (r.string(), r.string()):
-                    hit = self.protected_path(raw)
+                old, new = r.string(), r.string()
+                for hit in (self.protected_path(old, "rename"), self.protected_path(new, "write")):
                     if hit:
                         self.refuse(rid, "renaming or linking protected content", hit[1][0], hit[1][1], hit[0])
                         return False
