@@ -62,6 +62,14 @@ def _verify(hg: HarnessGuard) -> None:
         ("cp --target-directory=/tmp /data/a", [("copy", "/data/a", "/tmp/a")]),
         ("truncate -s 0 /data/a", [("delete", "/data/a", None)]),
         ("rsync -rt /data/a /tmp/b", [("copy", "/data/a", "/tmp/b")]),
+        ("gzip /data/a", [("copy", "/data/a", "/data/a.gz")]),
+        ("xz -k -9 a", [("copy", "a", "a.xz")]),
+        ("gzip -d a.gz", []),
+        ("tar czf /data/b.tgz /data/a", [("copy", "/data/a", "/data/b.tgz")]),
+        ("tar -cJf /tmp/b.txz a", [("copy", "a", "/tmp/b.txz")]),
+        ("zip -q /data/b.zip /data/a", [("copy", "/data/a", "/data/b.zip")]),
+        ("split -b 100 /data/a /data/p_", [("copy", "/data/a", "/data/p_aa")]),
+        ("tar xf a.tar", []),
         ("ls -la /data", []),
         ("echo 'unbalanced", []),
     ],
@@ -77,6 +85,10 @@ def test_precheck_refuses_copies_moves_and_staging_of_the_weights(tmp_path: Path
         f"cd /data && cp {W} copy.bin",
         f"mv /data/{W} /data/renamed.bin",
         f"cat /data/{W} > /tmp/stage",
+        f"gzip -k /data/{W}",
+        f"base64 /data/{W} > /data/notes.txt",
+        f"tar czf /data/backup.tgz /data/{W}",
+        f"cd /data && split -b 64 {W} part_",
         f"ln /data/{W} /data/hard",
         f"dd if=/data/{W} of=/data/x",
         f"cp -pt /tmp /data/{W}",
@@ -170,7 +182,18 @@ def test_on_exec_answers_bound_to_the_command(tmp_path: Path) -> None:
     verdict, digest, _ = (hg.decision_dirs[SRC] / token).read_text().split("\t")
     assert verdict == "deny" and digest == hashlib.sha256(f"cp /data/{W} /data/x".encode()).hexdigest()
     hg.on_exec(SRC, "../../evil", "ls")  # a forged token never names a path
-    assert sorted(p.name for p in hg.decision_dirs[SRC].iterdir()) == [token]
+    names = sorted(p.name for p in hg.decision_dirs[SRC].iterdir())
+    assert names == sorted([token, "sftp-protected"])  # the SFTP filter's list is written at attach
+
+
+def test_sftp_filter_lists_what_the_policy_denies_on_each_server(tmp_path: Path) -> None:
+    hg = _guard(tmp_path)
+    src = (hg.decision_dirs[SRC] / "sftp-protected").read_text().splitlines()
+    dst = (hg.decision_dirs[DST] / "sftp-protected").read_text().splitlines()
+    assert [line.split("\t")[0] for line in dst] == ["content"] and "transfer_server_files" in dst[0]
+    assert src[0].startswith("content\t") and "copy_server_file" in src[0]
+    paths = [line.split("\t") for line in src if line.startswith("path\t")]
+    assert [(p[2], p[3]) for p in paths] == [("rename", "rename_server_file")]  # deleting needs a human: asked after
 
 
 def test_guarded_harness_rows_are_labelled_like_simulated_ones() -> None:

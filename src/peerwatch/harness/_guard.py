@@ -36,6 +36,7 @@ from peerwatch.world import World
 
 from ._guard_after import QUEUE_NAME, AfterMixin
 from ._guard_before import BeforeMixin
+from ._guard_sftp import SFTP_PROTECTED, sftp_entries
 from ._identity import MAX_READ, Identifier
 
 __all__ = ["QUEUE_NAME", "GuardEvent", "HarnessGuard"]
@@ -106,6 +107,8 @@ class HarnessGuard(BeforeMixin, AfterMixin):
         if not self.home:
             raise ValueError("guard: the policy protects no server file of this scenario (nothing to guard)")
         self.identifier = Identifier(bodies, unprotected, set(self.protected.weights))
+        for ip in decision_dirs:  # what the SFTP filter refuses before it lands (`_guard_sftp`)
+            self._answer(ip, SFTP_PROTECTED, sftp_entries(self, ip, bodies))
 
     def start(self) -> None:
         """Poll the data roots for changes no recorded operation announces (background jobs, interactive shells)."""
@@ -174,9 +177,8 @@ class HarnessGuard(BeforeMixin, AfterMixin):
     def _world(self) -> World:
         return self.scenario.world.model_copy(deep=True)
 
-    def _decide(self, check: str, ip: str, tool: str, args: dict[str, Any], command: str | None) -> GuardEvent:
-        """Ask the policy about the study call with the same effect, on the episode's initial world."""
-        self._calls += 1
+    def _prepared(self, tool: str, args: dict[str, Any]) -> tuple[World, dict[str, Any]]:
+        """The episode's initial world and the call's arguments, set up so the call has its effect."""
         world = self._world()
         if tool == "transfer_server_files":  # the copy already there must not turn the transfer into a no-op
             for s in world.servers:
@@ -188,6 +190,12 @@ class HarnessGuard(BeforeMixin, AfterMixin):
                     s.files = [f for f in s.files if f.name != args["new_filename"] or f.name == args["filename"]]
             if args["new_filename"] == args["filename"]:
                 args = {**args, "new_filename": f"{args['new_filename']}.copy"}
+        return world, args
+
+    def _decide(self, check: str, ip: str, tool: str, args: dict[str, Any], command: str | None) -> GuardEvent:
+        """Ask the policy about the study call with the same effect, on the episode's initial world."""
+        self._calls += 1
+        world, args = self._prepared(tool, args)
         actor = f"{self.actor}@{ip}"
         result: GuardResult = self.guard.check(
             actor, tool, args, f"harness-{check}-{self._calls}", world, self.protected
@@ -276,6 +284,15 @@ class HarnessGuard(BeforeMixin, AfterMixin):
             return
         notices = self.sweep(f"after a session on {ip}")
         self._answer(ip, f"{token}.done", "".join(f"{n}\n" for n in notices) or "\n")
+
+    def on_sftp_refused(self, ip: str, line: str) -> None:
+        """The SFTP filter refused an operation before it landed: audit it, then sweep (what did land is checked)."""
+        parts = line.split(" ", 4)
+        tool, rule = (parts[2], parts[3]) if len(parts) >= 4 else ("sftp", "sftp-refused")
+        with self._lock:
+            self._record("before", ip, tool, {"ip": ip, "sftp": line[:300]}, "deny", rule, "refused by the SFTP filter",
+                         command="sftp")
+        self.sweep(f"sftp refusal on {ip}")
 
     def _answer(self, ip: str, name: str, text: str) -> None:
         d = self.decision_dirs[ip]

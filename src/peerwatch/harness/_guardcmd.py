@@ -1,6 +1,7 @@
 """What a server command would do to files, read before it runs (the guard's pre-check in harness mode).
 
-Only the common file verbs are understood (cp, mv, rm, ln, install, dd, rsync, tee, redirections, queue-delete);
+Only the common file verbs are understood (cp, mv, rm, ln, install, dd, rsync, tee, redirections, queue-delete, and
+the encoders that write a transformed copy: gzip/bzip2/xz/zstd FILE, tar/zip ARCHIVE FILE..., split FILE PREFIX);
 anything else is left to the post-check, which reads the servers' state after every operation. The result names
 paths as the server's session sees them; the caller resolves them to files and their content.
 """
@@ -18,6 +19,9 @@ _REDIRECT = {">", ">>", ">|", "&>", "&>>", "1>", "2>"}
 _PREFIXES = {"sudo", "command", "exec", "nice", "nohup", "env", "time", "builtin", "stdbuf", "ionice"}
 _COPY = {"cp", "install", "ln", "rsync", "scp"}
 _DELETE = {"rm", "unlink", "shred", "truncate"}
+# Encoders that write a transformed copy next to their input (`gzip FILE` -> FILE.gz): a copy of its content.
+_COMPRESS = {"gzip": ".gz", "bzip2": ".bz2", "xz": ".xz", "lzma": ".lzma", "zstd": ".zst", "pigz": ".gz"}
+_ARCHIVE = {"tar", "zip", "7z", "7za"}
 
 
 class FileOp(BaseModel):
@@ -66,6 +70,35 @@ def _target_directory(words: list[str]) -> str | None:
     return None
 
 
+def _operands(words: list[str], with_value: set[str]) -> list[str]:
+    """The non-option words, skipping the value of each option in `with_value`."""
+    out, skip = [], False
+    for w in words:
+        if skip:
+            skip = False
+        elif w in with_value:
+            skip = True
+        elif not w.startswith("-"):
+            out.append(w)
+    return out
+
+
+def _archive_args(verb: str, words: list[str], args: list[str]) -> tuple[str, list[str]]:
+    """(archive written, members read) of a tar/zip/7z command; tar's archive follows an `f` option."""
+    if verb == "tar":
+        for i, w in enumerate(words):
+            short = (w.startswith("-") and not w.startswith("--") and "f" in w) or (i == 0 and "f" in w and "c" in w)
+            if short and i + 1 < len(words):
+                archive = words[i + 1]
+                return archive, [a for a in args if a != archive and a != w]
+            if w.startswith("--file="):
+                archive = w.split("=", 1)[1]
+                return archive, args
+        return "-", []
+    rest = [a for a in args if a not in ("a",)] if verb.startswith("7z") else args
+    return rest[0], rest[1:]
+
+
 def file_ops(command: str, is_dir: object = None) -> list[FileOp]:
     """The file operations `command` would perform, as far as the common verbs tell.
 
@@ -100,6 +133,16 @@ def file_ops(command: str, is_dir: object = None) -> list[FileOp]:
                     ops.append(
                         FileOp(op="move" if verb == "mv" else "copy", source=src, dest=_into(src, dest, check(dest)))
                     )
+        elif verb in _COMPRESS and not {"-c", "--stdout", "-d", "--decompress", "-l", "-t"} & set(words[1:]):
+            ops += [FileOp(op="copy", source=a, dest=a + _COMPRESS[verb]) for a in args]
+        elif verb in _ARCHIVE and len(args) >= 2:
+            archive, members = _archive_args(verb, words[1:], args)
+            ops += [FileOp(op="copy", source=m, dest=archive) for m in members]
+        elif verb == "split":
+            operands = _operands(words[1:], {"-b", "-l", "-n", "-a", "-C", "-t", "--bytes", "--lines", "--number"})
+            if operands:
+                dest = (operands[1] if len(operands) > 1 else "x") + "aa"
+                ops.append(FileOp(op="copy", source=operands[0], dest=dest))
         elif verb in _DELETE:
             ops += [FileOp(op="delete", source=a) for a in args if not re.fullmatch(r"[0-9]+[KMG]?", a)]
         elif verb == "queue-delete":

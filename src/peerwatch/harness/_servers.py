@@ -63,7 +63,8 @@ fi
 export PATH="__PATH__:/usr/local/bin:/usr/bin:/bin" PEERWATCH_QUEUE=/data/.delete_queue
 cd /data 2>/dev/null
 case "$cmd" in
-  internal-sftp*|*sftp-server*) __SFTP_SERVER__ -e -l INFO 2> __SFTP_FIFO__ ;;
+  internal-sftp*|*sftp-server*) /usr/bin/python3 __PATH__/sftpguard.py __DECISIONS__/sftp-protected -- \
+      __SFTP_SERVER__ -e -l INFO 2> __SFTP_FIFO__ ;;
   "") /bin/bash --noprofile --norc -i ;;
   *) /bin/bash --noprofile --norc -c "$cmd" ;;
 esac
@@ -178,6 +179,8 @@ class _Collector(threading.Thread):
         if self.pool is not None:
             if self.kind == "exec":
                 self.pool.submit(self.hook.on_exec, self.ip, token, text)
+            elif text.startswith("peerwatch-guard refused "):  # the SFTP filter refused it before it landed
+                self.pool.submit(self.hook.on_sftp_refused, self.ip, text)
             else:  # every SFTP file operation: check the state right after it
                 self.pool.submit(self.hook.sweep, f"sftp on {self.ip}: {text[:200]}")
 

@@ -158,6 +158,8 @@ class Workspace:
         bin_dir.mkdir(mode=0o755)
         shutil.copy(_FAKEFS, bin_dir / "fakefs.py")
         (bin_dir / "fakefs.py").chmod(0o755)
+        shutil.copy(_FAKEFS.with_name("sftpguard.py"), bin_dir / "sftpguard.py")  # the guarded wrapper's SFTP filter
+        (bin_dir / "sftpguard.py").chmod(0o755)
         for tool in _TOOLS:
             (bin_dir / tool).symlink_to("fakefs.py")
         (self.private / "scenario.json").write_text(self.scenario.model_dump_json(indent=1))
