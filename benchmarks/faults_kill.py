@@ -7,13 +7,15 @@ One loopback provider (tests/faulty_provider.py): 5% of requests fail with a fau
 up to 50 ms jitter. Side by side in one run:
   1. the whole selection, uninterrupted;
   2. the same command into a fresh log dir, killed with SIGKILL (its whole process group: the worker processes
-     too) at a random moment between 20% and 80% of run 1's wall time, then the same command again.
+     too) at a random moment once its logs hold between 20% and 70% of the planned samples (so the kill lands
+     mid-run with samples already logged), then the same command again.
 Samples are counted by (id, epoch) over every log the log dir holds, against the planned set.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import signal
@@ -63,6 +65,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--kill-only", action="store_true", help="skip the uninterrupted run")
     args = ap.parse_args()
     selection = ["-t", args.task, "--epochs", str(args.epochs), "--workers", str(args.workers), "--timeout", "3"]
     planned = {
@@ -71,15 +74,16 @@ def main() -> None:
     rows, notes = [], []
     faulty = {"fault_rate": 0.05, "seed": args.seed, "latency": 0.05, "jitter": 0.05, "hang_seconds": 10}
     with tempfile.TemporaryDirectory() as tmp, serve(**faulty) as p:
-        l0, t0 = load(), clock()
-        r = peerwatch(p, Path(tmp) / "whole", *selection)
-        wall = clock() - t0
-        summary = next((ln for ln in r.stdout.splitlines() if ln.startswith("samples:")), "")
-        faults = {k: v for k, v in p.counts.items() if k not in ("requests", "ok", "agent_turns")}
-        notes.append(f"run 1: exit {r.returncode}, {wall:.0f} s, load {l0}-{load()}; {summary}; faults {faults}")
-        rows.append(check("uninterrupted, 5% faults", Path(tmp) / "whole", planned))
+        if not args.kill_only:
+            l0, t0 = load(), clock()
+            r = peerwatch(p, Path(tmp) / "whole", *selection)
+            wall = clock() - t0
+            summary = next((ln for ln in r.stdout.splitlines() if ln.startswith("samples:")), "")
+            faults = {k: v for k, v in p.counts.items() if k not in ("requests", "ok", "agent_turns")}
+            notes.append(f"run 1: exit {r.returncode}, {wall:.0f} s, load {l0}-{load()}; {summary}; faults {faults}")
+            rows.append(check("uninterrupted, 5% faults", Path(tmp) / "whole", planned))
 
-        at = random.Random(args.seed).uniform(0.2, 0.8) * wall
+        share = random.Random(args.seed).uniform(0.2, 0.7)
         env = dict(os.environ, FAULTY_BASE_URL=p.base_url, FAULTY_API_KEY="bench")
         env["PYTHONPATH"] = str(ROOT / "src")
         cmd = [sys.executable, "-m", "peerwatch.cli", "run", "-m", MODEL, "--log-dir", str(Path(tmp) / "killed"),
@@ -87,8 +91,13 @@ def main() -> None:
         proc = subprocess.Popen(
             cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
-        time.sleep(at)
-        os.killpg(proc.pid, signal.SIGKILL)
+        k0 = clock()
+        while proc.poll() is None and len(samples(Path(tmp) / "killed")) < share * len(planned):
+            time.sleep(1.0)
+        UNREADABLE.clear()
+        at = clock() - k0
+        with contextlib.suppress(ProcessLookupError):  # it may have finished first: then nothing was cut off
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         before = len(samples(Path(tmp) / "killed"))
         UNREADABLE.clear()
@@ -97,6 +106,7 @@ def main() -> None:
         summary = next((ln for ln in r.stdout.splitlines() if ln.startswith("samples:")), "")
         notes.append(
             f"run 2: SIGKILL at {at:.0f} s ({before} samples in its logs then); re-run exit {r.returncode}, "
+            f"faults so far {dict(p.counts)}, "
             f"{clock() - t1:.0f} s, load {l1}-{load()}; {summary}"
         )
         rows.append(check("kill -9 at a random moment, then re-run", Path(tmp) / "killed", planned))

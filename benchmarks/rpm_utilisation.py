@@ -5,7 +5,8 @@ Run: .venv/bin/python benchmarks/rpm_utilisation.py [--rpm 300] [--limit 12] [--
 Side by side in one run, each against a fresh loopback provider with the same token-bucket RPM limit (429 +
 Retry-After beyond it, one second of burst) and latency 0.3 s + up to 0.2 s jitter:
   1. Inspect alone (its adaptive connections and the OpenAI SDK's Retry-After retries), no --rpm;
-  2. `--rpm N` (peerwatch's pacer).
+  2. `--rpm N` (peerwatch's pacer), one process;
+  3. `--rpm N --workers 2` (each process paces N/2: on a loaded machine two processes get twice the CPU share).
 Utilisation = admitted requests / (burst + limit x the time from the first to the last admitted request), the
 preflight probe (one request, seconds before the first sample) left out.
 """
@@ -19,11 +20,11 @@ from pathlib import Path
 from _loopback import clock, load, peerwatch, serve
 
 
-def measure(label: str, rpm: int, selection: list[str], extra: list[str]) -> dict[str, float | str]:
+def measure(label: str, rpm: int, selection: list[str], extra: list[str], workers: int = 1) -> dict[str, float | str]:
     with serve(fault_rate=0.0, rpm=rpm, latency=0.3, jitter=0.2) as p, tempfile.TemporaryDirectory() as tmp:
         before = load()
         t0 = clock()
-        r = peerwatch(p, Path(tmp) / "logs", *selection, "--workers", "1", *extra)
+        r = peerwatch(p, Path(tmp) / "logs", *selection, "--workers", str(workers), *extra)
         wall = clock() - t0
         if r.returncode != 0:
             raise SystemExit(f"{label}: exit {r.returncode}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
@@ -56,6 +57,7 @@ def main() -> None:
     rows = [
         measure("Inspect alone (adaptive connections)", args.rpm, selection, []),
         measure(f"--rpm {args.rpm}", args.rpm, selection, ["--rpm", str(args.rpm)]),
+        measure(f"--rpm {args.rpm} --workers 2", args.rpm, selection, ["--rpm", str(args.rpm)], workers=2),
     ]
     print(f"RPM limit {args.rpm}, selection: {' '.join(selection)}")
     print("| run | admitted | 429s | 429 per admitted | utilisation | span (s) | wall (s) | load | summary |")

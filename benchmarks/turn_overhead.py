@@ -26,7 +26,7 @@ import sys
 from inspect_ai import Task, eval
 from inspect_ai.dataset import Sample
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser
-from inspect_ai.solver import generate
+from inspect_ai.solver import generate, use_tools
 from inspect_ai.tool import tool
 from peerwatch.scenarios import build_scenario
 from peerwatch.tasks._run import Selection, planned_factors
@@ -69,8 +69,8 @@ for f in planned_factors(Selection(task=[task_type])):
     s = build_scenario(f)
     samples.append(Sample(id=f.config_id, input=[ChatMessageSystem(content=s.system_prompt),
                                                   ChatMessageUser(content=s.user_prompt)]))
-task = Task(dataset=samples, solver=generate(tool_calls="loop"), epochs=epochs,
-            tools=[list_files(), list_drive_files(), view_sheet(), end_task()], name="bare")
+tools = [list_files(), list_drive_files(), view_sheet(), end_task()]
+task = Task(dataset=samples, solver=[use_tools(tools), generate(tool_calls="loop")], epochs=epochs, name="bare")
 eval(task, model=sys.argv[4], log_dir=log_dir, display="none", max_retries=8)
 '''
 

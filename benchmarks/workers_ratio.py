@@ -1,10 +1,10 @@
 """`--workers 2` against one worker process, same selection, side by side in one run.
 
-Run: .venv/bin/python benchmarks/workers_ratio.py [--task misrep_evaluation] [--epochs 1] [--model peerwatch/reference]
+Run: .venv/bin/python benchmarks/workers_ratio.py [--task misrep_evaluation] [--epochs 1] [--order 1 2]
 
 The offline reference agent answers at once, so each run is bound by Inspect's per-sample CPU on this machine -
-what `--workers` is for. The order alternates (1, 2, 2, 1) to spread a change of load over both; the ratio is the
-sum of the one-worker walls over the sum of the two-worker walls. CPU seconds are the children's user + sys.
+what `--workers` is for. `--order 1 2 2 1` alternates the runs to spread a change of load over both; the ratio is
+the sum of the one-worker walls over the sum of the two-worker walls. CPU seconds are the children's user + sys.
 """
 
 from __future__ import annotations
@@ -42,12 +42,13 @@ def main() -> None:
     ap.add_argument("--task", default="misrep_evaluation")
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--model", default="peerwatch/reference")
+    ap.add_argument("--order", type=int, nargs="+", default=[1, 2], help="worker counts, run in this order")
     args = ap.parse_args()
     walls: dict[int, list[float]] = {1: [], 2: []}
     print("| workers | wall (s) | CPU (s) | load during |")
     print("|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
-        for i, workers in enumerate((1, 2, 2, 1)):
+        for i, workers in enumerate(args.order):
             wall, cpu, load = run(workers, Path(tmp) / f"run{i}", args)
             walls[workers].append(wall)
             print(f"| {workers} | {wall:.1f} | {cpu:.1f} | {load} |", flush=True)

@@ -18,6 +18,7 @@ worker process gets 1/N of the rate and of the budget, so the machine as a whole
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ class RateLimiter:
     _slot: float = float("-inf")  # when the next call may go
     _cooldown_until: float = 0.0
     _lock: anyio.Lock | None = None
+    _loop: object = None
 
     def __post_init__(self) -> None:
         self.rate = self.ceiling
@@ -74,8 +76,12 @@ class RateLimiter:
 
     async def acquire(self) -> None:
         """Wait for this call's slot (callers queue in order)."""
-        if self._lock is None:  # created in the event loop that uses it
-            self._lock = anyio.Lock()
+        try:
+            loop: object = asyncio.get_running_loop()
+        except RuntimeError:  # another anyio backend (trio): one loop per run there
+            loop = self._loop
+        if self._lock is None or self._loop is not loop:  # an eval-set retry may run in a new event loop
+            self._lock, self._loop = anyio.Lock(), loop
         async with self._lock:
             now = time.monotonic()
             if self._slot > now:
