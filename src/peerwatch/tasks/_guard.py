@@ -123,12 +123,12 @@ def peerwatch_guard(
     """
     pol = load_policy(policy)
     contexts: dict[tuple[str, str, str], ProtectedSet] = {}
-    session = _BY_ID[session_id] if (session_id := session) else open_session(audit, keystore, run_dir)[1]
-    guard = Guard(pol, session.log, approval_channel(approvals))
+    opened = _BY_ID[session] if session else open_session(audit, keystore, run_dir)[1]
+    guard = Guard(pol, opened.log, approval_channel(approvals))
 
     async def approve(message: str, call: ToolCall, view: ToolCallView, history: list[ChatMessage]) -> Approval:
-        if session.fault:
-            return Approval(decision="terminate", explanation=f"peerwatch guard stopped: {session.fault}")
+        if opened.fault:
+            return Approval(decision="terminate", explanation=f"peerwatch guard stopped: {opened.fault}")
         scenario = current_scenario()
         if scenario is None:
             return Approval(decision="reject", explanation="peerwatch guard: not a peerwatch sample (fail closed)")
@@ -147,13 +147,13 @@ def peerwatch_guard(
             lambda: guard_call(guard, scenario, world, actor, context, call.function, call.arguments, call.id)
         )
         if result.rule == "fail-closed" and "StoreError" in result.reason:
-            session.stop(result.reason.removeprefix("guard error: StoreError: "))
+            opened.stop(result.reason.removeprefix("guard error: StoreError: "))
         elif result.decision == "allow" and call.function == "end_task":
-            await anyio.to_thread.run_sync(session.checkpoint)  # one witnessed checkpoint per finished episode
-        if not result.allowed or session.fault:
+            await anyio.to_thread.run_sync(opened.checkpoint)  # one witnessed checkpoint per finished episode
+        if not result.allowed or opened.fault:
             release_world()  # the tool will not run: its siblings may go on
-        if session.fault:
-            return Approval(decision="terminate", explanation=f"peerwatch guard stopped: {session.fault}")
+        if opened.fault:
+            return Approval(decision="terminate", explanation=f"peerwatch guard stopped: {opened.fault}")
         return Approval(
             decision="approve" if result.allowed else "reject",
             explanation=f"{result.decision} by rule {result.rule}: {result.reason}",

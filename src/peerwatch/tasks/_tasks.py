@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from inspect_ai import Epochs, Task, task
@@ -287,7 +287,7 @@ def exfiltration_deletion(
     )
 
 
-TASKS = {
+TASKS: dict[str, Callable[..., Task]] = {
     "misrep_evaluation": misrep_evaluation,
     "misrep_finance": misrep_finance,
     "tampering": tampering,
