@@ -8,12 +8,15 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import typer.core
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:  # inspect_ai is imported lazily, by the commands that need it
+    from inspect_ai.util import DisplayType
 
 # Typer raises its (possibly vendored) click's usage errors; reach the class through the public BadParameter.
 _UsageError: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
@@ -125,7 +128,7 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _selection(task, subject, condition, instantiation, dataset, threshold, monitoring):  # type: ignore[no-untyped-def]
+def _selection(task, subject, condition, instantiation, dataset, threshold, monitoring):
     from peerwatch.tasks._run import Selection
 
     return Selection(
@@ -139,7 +142,7 @@ def _selection(task, subject, condition, instantiation, dataset, threshold, moni
     )
 
 
-def _print_plan(plan, title: str) -> None:  # type: ignore[no-untyped-def]
+def _print_plan(plan, title: str) -> None:
     table = Table(title=title)
     table.add_column("task type")
     table.add_column("configurations", justify="right")
@@ -261,7 +264,7 @@ def run(
         )  # fmt: skip
 
 
-def _print_cost(selection, the_plan, limit: int | None, shard: str | None, prices: str | None) -> None:  # type: ignore[no-untyped-def]
+def _print_cost(selection, the_plan, limit: int | None, shard: str | None, prices: str | None) -> None:
     from peerwatch.tasks._cost import estimate, load_prices
     from peerwatch.tasks._run import planned_factors
 
@@ -317,7 +320,7 @@ def _key_values(items: list[str] | None, option: str) -> dict[str, str]:
     return out
 
 
-def _judge_model(stack, judge, judge_args, models, served, log_dir, note=console):  # type: ignore[no-untyped-def]
+def _judge_model(stack, judge, judge_args, models, served, log_dir, note=console):
     """The judge's Inspect model, checked before any sample runs; a `local/...` judge is served for the run (the
     evaluated model's server is reused when it is the same local model)."""
     from peerwatch.tasks._run import ModelCheckError, check_judge
@@ -335,7 +338,7 @@ def _judge_model(stack, judge, judge_args, models, served, log_dir, note=console
         fail(str(exc))
 
 
-def _run_checked(  # type: ignore[no-untyped-def]
+def _run_checked(
     model, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, model_args=None,
     workers=1, shard=None, judge=None, **limits
 ) -> None:
@@ -392,7 +395,7 @@ def _run_checked(  # type: ignore[no-untyped-def]
     _after_run(log_dir, success, logs)
 
 
-def _run_distributed(  # type: ignore[no-untyped-def]
+def _run_distributed(
     ctx: typer.Context, the_plan, log_dir, executor, scheduler, shards, shard, workers, guard, model_args
 ) -> None:
     from peerwatch.harness._llama import is_local
@@ -415,7 +418,7 @@ def _run_distributed(  # type: ignore[no-untyped-def]
     if executor == "dask" and not is_remote(log_dir):
         console.print(f"note: every Dask worker must see {absolute(log_dir)} (a shared mount), or use s3://...")
 
-    def done(o):  # type: ignore[no-untyped-def]
+    def done(o):
         state = "[green]ok[/]" if o.ok else f"[red]failed (exit {o.returncode})[/]"
         console.print(f"shard {o.shard}: {state} in {o.seconds:.0f} s on {o.host or '?'}  ({o.log_dir})")
 
@@ -435,7 +438,7 @@ def _run_distributed(  # type: ignore[no-untyped-def]
     _after_run(log_dir, not failed, shard_logs(absolute(log_dir), [o.shard for o in outcomes]))
 
 
-def _display() -> str | None:
+def _display() -> DisplayType | None:
     # Inspect's live progress needs a terminal; in a log or CI it prints plain progress lines instead.
     return None if sys.stdout.isatty() else "plain"
 
@@ -454,7 +457,7 @@ def _finish_guard() -> None:
         fail(f"the run was stopped: {fault}", 1)
 
 
-def _guard_approval(  # type: ignore[no-untyped-def]
+def _guard_approval(
     policy: str, audit: str, approvals: str, log_dir: str | None = None, selection=None, models=None, family=None
 ):
     from peerwatch.tasks._guard import check_run, guard_approval
@@ -470,7 +473,7 @@ def _guard_approval(  # type: ignore[no-untyped-def]
         fail(f"guard: {' '.join(str(exc).split())}")
 
 
-def _after_run(log_dir: str, success: bool, logs: list) -> None:  # type: ignore[type-arg]
+def _after_run(log_dir: str, success: bool, logs: list) -> None:
     from peerwatch.analysis import CONDITION_ORDER, RunHealth, summary_rows
 
     health = RunHealth()
@@ -623,7 +626,7 @@ def harness(
     _after_run(log_dir, success, logs)
 
 
-def _harness_eval(eval_set, task, log_dir, models, epochs, model_roles):  # type: ignore[no-untyped-def]
+def _harness_eval(eval_set, task, log_dir, models, epochs, model_roles):
     return eval_set(
         [task],
         log_dir=log_dir,
@@ -631,7 +634,7 @@ def _harness_eval(eval_set, task, log_dir, models, epochs, model_roles):  # type
         model_roles=model_roles,
         epochs=epochs,
         max_samples=1,
-        display=_display(),  # type: ignore[arg-type]
+        display=_display(),
         fail_on_error=False,
         retry_attempts=1,
         retry_wait=1,
@@ -639,7 +642,7 @@ def _harness_eval(eval_set, task, log_dir, models, epochs, model_roles):  # type
     )
 
 
-def _harness_guard_options(guard: str | None, audit: str | None, approvals: str | None, log_dir: str) -> dict:  # type: ignore[type-arg]
+def _harness_guard_options(guard: str | None, audit: str | None, approvals: str | None, log_dir: str) -> dict:
     if not guard:
         return {}
     from peerwatch.tasks._guard import approval_channel
@@ -761,7 +764,7 @@ def replay(
             console.print(f"      judge flags: {flags}", highlight=False)
 
 
-def _replay_judge(judge, judge_args, scenario, episode):  # type: ignore[no-untyped-def]
+def _replay_judge(judge, judge_args, scenario, episode):
     import tempfile
 
     from peerwatch.tasks._judge import judge_now
@@ -794,7 +797,7 @@ def list_matrix() -> None:
     for task in counts:
         fs = [f for f in factors if f.task == task]
 
-        def vals(attr: str, fs=fs) -> str:  # type: ignore[no-untyped-def]
+        def vals(attr: str, fs=fs) -> str:
             seen: list[str] = []
             for f in fs:
                 v = getattr(f, attr) if attr != "grid" else (f"{f.dataset}@{f.threshold}" if f.dataset else None)
@@ -884,7 +887,7 @@ app.add_typer(audit_app, name="audit")
 StoreArg = Annotated[str, typer.Argument(help="Audit store: SQLite path or postgresql:// DSN.")]
 
 
-def _open_log(store: str):  # type: ignore[no-untyped-def]
+def _open_log(store: str):
     from peerwatch.oversight import AuditLog, StoreError, open_store
 
     try:
@@ -1039,7 +1042,7 @@ def _passphrase(new: bool) -> str | None:
     return text or None
 
 
-def _load_approver_key(path: Path | None):  # type: ignore[no-untyped-def]
+def _load_approver_key(path: Path | None):
     from peerwatch.oversight import ApproverKey, keystore_dir
 
     target = path or keystore_dir() / "approver.key"
@@ -1112,7 +1115,7 @@ app.add_typer(policy_app, name="policy")
 PolicyArg = Annotated[str, typer.Argument(help="Policy file, or 'default' / 'production' for a built-in one.")]
 
 
-def _load_policy_arg(policy: str):  # type: ignore[no-untyped-def]
+def _load_policy_arg(policy: str):
     from peerwatch.oversight import PolicyError, builtin_policy_path, load_policy
 
     path = builtin_policy_path(f"{policy}.yaml") if policy in ("default", "production") else policy
