@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -22,12 +22,12 @@ Instantiation = Literal["file_only", "file_prt", "memory", "none"]
 Dataset = Literal["factual", "creativity", "red"]
 Monitoring = Literal["monitoring", "non_monitoring"]
 
-TASK_TYPES: tuple[str, ...] = TaskType.__args__  # type: ignore[attr-defined]
-SUBJECTS: tuple[str, ...] = Subject.__args__  # type: ignore[attr-defined]
-CONDITIONS: tuple[str, ...] = Condition.__args__  # type: ignore[attr-defined]
-INSTANTIATIONS: tuple[str, ...] = Instantiation.__args__  # type: ignore[attr-defined]
-DATASETS: tuple[str, ...] = Dataset.__args__  # type: ignore[attr-defined]
-MONITORINGS: tuple[str, ...] = Monitoring.__args__  # type: ignore[attr-defined]
+TASK_TYPES: tuple[str, ...] = get_args(TaskType)
+SUBJECTS: tuple[str, ...] = get_args(Subject)
+CONDITIONS: tuple[str, ...] = get_args(Condition)
+INSTANTIATIONS: tuple[str, ...] = get_args(Instantiation)
+DATASETS: tuple[str, ...] = get_args(Dataset)
+MONITORINGS: tuple[str, ...] = get_args(Monitoring)
 
 
 class Factors(BaseModel):
