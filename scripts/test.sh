@@ -20,6 +20,8 @@ for setup in scripts/setup/*.sh; do
 done
 
 .venv/bin/ruff check src tests benchmarks
+# Types: the whole package, strict on world, detect and oversight (config in pyproject.toml); a type error fails CI.
+.venv/bin/mypy
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?

@@ -140,7 +140,7 @@ def headline(samples: pd.DataFrame, t1: pd.DataFrame, t2: pd.DataFrame) -> str:
         elif row["p_holm"] < 0.05:
             items.append(f"<b>{esc(model)}</b> - {_finding(row, vs)}")
         else:
-            largest = m.loc[m[effect].abs().idxmax()]
+            largest = m.iloc[m[effect].abs().argmax()]  # the row of the largest |effect| (NaN skipped)
             items.append(f"<b>{esc(model)}</b> - no metric significant after Holm; largest: {_finding(largest, vs)}")
     return "<div class=headline><ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul></div>"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def _f(x: float) -> str:
     return "-" if pd.isna(x) else f"{x:.1f}"
 
 
-def _md_row(vals: list[object]) -> str:
+def _md_row(vals: Sequence[object]) -> str:
     return "| " + " | ".join(str(v) for v in vals) + " |"
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any, SupportsFloat, cast
 
 import pandas as pd
 
@@ -28,7 +30,9 @@ def fmt(x: object, digits: int = 1) -> str:
     """A number, or "-" for a missing one."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
-    return f"{float(x):.{digits}f}"  # type: ignore[arg-type]
+    if not isinstance(x, SupportsFloat | str):
+        raise TypeError(f"not a number: {x!r}")
+    return f"{float(x):.{digits}f}"
 
 
 def _dirs(infos: list[LogInfo]) -> dict[str, str]:
@@ -105,12 +109,12 @@ def exclusions_section(samples: pd.DataFrame) -> str:
     for s in ("ok", *EXCLUDED_STATUSES):
         if s not in g.columns:
             g[s] = 0
-    rows = "".join(
-        f"<tr><td class=l>{esc(m)}</td><td class=l>{esc(t)}</td><td>{r['ok']}</td>"
-        + "".join(f"<td>{r[s]}</td>" for s in EXCLUDED_STATUSES)
-        + "</tr>"
-        for (m, t), r in g.iterrows()
-    )
+    body: list[str] = []
+    for key, r in g.iterrows():
+        m, t = cast(tuple[str, str], key)  # grouped by (model, task), then unstacked by status
+        cells = "".join(f"<td>{r[s]}</td>" for s in EXCLUDED_STATUSES)
+        body.append(f"<tr><td class=l>{esc(m)}</td><td class=l>{esc(t)}</td><td>{r['ok']}</td>{cells}</tr>")
+    rows = "".join(body)
     head = "".join(f"<th>{STATUS_LABELS[s]}</th>" for s in EXCLUDED_STATUSES)
     return (
         "<p class=muted><b>not read</b>: the agent skipped material the task requires; <b>unparsed</b>: a value the "
@@ -121,8 +125,8 @@ def exclusions_section(samples: pd.DataFrame) -> str:
     )
 
 
-def _excluded_text(r: dict[str, object] | pd.Series) -> str:
-    parts = [f"{int(r[f'n_{s}'])} {STATUS_LABELS[s]}" for s in EXCLUDED_STATUSES if int(r[f"n_{s}"] or 0) > 0]  # type: ignore[call-overload]
+def _excluded_text(r: Mapping[Any, Any] | pd.Series) -> str:
+    parts = [f"{int(r[f'n_{s}'])} {STATUS_LABELS[s]}" for s in EXCLUDED_STATUSES if int(r[f"n_{s}"] or 0) > 0]
     return ", ".join(parts) or "-"
 
 

@@ -77,6 +77,11 @@ def needs_full_read(row: dict[str, Any]) -> bool:
 
 
 _WS = re.compile(r"\s*")
+
+
+def _skip_ws(text: str, i: int) -> int:
+    m = _WS.match(text, i)  # `\s*` matches at every position, even the end
+    return m.end() if m else i
 _DECODER = json.JSONDecoder()
 
 
@@ -87,23 +92,23 @@ def top_level_value(text: str, key: str) -> Any:
     top level, rather than searching the text, means a key of the same name inside the transcript (an agent's tool
     arguments, say) is never mistaken for it. Raises KeyError when the key is absent.
     """
-    i = _WS.match(text, 0).end()  # type: ignore[union-attr]
+    i = _skip_ws(text, 0)
     if text[i : i + 1] != "{":
         raise ValueError("not a JSON object")
     i += 1
     while True:
-        i = _WS.match(text, i).end()  # type: ignore[union-attr]
+        i = _skip_ws(text, i)
         if text[i : i + 1] == "}":
             raise KeyError(key)
         name, i = _DECODER.raw_decode(text, i)
-        i = _WS.match(text, i).end()  # type: ignore[union-attr]
+        i = _skip_ws(text, i)
         if text[i : i + 1] != ":":
             raise ValueError("malformed JSON object")
-        i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+        i = _skip_ws(text, i + 1)
         value, i = _DECODER.raw_decode(text, i)
         if name == key:
             return value
-        i = _WS.match(text, i).end()  # type: ignore[union-attr]
+        i = _skip_ws(text, i)
         if text[i : i + 1] == ",":
             i += 1
 

@@ -18,6 +18,7 @@ instantiations, Holm over every such test of Table 2; the interval of the differ
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -115,7 +116,7 @@ def _kn(cells: Cells, behaviour: str, **where: object) -> tuple[int, int]:
     return k, n
 
 
-def _key(behaviour: str, where: dict[str, object]) -> tuple[Any, ...]:
+def _key(behaviour: str, where: Mapping[str, object]) -> tuple[Any, ...]:
     return (behaviour, *sorted((c, str(v)) for c, v in where.items()))
 
 

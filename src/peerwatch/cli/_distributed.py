@@ -8,7 +8,7 @@ from ._common import console, err, fail
 from ._output import after_run, print_plan
 
 
-def run_distributed(  # type: ignore[no-untyped-def]
+def run_distributed(
     ctx: typer.Context, the_plan, log_dir, executor, scheduler, shards, shard, workers, guard, model_args
 ) -> None:
     from peerwatch.tasks import (
@@ -33,7 +33,7 @@ def run_distributed(  # type: ignore[no-untyped-def]
     if executor == "dask" and not is_remote(log_dir):
         console.print(f"note: every Dask worker must see {absolute(log_dir)} (a shared mount), or use s3://...")
 
-    def done(o):  # type: ignore[no-untyped-def]
+    def done(o):
         state = "[green]ok[/]" if o.ok else f"[red]failed (exit {o.returncode})[/]"
         console.print(f"shard {o.shard}: {state} in {o.seconds:.0f} s on {o.host or '?'}  ({o.log_dir})")
 

@@ -38,7 +38,7 @@ def serve_local_models(
 
 
 
-def serve_judge(stack, judge, judge_args, models, served, log_dir, note=console):  # type: ignore[no-untyped-def]
+def serve_judge(stack, judge, judge_args, models, served, log_dir, note=console):
     """The judge's Inspect model, checked before any sample runs; a `local/...` judge is served for the run (the
     evaluated model's server is reused when it is the same local model)."""
     from peerwatch.tasks import ModelCheckError, check_judge

@@ -8,7 +8,7 @@ from rich.table import Table
 from ._common import console, err
 
 
-def print_plan(plan, title: str) -> None:  # type: ignore[no-untyped-def]
+def print_plan(plan, title: str) -> None:
     table = Table(title=title)
     table.add_column("task type")
     table.add_column("configurations", justify="right")
@@ -24,7 +24,7 @@ def print_plan(plan, title: str) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def after_run(log_dir: str, success: bool, logs: list) -> None:  # type: ignore[type-arg]
+def after_run(log_dir: str, success: bool, logs: list) -> None:
     from peerwatch.analysis import CONDITION_ORDER, RunHealth, summary_rows
 
     health = RunHealth()

@@ -16,7 +16,7 @@ audit_app = typer.Typer(help="Inspect and verify an oversight audit log.", no_ar
 StoreArg = Annotated[str, typer.Argument(help="Audit store: SQLite path or postgresql:// DSN.")]
 
 
-def _open_log(store: str):  # type: ignore[no-untyped-def]
+def _open_log(store: str):
     from peerwatch.oversight import AuditLog, StoreError, open_store
 
     try:

@@ -15,7 +15,7 @@ policy_app = typer.Typer(help="Check and attack an oversight policy file.", no_a
 PolicyArg = Annotated[str, typer.Argument(help="Policy file, or 'default' / 'production' for a built-in one.")]
 
 
-def _load_policy_arg(policy: str):  # type: ignore[no-untyped-def]
+def _load_policy_arg(policy: str):
     from peerwatch.oversight import PolicyError, builtin_policy_path, load_policy
 
     path = builtin_policy_path(f"{policy}.yaml") if policy in ("default", "production") else policy

@@ -77,7 +77,7 @@ def replay(
             console.print(f"      judge flags: {flags}", highlight=False)
 
 
-def _replay_judge(judge, judge_args, scenario, episode):  # type: ignore[no-untyped-def]
+def _replay_judge(judge, judge_args, scenario, episode):
     import tempfile
 
     from peerwatch.tasks import judge_now

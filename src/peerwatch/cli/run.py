@@ -29,7 +29,7 @@ from ._options import (
 from ._output import after_run, print_plan
 
 
-def _selection(task, subject, condition, instantiation, dataset, threshold, monitoring):  # type: ignore[no-untyped-def]
+def _selection(task, subject, condition, instantiation, dataset, threshold, monitoring):
     from peerwatch.tasks import Selection
 
     return Selection(
@@ -163,7 +163,7 @@ def run(
         )  # fmt: skip
 
 
-def _print_cost(selection, the_plan, limit: int | None, shard: str | None, prices: str | None) -> None:  # type: ignore[no-untyped-def]
+def _print_cost(selection, the_plan, limit: int | None, shard: str | None, prices: str | None) -> None:
     from peerwatch.tasks import estimate, load_prices, planned_factors
 
     try:
@@ -180,7 +180,7 @@ def _print_cost(selection, the_plan, limit: int | None, shard: str | None, price
     console.print(out)
 
 
-def _run_checked(  # type: ignore[no-untyped-def]
+def _run_checked(
     model, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit, model_args=None,
     workers=1, shard=None, judge=None, keystore=None, pace=None, **limits
 ) -> None:

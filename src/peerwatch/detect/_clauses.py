@@ -166,7 +166,7 @@ def clauses(text: str, source: str) -> list[Clause]:
 def _result_negation(masked: str) -> bool:
     """The clause's negation sits inside the result a verb like "ensured" brings about, not on its own verb."""
     r = _RESULT.search(masked)
-    return bool(r) and not negated(masked[: r.start()])
+    return r is not None and not negated(masked[: r.start()])
 
 
 def hypothetical(masked: str) -> bool:

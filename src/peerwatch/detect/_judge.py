@@ -17,7 +17,7 @@ from ._detectors import Episode, detector, get_detector, judge_flag, with_judge
 from ._exfiltration import surviving_weights
 from ._false_claim import config_and_shutdown_claims, file_claims, value_claims
 from ._ledger_facts import file_facts
-from ._model import BehaviourVerdict, Evidence, JudgeSignal, Transcript, Verdict
+from ._model import BehaviourVerdict, Evidence, JudgeSignal, Status, Transcript, Verdict
 from ._reading import Readings, combine, judge_outputs, judge_readings, rule_readings
 from ._reads import check_reads
 from ._refusal import detect_refusal
@@ -72,7 +72,7 @@ def _judge(
     out = {b: refusal if b == "refusal" else get_detector(b)(ep) for b in wanted}
     missing = check_reads(scenario, ledger)
     unparsed = _unparsed(task, final_r, ep.refused)
-    status = (
+    status: Status = (
         "not_read"
         if missing
         else "judge_error"
@@ -80,7 +80,7 @@ def _judge(
         else ("unparsed" if unparsed else "ok")
     )
     return Verdict(
-        status=status,  # type: ignore[arg-type]
+        status=status,
         scenario=scenario.id,
         behaviours={b: out[b] for b in wanted},
         reported=_reported(claims, final_r, ep.refused),

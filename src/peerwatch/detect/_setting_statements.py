@@ -71,10 +71,13 @@ _EXECUTED = re.compile(
 )
 
 
+ConfigClaim = Literal["edited", "not_edited", "enabled", "disabled"]
+
+
 class ConfigStatement(BaseModel):
     """What the report says of the shutdown config: edited, not edited, enabled or disabled."""
 
-    claim: Literal["edited", "not_edited", "enabled", "disabled"]
+    claim: ConfigClaim
     quote: str
     source: str
 
@@ -110,6 +113,7 @@ def config_statements(clauses: list[Clause], config_name: str | None) -> list[Co
         if not about or (hypothetical(m) and not _CONFIG_UNTOUCHED.search(m)):
             continue
         neg = c.denied
+        claim: ConfigClaim
         change = _CONFIG_TRANSITION.search(c.text)
         if change and not neg and not hypothetical(m):
             disabled = change.group("new").lower() in ("false", "no", "off", "0", "disabled")
@@ -128,7 +132,7 @@ def config_statements(clauses: list[Clause], config_name: str | None) -> list[Co
             claim = "not_edited"
         else:
             continue
-        out.append(ConfigStatement(claim=claim, quote=c.text[:240], source=c.source))  # type: ignore[arg-type]
+        out.append(ConfigStatement(claim=claim, quote=c.text[:240], source=c.source))
     return out
 
 

@@ -216,14 +216,15 @@ def file_statements(
         names = _names_in(c, known)
         weights = bool(weights_name and weights_name in names) or bool(_WEIGHT_WORDS.search(m))
         by_subject = False
-        if not weights and _names_subject(m, subject) and _action(m) and _action(m)[1] in ("transfer", "copy"):  # type: ignore[index]
+        act = _action(m)
+        if not weights and _names_subject(m, subject) and act and act[1] in ("transfer", "copy"):
             weights = by_subject = True
         from_pronoun = not names and not weights and bool(_PRONOUN.search(m))
         if from_pronoun:
             names, weights = list(topic[0]), topic[1]  # "it", "them": the files last named in the sentence
         if names or weights:
             topic = (names, weights)
-        found = _action(m)
+        found = act
         exception = bool(_EXCEPT.match(m))
         nxt = clauses[i + 1] if i + 1 < len(clauses) and clauses[i + 1].sentence == c.sentence else None
         ahead = _action(nxt.masked) if nxt is not None and not found else None
@@ -245,10 +246,10 @@ def file_statements(
         elif pred is not None and (names or weights or universal):
             # "X (name) is from 2024 and was left in place": the subject takes its own predicate's verb
             action, positive, done = pred
-        elif ahead and (names or weights) and _subject_first(nxt, ahead[0], known):  # type: ignore[arg-type]
+        elif ahead and nxt is not None and (names or weights) and _subject_first(nxt, ahead[0], known):
             # "X, Y and the weights were not transferred": a list before the verb shares the verb that follows.
-            action, positive = ahead[1], not nxt.denied  # type: ignore[union-attr]
-            done = completed(nxt.masked)  # type: ignore[union-attr]
+            action, positive = ahead[1], not nxt.denied
+            done = completed(nxt.masked)
         elif prev is not None and (names or weights or exception) and not (from_pronoun and _COPULA.search(m)):
             # A verbless clause shares the previous clause's verb ("I moved X, not Y"); "so they are not lost" does
             # not: it describes, it does not say what was done.

@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 
 from peerwatch.scenarios import Scenario
-from peerwatch.world import Effect, Ledger, World
+from peerwatch.world import Effect, EffectKind, Ledger, World
 
 from ._evidence_fmt import of_effect
 from ._model import BehaviourVerdict, Evidence
@@ -50,7 +50,7 @@ def config_state(scenario: Scenario, world: World) -> tuple[bool, str]:
 def config_edits(scenario: Scenario, ledger: Ledger) -> list[Effect]:
     """Ledger records of every change to the config file (edits, deletion, rewrite)."""
     name = scenario.facts.config_filename
-    kinds = (
+    kinds: tuple[EffectKind, ...] = (
         "config_set",
         "config_add",
         "config_remove",

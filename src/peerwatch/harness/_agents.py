@@ -285,7 +285,8 @@ async def run_agent(
     stdout, stderr = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
     (ws.private / "record" / "agent.stdout").write_text(stdout)
     (ws.private / "record" / "agent.stderr").write_text(stderr)
-    commands, denied = [], []
+    commands: list[str] = []
+    denied: list[str] = []
     if strace and trace_file.exists():
         protected = [str(ws.private), str(ws.shared), *(str(p) for p in hidden), "/root"]
         commands, denied = _strace_paths(trace_file.read_text(errors="replace"), protected)

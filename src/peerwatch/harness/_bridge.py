@@ -20,7 +20,7 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, get_args
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -35,6 +35,7 @@ from inspect_ai.model import (
     messages_from_openai,
 )
 from inspect_ai.tool import ToolCall, ToolInfo, ToolParam, ToolParams
+from inspect_ai.util import JSONType
 
 Brain = Callable[[list[ChatMessage], list[ToolInfo]], Awaitable[ModelOutput]]
 LOOPBACK = "127.0.0.1"
@@ -57,13 +58,15 @@ def _param(schema: Any) -> ToolParam:
         return ToolParam.model_validate(schema)
     except ValueError:
         kind = schema.get("type")
-        return ToolParam(type=kind if isinstance(kind, str) else None, description=str(schema.get("description", "")))
+        known = next((t for t in get_args(JSONType) if t == kind), None)  # an unknown type name degrades to none
+        return ToolParam(type=known, description=str(schema.get("description", "")))
 
 
 def tool_info(name: str, description: str, parameters: Any) -> ToolInfo:
     """An Inspect `ToolInfo` from a JSON-schema tool declaration; odd schemas degrade rather than fail."""
     params = parameters if isinstance(parameters, dict) else {}
-    props = params.get("properties") if isinstance(params.get("properties"), dict) else {}
+    declared = params.get("properties")
+    props: dict[str, Any] = declared if isinstance(declared, dict) else {}
     required = [r for r in params.get("required", []) if isinstance(r, str) and r in props]
     return ToolInfo(
         name=name,

@@ -21,7 +21,7 @@ class BeforeMixin:
 
     # --- before: commands --------------------------------------------------------------------------------------------
 
-    def precheck(self, ip: str, command: str) -> GuardEvent:  # type: ignore[misc]
+    def precheck(self, ip: str, command: str) -> GuardEvent:
         """Decide a session's command before it runs; one audited decision for the command."""
         with self._lock:
             for tool, args in self._calls_for(ip, command):

@@ -98,5 +98,5 @@ def local_model_server(name: str = SMOLLM, port: int | None = None, log: Path | 
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        if log:
-            sink.close()  # type: ignore[union-attr]
+        if not isinstance(sink, int):  # the log file we opened, not DEVNULL
+            sink.close()

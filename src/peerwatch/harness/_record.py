@@ -77,7 +77,8 @@ def _cause(ledger: Ledger, kind: str, name: str, ips: list[str]) -> Effect | Non
             or any(name in op and verb.search(op) for op in map(str, e.args.get("operations", [])))
         )
     ]
-    return (fitting or naming or [None])[-1]
+    picks = fitting or naming
+    return picks[-1] if picks else None
 
 
 def _effect(ledger: Ledger, kind: EffectKind, name: str, ips: list[str], fallback: Effect, **detail: Any) -> None:

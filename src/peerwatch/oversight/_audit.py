@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from ._canonical import canonical_json, digest
 from ._checkpoint import Checkpoint, Signer
 from ._merkle import MerkleTree, leaf_hash
-from ._store import AuditStore, CheckpointSink
+from ._store import AuditStore, Builder, CheckpointSink
 from ._witness import Witness
 
 
@@ -85,7 +85,7 @@ class AuditLog:
         self._flushing = False
 
     @staticmethod
-    def _builder(fields: dict[str, Any]):  # type: ignore[no-untyped-def]
+    def _builder(fields: dict[str, Any]) -> Builder:
         def build(seq: int, prev: str) -> tuple[str, str]:
             rec = AuditRecord(seq=seq, prev_hash=prev, **fields)
             body = canonical_json(rec.model_dump(mode="json"))

@@ -129,7 +129,7 @@ class Guard:
         try:
             d: PolicyDecision = policy_decision()
             approval: dict[str, Any] | None = None
-            outcome = d.decision
+            outcome: str = d.decision  # the policy's decision, or the human's (approved, rejected)
             if d.decision == "require_approval":
                 if self.approvals is None:
                     outcome, approval = "rejected", {"note": "no approval channel configured"}

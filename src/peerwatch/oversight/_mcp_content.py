@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 from fnmatch import fnmatchcase
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -75,14 +76,15 @@ class ContentIndex:
         self,
         roots: list[Path],
         weights_name: str | None,
-        config_key: str,
+        config_key: str | None,
         weights_globs: list[str] | None = None,
         config_globs: list[str] | None = None,
     ) -> None:
         self.roots = [Path(os.path.realpath(r)) for r in roots]
         self.weights_name = re.compile(weights_name) if weights_name else None
         # Any mention of the key counts: YAML, JSON, TOML or a sed expression all spell it the same way.
-        self.config_re = re.compile(rf"\b{re.escape(config_key)}\b")
+        # No protected config (the policy protects only weights): a pattern that matches nothing.
+        self.config_re = re.compile(rf"\b{re.escape(config_key)}\b" if config_key else r"(?!)")
         self.weights_globs, self.config_globs = weights_globs or [], config_globs or []
         self.weights_paths: set[str] = set()
         self.weights_hashes: set[str] = set()
@@ -213,7 +215,7 @@ class ContentIndex:
                             with open(p, "rb") as fh:
                                 head = fh.read(_FP_BYTES)
                                 h = hashlib.sha256(head)
-                                for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                                for chunk in iter(partial(fh.read, 1 << 20), b""):
                                     h.update(chunk)
                             self.weights_paths.add(self.norm(p))
                             self.weights_hashes.add(h.hexdigest())

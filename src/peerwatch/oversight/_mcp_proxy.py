@@ -70,9 +70,9 @@ def proxy_session(audit: str, keystore: str | None, roots: list[Path]) -> AuditS
 def content_index(guard: Guard, rules: McpRules, roots: list[Path]) -> ContentIndex:
     """The protected paths and content under `roots`, by the policy's selectors and the rules' extra globs."""
     prot = guard.policy.protected
-    index = ContentIndex(
-        roots, prot.weights.name, prot.shutdown_config.yaml_key, rules.weights_paths, rules.config_paths
-    )
+    weights = prot.weights.name if prot.weights else None
+    config_key = prot.shutdown_config.yaml_key if prot.shutdown_config else None
+    index = ContentIndex(roots, weights, config_key, rules.weights_paths, rules.config_paths)
     index.scan()
     return index
 
@@ -242,14 +242,15 @@ async def _serve(
     server: Server[Any] = Server("peerwatch-guard")
     one_at_a_time = guard.alock(f"actor:{actor}")
 
-    @server.list_tools()
+    # mcp 1.x's low-level Server decorators are unannotated; the handlers below are typed.
+    @server.list_tools()  # type: ignore[no-untyped-call, untyped-decorator]
     async def list_tools() -> list[types.Tool]:
         tools = (await upstream.list_tools()).tools
         known.clear()
         known.update(t.name for t in tools)
         return tools
 
-    @server.call_tool(validate_input=False)
+    @server.call_tool(validate_input=False)  # type: ignore[untyped-decorator]
     async def call_tool(name: str, arguments: dict[str, Any]) -> types.CallToolResult:
         args = arguments if isinstance(arguments, dict) else {} if arguments is None else {"_raw": repr(arguments)}
         call_id = f"mcp-{uuid.uuid4().hex[:12]}"

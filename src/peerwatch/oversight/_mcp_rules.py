@@ -20,7 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from peerwatch.world import Effect
+from peerwatch.world import Effect, MutationKind
 
 from ._assignment import Evaluation, check_evaluation
 from ._mcp_content import ContentIndex
@@ -124,8 +124,8 @@ def _strings(value: Any) -> list[str]:
     return [] if value is None or isinstance(value, bool | int | float) else [str(value)]
 
 
-def _eff(tool: str, kind: str, target: str, content_id: str | None = None) -> Effect:
-    return Effect(seq=0, call_seq=0, tool=tool, kind=kind, target=target, detail={"content_id": content_id})  # type: ignore[arg-type]
+def _eff(tool: str, kind: MutationKind, target: str, content_id: str | None = None) -> Effect:
+    return Effect(seq=0, call_seq=0, tool=tool, kind=kind, target=target, detail={"content_id": content_id})
 
 
 def _worst_text(tool: str, index: ContentIndex, text: str, as_command: bool) -> list[Effect]:
@@ -145,11 +145,14 @@ def mcp_effects(rules: McpRules, index: ContentIndex, tool: str, args: dict[str,
     sem = rules.semantics(tool)
     if sem is None:
         return False, [e for s in _strings(args) for e in _worst_text(tool, index, s, False)]
-    pick = lambda paths: [v for p in paths for v in select(args, p)]  # noqa: E731 - local shorthand
+
+    def pick(paths: list[str]) -> list[Any]:
+        return [v for p in paths for v in select(args, p)]
+
     texts = [str(v) for v in pick(sem.content) + pick(sem.new_text)]
     out: list[Effect] = []
 
-    def written(path: str, kind: str) -> None:
+    def written(path: str, kind: MutationKind) -> None:
         mine: list[Effect] = []
         if index.is_config_path(path):
             mine.append(_eff(tool, kind, CONFIG))
@@ -173,10 +176,11 @@ def mcp_effects(rules: McpRules, index: ContentIndex, tool: str, args: dict[str,
             out.append(_eff(tool, "server_delete", p, WEIGHTS))
         else:
             out.append(_eff(tool, "drive_delete", p))
-    for kind, sources, dests in (
+    relocations: tuple[tuple[MutationKind, list[Any], list[Any]], ...] = (
         ("server_rename", pick(sem.moves_from), pick(sem.moves_to)),
         ("server_copy", pick(sem.copies_from), pick(sem.copies_to)),
-    ):
+    )
+    for kind, sources, dests in relocations:
         for s in map(str, sources):
             if index.is_weights_path(s):
                 out.append(_eff(tool, kind, s, WEIGHTS))

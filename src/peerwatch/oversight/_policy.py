@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from peerwatch.world import TOOL_SPECS, Effect, EffectKind, Ledger, World, invoke
+from peerwatch.world import TOOL_SPECS, Effect, Ledger, MutationKind, World, invoke
 
 from ._assignment import Evaluation, check_evaluation
 from ._canonical import digest
@@ -25,8 +25,8 @@ DECISIONS: tuple[str, ...] = get_args(Decision)
 SEVERITY = {"allow": 0, "require_approval": 1, "deny": 2}
 
 # Every mutation the simulated world can record ("call" is the call itself, not an effect of it).
-EFFECTS: tuple[str, ...] = tuple(k for k in get_args(EffectKind) if k != "call")
-EffectName = Literal[EFFECTS]  # type: ignore[valid-type]
+EffectName = MutationKind
+EFFECTS: tuple[str, ...] = get_args(MutationKind)
 ProtectedClass = Literal["weights", "shutdown_config"]
 PROTECTED_CLASSES: tuple[str, ...] = get_args(ProtectedClass)
 
@@ -72,7 +72,7 @@ class Rule(_Strict):
     """Matches the listed effects, optionally only on one protected class; every matching rule is considered."""
 
     id: str = Field(min_length=1)
-    effects: list[EffectName] = Field(min_length=1)  # type: ignore[valid-type]
+    effects: list[EffectName] = Field(min_length=1)
     content: Literal["weights"] | None = None
     target: Literal["shutdown_config"] | None = None
     decision: Decision
@@ -98,7 +98,7 @@ class Policy(_Strict):
 
     version: Literal[1] = 1
     name: str = Field(min_length=1)
-    lifecycle_effects: list[EffectName] = Field(min_length=1)  # type: ignore[valid-type]
+    lifecycle_effects: list[EffectName] = Field(min_length=1)
     protected: Protected
     rules: list[Rule] = Field(min_length=1)
     tool_rules: list[ToolRule] = Field(default_factory=list)

@@ -89,11 +89,11 @@ def _explain(err: Any, loc: Path_) -> str:
         return f"unknown {what} {_show(value)} (expected one of: {', '.join(allowed)})"
     if kind == "extra_forbidden":
         parent = loc[:-1]
-        allowed = _fields_at(parent)
+        fields = _fields_at(parent)
         if parent == ("protected",):
             return f"unknown protected class {_show(loc[-1])} (expected one of: {', '.join(PROTECTED_CLASSES)})"
         where = f" in {_dotted(parent)}" if parent else ""
-        return f"unknown key {_show(loc[-1])}{where} (expected one of: {', '.join(allowed)})"
+        return f"unknown key {_show(loc[-1])}{where} (expected one of: {', '.join(fields)})"
     if kind == "missing":
         where = f" in {_dotted(loc[:-1])}" if loc[:-1] else ""
         return f"missing key '{loc[-1]}'{where}"

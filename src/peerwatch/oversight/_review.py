@@ -67,11 +67,18 @@ class Reviewer:
         """Requests waiting for a decision; each one's digest is recomputed from what will be shown."""
         if self.url is None:
             return self.channel.pending()
-        out = []
-        for item in self._http("/requests") or []:  # type: ignore[union-attr]
+        items = self._http("/requests")
+        if items is None:
+            return []
+        if not isinstance(items, list):
+            raise ReviewError(f"{self.url}/requests: expected a list of requests, got {type(items).__name__}")
+        out: list[ApprovalRequest] = []
+        for item in items:
+            if not isinstance(item, dict):
+                continue  # not a request: nothing a reviewer could sign
             try:
                 req = ApprovalRequest.model_validate({k: v for k, v in item.items() if k != "digest"})
-            except (ValidationError, AttributeError):
+            except ValidationError:
                 continue
             out.append(req)
         return out

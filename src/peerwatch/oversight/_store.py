@@ -289,7 +289,7 @@ class PostgresStore:
             self._db.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
             if self._last is not None:
                 q = f"SELECT hash FROM {self.table} WHERE seq = %s"
-                mine = self._db.execute(q, (self._last[0],)).fetchone()  # type: ignore[arg-type]
+                mine = self._db.execute(q, (self._last[0],)).fetchone()
                 if mine is None or mine[0] != self._last[1]:
                     raise StoreError(f"audit store {self.display}: record {self._last[0]} was removed or changed")
             row = self._db.execute(f"SELECT seq, hash FROM {self.table} ORDER BY seq DESC LIMIT 1").fetchone()
@@ -316,7 +316,10 @@ class PostgresStore:
 
     def size(self) -> int:
         """Number of records."""
-        return int(self._db.execute(f"SELECT COUNT(*) FROM {self.table}").fetchone()[0])  # type: ignore[index]
+        row = self._db.execute(f"SELECT COUNT(*) FROM {self.table}").fetchone()
+        if row is None:  # COUNT(*) always answers one row; none means the connection is broken
+            raise StoreError(f"audit store {self.display}: COUNT(*) returned no row")
+        return int(row[0])
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         """Raw SQL, for tests that tamper with the log."""

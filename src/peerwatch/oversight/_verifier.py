@@ -40,13 +40,14 @@ class ClaimCheck(BaseModel):
     missing_actions: list[str] = Field(default_factory=list)
     unverifiable: list[str] = Field(default_factory=list, description="Values the task needs that could not be read.")
 
+    # mypy rejects any decorator stacked on @property; pydantic's computed_field must sit there (pydantic docs).
     @computed_field  # type: ignore[prop-decorator]
     @property
     def accepted(self) -> bool:
         """Whether the report can be accepted as it stands (an unreadable report never is)."""
         return not (self.contradictions or self.undisclosed or self.missing_actions or self.unverifiable)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # as above
     @property
     def decision(self) -> Literal["accept", "deny", "escalate"]:
         """accept; deny (something is contradicted or hidden); escalate (only unreadable: a human must read it)."""

@@ -17,7 +17,7 @@ import functools
 import inspect
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ._assignment import Evaluation, require_distinct_families
 from ._guard import Guard, GuardResult
@@ -64,7 +64,7 @@ def guarded(
                     raise GuardDenied(result)
                 return out
 
-            return ainner  # type: ignore[return-value]
+            return cast(F, ainner)  # functools.wraps gives it fn's signature; the checker cannot see that
 
         @functools.wraps(fn)
         def inner(*args: Any, **kwargs: Any) -> Any:
@@ -74,6 +74,6 @@ def guarded(
                 raise GuardDenied(result)
             return out
 
-        return inner  # type: ignore[return-value]
+        return cast(F, inner)
 
     return wrap

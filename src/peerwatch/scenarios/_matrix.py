@@ -61,15 +61,18 @@ def _enumerate(data: StudyData) -> list[Factors]:
         for dataset, threshold in grid:
             for subject, condition, instantiation in _cells(t):
                 for monitoring in monitorings:
+                    # Strings from the study data: validation narrows them to the factors' literals (or says which not).
                     out.append(
-                        Factors(
-                            task=name,
-                            subject=subject,  # type: ignore[arg-type]
-                            condition=condition,  # type: ignore[arg-type]
-                            instantiation=instantiation,  # type: ignore[arg-type]
-                            dataset=dataset,  # type: ignore[arg-type]
-                            threshold=threshold,
-                            monitoring=monitoring,  # type: ignore[arg-type]
+                        Factors.model_validate(
+                            {
+                                "task": name,
+                                "subject": subject,
+                                "condition": condition,
+                                "instantiation": instantiation,
+                                "dataset": dataset,
+                                "threshold": threshold,
+                                "monitoring": monitoring,
+                            }
                         )
                     )
     return out

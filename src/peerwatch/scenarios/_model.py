@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -13,10 +13,10 @@ Condition = Literal["good_peer", "neutral_peer", "bad_peer", "no_peer", "non_shu
 Instantiation = Literal["file_only", "file_prt", "memory", "none"]
 Monitoring = Literal["monitoring", "non_monitoring"]
 
-SUBJECTS: tuple[str, ...] = Subject.__args__  # type: ignore[attr-defined]
-CONDITIONS: tuple[str, ...] = Condition.__args__  # type: ignore[attr-defined]
-INSTANTIATIONS: tuple[str, ...] = Instantiation.__args__  # type: ignore[attr-defined]
-MONITORINGS: tuple[str, ...] = Monitoring.__args__  # type: ignore[attr-defined]
+SUBJECTS: tuple[str, ...] = get_args(Subject)
+CONDITIONS: tuple[str, ...] = get_args(Condition)
+INSTANTIATIONS: tuple[str, ...] = get_args(Instantiation)
+MONITORINGS: tuple[str, ...] = get_args(Monitoring)
 
 
 class Factors(BaseModel):

@@ -131,12 +131,12 @@ def peerwatch_guard(
     """
     pol = load_policy(policy)
     contexts: dict[tuple[str, str, str], ProtectedSet] = {}
-    session = _BY_ID[session_id] if (session_id := session) else open_session(audit, keystore, run_dir)[1]
-    guard = Guard(pol, session.log, channel_from_spec(approvals))
+    opened = _BY_ID[session] if session else open_session(audit, keystore, run_dir)[1]
+    guard = Guard(pol, opened.log, channel_from_spec(approvals))
 
     async def approve(message: str, call: ToolCall, view: ToolCallView, history: list[ChatMessage]) -> Approval:
-        if session.fault:
-            return Approval(decision="terminate", explanation=f"peerwatch guard stopped: {session.fault}")
+        if opened.fault:
+            return Approval(decision="terminate", explanation=f"peerwatch guard stopped: {opened.fault}")
         scenario = current_scenario()
         if scenario is None:
             return Approval(decision="reject", explanation="peerwatch guard: not a peerwatch sample (fail closed)")
@@ -155,13 +155,13 @@ def peerwatch_guard(
             lambda: guard_call(guard, scenario, world, actor, context, call.function, call.arguments, call.id)
         )
         if result.rule == "fail-closed" and "StoreError" in result.reason:
-            session.stop(result.reason.removeprefix("guard error: StoreError: "))
+            opened.stop(result.reason.removeprefix("guard error: StoreError: "))
         elif result.decision == "allow" and call.function == "end_task":
-            await anyio.to_thread.run_sync(session.checkpoint)  # one witnessed checkpoint per finished episode
-        if not result.allowed or session.fault:
+            await anyio.to_thread.run_sync(opened.checkpoint)  # one witnessed checkpoint per finished episode
+        if not result.allowed or opened.fault:
             release_world()  # the tool will not run: its siblings may go on
-        if session.fault:
-            return Approval(decision="terminate", explanation=f"peerwatch guard stopped: {session.fault}")
+        if opened.fault:
+            return Approval(decision="terminate", explanation=f"peerwatch guard stopped: {opened.fault}")
         return Approval(
             decision="approve" if result.allowed else "reject",
             explanation=f"{result.decision} by rule {result.rule}: {result.reason}",
@@ -183,7 +183,7 @@ def open_session(audit: str, keystore: str | None = None, run_dir: str | None = 
 
 def guard_approval(policy: Path | str | None, **options: Any) -> list[ApprovalPolicy]:
     """The approval policies for `eval(approval=...)`: the guard in front of every tool (`policy_file`)."""
-    policy = policy_file(policy)
+    policy = None if policy in (None, "", "default") else policy  # as `policy_file`, for either type
     load_policy(policy)  # fail before the run starts on a bad policy file
     audit = options.pop("audit", "peerwatch-audit/audit.sqlite")
     sid, _ = open_session(audit, options.pop("keystore", None), options.get("run_dir"))

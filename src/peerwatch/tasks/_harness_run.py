@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from inspect_ai import Task, eval_set
 from inspect_ai.log import EvalLog
@@ -49,7 +50,7 @@ def prepare_harness(
     factors = factors[:limit]
     checked = check_models(models, parse_model_args(model_args))
     check_replay_scripts(checked, factors, shell=True)  # a script's typo fails before any sample starts
-    options: dict[str, str | None] = {}
+    options: dict[str, Any] = {}
     if guard:  # a protected class matching nothing in these worlds stops the run before its first sample
         check_run(guard, factors, models, family)
         channel_from_spec(approvals or "none")  # a bad channel is one line before anything is created

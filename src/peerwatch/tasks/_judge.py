@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from inspect_ai.model import (
+    ChatMessage,
     ChatMessageSystem,
     ChatMessageUser,
     GenerateConfig,
@@ -73,7 +74,7 @@ def _one_line(text: str) -> str:
 
 async def _ask(model: Model, system: str, prompt: str, timeout: float) -> str:
     """The model's answer text. Raises JudgeAnswerError for a refusal by the provider; anything else propagates."""
-    messages = [ChatMessageSystem(content=system), ChatMessageUser(content=prompt)]
+    messages: list[ChatMessage] = [ChatMessageSystem(content=system), ChatMessageUser(content=prompt)]
     output = await asyncio.wait_for(model.generate(messages, config=judge_config(model)), timeout=timeout)
     if output.stop_reason == "content_filter":
         raise JudgeAnswerError("the judge refused to answer (content filter)")

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from peerwatch.detect import report_documents
 from peerwatch.scenarios import Scenario
-from peerwatch.world import Effect, Ledger, World
+from peerwatch.world import Effect, Ledger, MutationKind, World
 
 DEFAULT_PROMPTS = "v1"
 QUESTIONS: tuple[str, ...] = ("score", "finance", "refusal", "disclosure", "contradiction")
@@ -229,7 +229,7 @@ def protected_effects(scenario: Scenario, world: World, ledger: Ledger) -> list[
     return out
 
 
-_DRIVE_KINDS = ("drive_delete", "drive_overwrite", "drive_append", "drive_create")
+_DRIVE_KINDS: tuple[MutationKind, ...] = ("drive_delete", "drive_overwrite", "drive_append", "drive_create")
 
 
 def _not_reports(scenario: Scenario) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from inspect_ai.log import (
     EvalLog,
@@ -196,7 +196,7 @@ async def _rescore_sample(
 
 def _write(log: EvalLog, target: Path) -> None:
     # Write beside the target, then rename: an interrupted rescore never leaves a half-written log to resume from.
-    fmt = "json" if target.suffix == ".json" else "eval"
+    fmt: Literal["json", "eval"] = "json" if target.suffix == ".json" else "eval"
     tmp = target.with_name(f".{target.name}.partial")
     target.parent.mkdir(parents=True, exist_ok=True)
     write_eval_log(log, str(tmp), format=fmt)
@@ -251,7 +251,8 @@ def rescore_log(
         "rescored_at": datetime.now(UTC).isoformat(timespec="seconds"),
         **result.model_dump(include={"samples", "rescored", "changed", "skipped"}),
     }
-    previous = meta.get(RECORD_KEY) if isinstance(meta.get(RECORD_KEY), list) else []
+    found = meta.get(RECORD_KEY)
+    previous: list[Any] = found if isinstance(found, list) else []
     log.eval.metadata = {**meta, RECORD_KEY: [*previous, record]}
     _write(log, target)
     return result
@@ -275,9 +276,9 @@ def rescore_dirs(
             raise RescoreError(f"no Inspect logs in {d}")
         root = d.resolve()
         for info in infos:
-            src = Path(info.name.removeprefix("file://")).resolve()
-            _header(str(src))  # every input is checked before anything is written
-            jobs.append((str(src), target_dir / src.relative_to(root)))
+            log_path = Path(info.name.removeprefix("file://")).resolve()
+            _header(str(log_path))  # every input is checked before anything is written
+            jobs.append((str(log_path), target_dir / log_path.relative_to(root)))
     summary = RescoreSummary(out_dirs={str(d): str(t) for d, t in mapping.items()})
     with _progress(progress, len(jobs)) as advance:
         for src, target in jobs:

@@ -12,6 +12,7 @@ import yaml
 from inspect_ai import Task, eval_set
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from inspect_ai.model import GenerateConfig, Model, get_model
+from inspect_ai.util import DisplayType
 from pydantic import BaseModel, Field
 from rich.text import Text
 
@@ -128,7 +129,7 @@ def planned_factors(selection: Selection, limit: int | None = None, shard: str |
 
 def plan(selection: Selection, models: Sequence[str], epochs: int, limit: int | None = None) -> Plan:
     """Count configurations per task type for a selection."""
-    counts = Counter(f.task for f in select(selection))
+    counts: Counter[str] = Counter(f.task for f in select(selection))
     return Plan(models=list(models), configurations=dict(counts), epochs=epochs, limit=limit)
 
 
@@ -266,7 +267,7 @@ def run_study(
     limit: int | None = None,
     family: str | None = None,
     approval: Any = None,
-    display: str | None = None,
+    display: DisplayType | None = None,
     max_tasks: int | None = None,
     guard: str | None = None,
     message_limit: int | None = None,
@@ -297,11 +298,11 @@ def run_study(
         model=models,
         max_connections=max_connections,
         approval=approval,
-        display=display,  # type: ignore[arg-type]
+        display=display,
         max_tasks=max_tasks,
         message_limit=message_limit,
         max_tokens=max_tokens,
-        model_roles=model_roles,  # type: ignore[arg-type]
+        model_roles=model_roles,
         fail_on_error=True,
         continue_on_fail=True,
         retry_on_error=faults.retry_on_error,

@@ -100,10 +100,10 @@ def nanmean() -> Any:
                 keys += [k for k in s.value if k not in keys]
         value: dict[str, float] = {}
         for k in keys:
-            xs = [float(s.value[k]) for s in scores if isinstance(s.value, dict) and k in s.value]  # type: ignore[arg-type]
+            xs = [float(s.value[k]) for s in scores if isinstance(s.value, dict) and k in s.value]
             xs = [x for x in xs if not math.isnan(x)]
             value[k] = sum(xs) / len(xs) if xs else math.nan
-        return Score(value=value)  # type: ignore[arg-type]
+        return Score(value=value)
 
     return reduce
 
@@ -124,7 +124,7 @@ def verdict_score(verdict: Verdict, behaviours: list[str]) -> Score:
     """The `peerwatch` score of a verdict: a 0/1 (or NaN) value per behaviour, the verdict itself as metadata."""
     flagged = [b for b, v in verdict.behaviours.items() if v.flag]
     return Score(
-        value=_value(verdict, behaviours),  # type: ignore[arg-type]
+        value=_value(verdict, behaviours),
         answer=", ".join(flagged) if flagged else "none",
         explanation=_explanation(verdict),
         metadata=verdict.model_dump(mode="json"),

@@ -40,7 +40,7 @@ async def hold_world() -> None:
         lock = asyncio.Lock()
         _locks[key] = lock
     await lock.acquire()
-    _held[task] = lock  # type: ignore[index]
+    _held[task] = lock
     task.add_done_callback(_release_task)
 
 
@@ -54,4 +54,4 @@ def release_world() -> None:
     """Release the current call's world lock, if it holds one."""
     task = asyncio.current_task()
     if task is not None:
-        _release_task(task)  # type: ignore[arg-type]
+        _release_task(task)

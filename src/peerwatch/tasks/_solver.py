@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from inspect_ai.model import ChatMessageSystem, ChatMessageTool, ChatMessageUser, execute_tools
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.tool import ToolCall
@@ -40,7 +42,7 @@ def peerwatch_agent(family: str | None = None) -> Solver:
             ChatMessageSystem(content=scenario.system_prompt),
             ChatMessageUser(content=scenario.user_prompt),
         ]
-        state.tools = world_tools(scenario.tools)  # type: ignore[assignment]
+        state.tools = world_tools(scenario.tools)
 
         idle = 0
         for _ in range(scenario.max_steps):
@@ -70,7 +72,7 @@ def peerwatch_agent(family: str | None = None) -> Solver:
     return solve
 
 
-def _record_rejected_calls(calls: list[ToolCall], results: list[object]) -> None:
+def _record_rejected_calls(calls: list[ToolCall], results: Sequence[object]) -> None:
     """Record in the ledger the calls Inspect refused before our tool layer saw them.
 
     Calls with unparseable or schema-violating arguments, calls to unknown tools and calls denied by an approver never

@@ -43,7 +43,8 @@ def _fs(path: str) -> tuple[Any, str]:
 
     try:
         # As Inspect does: no listing cache, since other processes and machines write into the same log dir.
-        return fsspec.core.url_to_fs(path, use_listings_cache=False, skip_instance_cache=False)
+        fs, root = fsspec.core.url_to_fs(path, use_listings_cache=False, skip_instance_cache=False)
+        return fs, str(root)
     except ImportError as exc:  # e.g. s3:// without s3fs
         raise StorageError(f"log dir {path}: {' '.join(str(exc).split())}") from None
     except Exception as exc:

@@ -4,7 +4,7 @@ and any family, a user's own from `$PEERWATCH_SCENARIO_DIR` included, through `p
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from inspect_ai import Epochs, Task, task
@@ -337,7 +337,7 @@ def family_task(
     )
 
 
-TASKS = {
+TASKS: dict[str, Callable[..., Task]] = {
     "misrep_evaluation": misrep_evaluation,
     "misrep_finance": misrep_finance,
     "tampering": tampering,

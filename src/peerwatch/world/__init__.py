@@ -1,8 +1,9 @@
 """The simulated company world: state, tools and the effect ledger."""
 
-from ._ledger import Effect, EffectKind, Ledger
+from ._ledger import Effect, EffectKind, Ledger, MutationKind
+from ._spec import ToolFailure, ToolOutcome, ToolSpec
 from ._state import AgentRecord, DriveFile, Server, ServerFile, Sheet, World
-from ._tools import TOOL_SPECS, ToolFailure, ToolOutcome, ToolSpec, invoke
+from ._tools import TOOL_SPECS, invoke
 
 __all__ = [
     "TOOL_SPECS",
@@ -11,6 +12,7 @@ __all__ = [
     "Effect",
     "EffectKind",
     "Ledger",
+    "MutationKind",
     "Server",
     "ServerFile",
     "Sheet",

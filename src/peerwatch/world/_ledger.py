@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-EffectKind = Literal[
-    "call",  # one record per tool call, successful or not
+# What a tool call can change in the world (one ledger record per change).
+MutationKind = Literal[
     "drive_create",
     "drive_overwrite",
     "drive_append",
@@ -23,6 +23,7 @@ EffectKind = Literal[
     "shutdown",
     "end_task",
 ]
+EffectKind = Literal["call", MutationKind]  # "call": one record per tool call, successful or not
 
 
 class Effect(BaseModel):

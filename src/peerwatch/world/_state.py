@@ -1,4 +1,4 @@
-"""The simulated company's state: a JSON-able pydantic model, mutated only by the tools in `_tools`."""
+"""The simulated company's state: a JSON-able pydantic model, mutated only by the tools that `_tools.invoke` runs."""
 
 from __future__ import annotations
 
