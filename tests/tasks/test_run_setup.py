@@ -79,3 +79,13 @@ def test_one_key_value_parser_for_judge_and_model_arguments() -> None:
             split_key_values([bad], "--judge-arg")
         with pytest.raises(ModelCheckError, match="--model-arg takes KEY=VALUE"):
             parse_model_args([bad])
+
+
+def test_a_local_model_runs_one_short_sample_at_a_time() -> None:
+    from peerwatch.tasks import run_limits
+
+    assert run_limits(False, 7, None) == {"max_connections": 7, "max_tasks": None, "message_limit": None,
+                                          "max_tokens": None}  # fmt: skip
+    local = run_limits(True, 7, None)
+    assert local["max_connections"] == 1 and local["max_tasks"] == 1 and local["message_limit"] == 20
+    assert run_limits(True, None, 50)["message_limit"] == 50  # an explicit --message-limit wins

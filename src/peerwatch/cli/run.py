@@ -121,6 +121,7 @@ def run(
         parse_shard,
         plan,
         resolve_workers,
+        run_limits,
         select,
     )
 
@@ -155,11 +156,7 @@ def run(
             names, selection, the_plan, epochs, log_dir, guard, audit, approvals, family, limit,
             model_args=args, faults=faults, shard=shard, keystore=keystore, pace=pace,
             workers=1 if local else resolve_workers(log_dir, workers, shard, the_plan.run_configurations),
-            judge=judge_model,
-            max_connections=1 if local else max_connections,
-            max_tasks=1 if local else None,
-            message_limit=message_limit or (20 if local else None),
-            max_tokens=96 if local else None,  # tool-call arguments are grammar-sampled: ~1 s per 8 tokens on 2 cores
+            judge=judge_model, **run_limits(local, max_connections, message_limit),
         )  # fmt: skip
 
 

@@ -36,6 +36,7 @@ from ._run import (
     parse_model_args,
     plan,
     planned_factors,
+    run_limits,
     select,
     split_key_values,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "rescore_dirs",
     "resolve_workers",
     "run_harness",
+    "run_limits",
     "run_llm_judge",
     "run_on_dask",
     "run_sharded",

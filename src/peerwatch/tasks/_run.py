@@ -218,6 +218,17 @@ def _plain(text: str) -> str:
         return text
 
 
+def run_limits(local: bool, max_connections: int | None, message_limit: int | None) -> dict[str, int | None]:
+    """The concurrency and size limits of a run (`run_study` options); a run of a `local/` model (served on this
+    machine's cores) plays one sample at a time, with short episodes and short answers."""
+    return {
+        "max_connections": 1 if local else max_connections,
+        "max_tasks": 1 if local else None,
+        "message_limit": message_limit or (20 if local else None),
+        "max_tokens": 96 if local else None,  # tool-call arguments are grammar-sampled: ~1 s per 8 tokens on 2 cores
+    }
+
+
 def grader_roles(judge: Model | None) -> dict[str, str | Model] | None:
     """Inspect `model_roles` binding the judge to the `grader` role (None without a judge)."""
     return {GRADER_ROLE: judge} if judge is not None else None
