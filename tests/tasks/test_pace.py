@@ -42,14 +42,18 @@ def test_the_pacer_holds_the_rate_without_bursts_or_drift(monkeypatch: pytest.Mo
     interval = 60 / (120 * _pace.HEADROOM)
     sent: list[float] = []
 
+    sleeps = 0
+
     async def late_sleep(seconds: float) -> None:
-        clock.now += seconds + 0.05  # a busy event loop wakes every sleeper 50 ms late
+        nonlocal sleeps
+        sleeps += 1  # a busy event loop wakes every sleeper 50 ms late, and one of them 2 s late
+        clock.now += seconds + (2.0 if sleeps == 30 else 0.05)
 
     async def call(i: int) -> None:
         await pacer.acquire()
         sent.append(clock.now)
         if i == 20:
-            clock.now += 3.0  # a long stall: the calls behind it must not all go at once
+            clock.now += 3.0  # a stall between calls: the timetable restarts from now
 
     async def main() -> None:
         monkeypatch.setattr(_pace.anyio, "sleep", late_sleep)
@@ -61,6 +65,7 @@ def test_the_pacer_holds_the_rate_without_bursts_or_drift(monkeypatch: pytest.Mo
         assert j - i <= (sent[j] - sent[i]) / interval + 1 + 1e-9
     gaps = [b - a for a, b in itertools.pairwise(sent)]
     assert sum(g for g in gaps if g < 1.0) <= len(gaps) * interval + 0.1  # late wake-ups do not add up
+    assert min(gaps) >= interval / 2 - 1e-9  # and a late wake-up never releases two calls together
 
 
 def test_a_429_cuts_the_rate_once_per_cooldown_and_clean_calls_grow_it_back(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -52,9 +52,10 @@ class RateLimiter:
     """Lets calls go one by one at the paced rate (a GCRA schedule), with AIMD on the rate.
 
     Callers queue on a lock; each waits for its slot on a timetable `1/rate` apart. A caller woken late by a busy
-    event loop does not push the timetable back (that would lose the lateness on every call), and one that finds
-    its slot long past goes at once and restarts the timetable from now, so at any moment the calls sent are at
-    most `rate x elapsed + 1`: the provider never sees a burst.
+    event loop does not push the timetable back by the small lateness (that would lose it on every call), but by no
+    more than half an interval after a long stall; one that finds its slot past (nobody was waiting) goes at once and
+    restarts the timetable from now. So at any moment the calls sent are at most `rate x elapsed + 1` and no two go
+    closer than half an interval: the provider never sees a burst.
     """
 
     rpm: float
@@ -83,10 +84,15 @@ class RateLimiter:
         if self._lock is None or self._loop is not loop:  # an eval-set retry may run in a new event loop
             self._lock, self._loop = anyio.Lock(), loop
         async with self._lock:
+            interval = 1.0 / self.rate
             now = time.monotonic()
             if self._slot > now:
                 await anyio.sleep(self._slot - now)
-            self._slot = max(self._slot, now) + 1.0 / self.rate
+                # Woken late: keep the timetable (no drift), but credit at most half an interval of the lateness,
+                # so a long stall lets the next call go half an interval after this one, never with it.
+                self._slot = max(self._slot, time.monotonic() - interval / 2) + interval
+            else:
+                self._slot = now + interval
             self.calls += 1
 
     def rate_limited(self) -> None:
