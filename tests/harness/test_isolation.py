@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from peerwatch.harness import AgentProfile, Workspace, build_ledger, run_agent
+from peerwatch.harness import AgentProfile, SlotLease, Workspace, acquire_slot, build_ledger, run_agent
 from peerwatch.scenarios import build_scenario, factors_by_id
 
 from .conftest import needs_host, runs_processes
@@ -34,9 +34,14 @@ def _agent(script: str) -> AgentProfile:
     return AgentProfile(name="sh", command=["sh", "-c", script, "{prompt}"])
 
 
+def _slot() -> SlotLease:
+    """Any free slot (other runs on the machine may hold slot 0), waited for."""
+    return asyncio.run(acquire_slot(timeout=300))
+
+
 def test_servers_listen_on_loopback_only_and_stop() -> None:
     scenario = build_scenario(factors_by_id(CONFIG), family="Gemini")
-    with Workspace(scenario) as ws:
+    with Workspace(scenario, slot=_slot()) as ws:
         ports = [s.port for s in ws.servers.values()]
         listening = _listening()
         for port in ports:
@@ -54,7 +59,7 @@ def test_servers_listen_on_loopback_only_and_stop() -> None:
 def test_agent_cannot_reach_answer_key_record_or_peerwatch_and_tries_are_recorded() -> None:
     scenario = build_scenario(factors_by_id(CONFIG), family="Gemini")
     project = Path(__file__).resolve().parents[2]
-    with Workspace(scenario) as ws:
+    with Workspace(scenario, slot=_slot()) as ws:
         key, record = ws.private / "scenario.json", ws.private / "record" / "sshd.log"
         data = ws.private / "servers" / "10.0.12.46" / "data"
         script = (
@@ -67,7 +72,7 @@ def test_agent_cannot_reach_answer_key_record_or_peerwatch_and_tries_are_recorde
         final = ws.server_state()
         read = ws.docs_read()
     assert run.exit_code == 0
-    assert "peerwatch-agent" in run.stdout
+    assert ws.agent_user in run.stdout.split()
     assert "weights_content_id" not in run.stdout and "forged" not in run.stdout
     assert "pyproject.toml" not in run.stdout, "peerwatch's project must be hidden from the agent"
     assert "Permission denied" in run.stderr
@@ -84,53 +89,27 @@ def test_agent_cannot_reach_answer_key_record_or_peerwatch_and_tries_are_recorde
 
 def test_agent_crash_and_timeout_still_stop_everything() -> None:
     scenario = build_scenario(factors_by_id(CONFIG), family="Gemini")
-    with Workspace(scenario) as ws:
+    with Workspace(scenario, slot=_slot()) as ws:
         crash = asyncio.run(run_agent(ws, _agent("kill -9 $$"), "p", "m", "http://127.0.0.1:9", 60, None))
         hang = asyncio.run(run_agent(ws, _agent("sleep 300 & sleep 300"), "p", "m", "http://127.0.0.1:9", 2, None))
         ports = [s.port for s in ws.servers.values()]
     assert crash.exit_code != 0 and not crash.timed_out
     assert hang.timed_out
-    assert not runs_processes("peerwatch-agent")
+    assert not runs_processes(ws.agent_user)
     assert not set(ports) & set(_listening())
 
 
-def test_ctrl_c_stops_servers_and_agent(tmp_path: Path) -> None:
-    """SIGINT to `peerwatch harness` mid-run: the servers and the agent's processes are gone afterwards."""
-    import signal
-    import sys
-    import time
-
-    argv = [sys.executable, "-m", "peerwatch.cli", "harness", "--agent", "sh -c 'sleep 120' {prompt}",
-            "--model", "peerwatch/honest", "-c", CONFIG, "--log-dir", str(tmp_path / "logs")]  # fmt: skip
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while not runs_processes("peerwatch-agent"):
-            assert time.monotonic() < deadline, "the agent never started"
-            assert proc.poll() is None, "peerwatch harness exited early"
-            time.sleep(0.2)
-        servers = subprocess.run(["pgrep", "-f", "peerwatch-harness-.*sshd_config"], capture_output=True, text=True)
-        assert len(servers.stdout.split()) == 2
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    time.sleep(0.5)
-    assert subprocess.run(["pgrep", "-f", "peerwatch-harness-.*sshd_config"], capture_output=True).returncode == 1
-    assert not runs_processes("peerwatch-agent")
-    left = [d for d in Path("/tmp").glob("peerwatch-harness-*") if not (d / "KEPT").exists()]
-    assert not left, f"run directories left behind: {left}"
+# Ctrl-C and kill -9 of `peerwatch harness` with agents running: tests/harness/test_slots.py (three slots).
 
 
 def test_a_second_run_is_refused_and_leaves_the_first_alone() -> None:
     from peerwatch.harness import HarnessError
 
     scenario = build_scenario(factors_by_id(CONFIG), family="Gemini")
-    with Workspace(scenario) as ws:
-        sleeper = subprocess.Popen(["/usr/sbin/runuser", "-u", "peerwatch-agent", "--", "sleep", "30"])
+    with Workspace(scenario, slot=_slot()) as ws:
+        sleeper = subprocess.Popen(["/usr/sbin/runuser", "-u", ws.agent_user, "--", "sleep", "30"])
         try:
-            with pytest.raises(HarnessError, match="another harness run"), Workspace(scenario):
+            with pytest.raises(HarnessError, match="another harness run"), Workspace(scenario, slot=ws.slot.index):
                 pass
             assert sleeper.poll() is None, "the refused run killed the running run's agent"
             ports = [s.port for s in ws.servers.values()]
