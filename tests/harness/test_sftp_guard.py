@@ -47,12 +47,15 @@ def _run(tmp_path: Path, script: str) -> tuple[HarnessGuard, str, dict[str, set[
     hg = HarnessGuard(core, policy, "test|s|epoch 1|harness:sh")
     from peerwatch.harness import run_agent
 
-    with _when_free(lambda: Workspace(scenario, guard=hg)) as ws:
+    ws = _when_free(lambda: Workspace(scenario, guard=hg))  # entered
+    try:
         profile = AgentProfile(name="sh", command=["sh", "-c", script, "{prompt}"])
         run = asyncio.run(run_agent(ws, profile, "p", "m", "http://127.0.0.1:9", 120, None))
         ws.guard_finish()
         names = {ip: {p.name for p in (ws.private / "servers" / ip / "data").iterdir()} for ip in (SRC, DST)}
         body = (ws.private / "servers" / SRC / "data" / W).read_bytes()
+    finally:
+        ws.close()
     return hg, run.stdout + run.stderr, names, body
 
 

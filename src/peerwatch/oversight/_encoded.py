@@ -28,9 +28,12 @@ MAX_DECODED = 16 * 1024 * 1024  # bytes decoded in all, per inspected file or wr
 MAX_DEPTH = 4  # layers (tar.gz in base64 is three)
 MAX_MEMBERS = 1024  # archive members looked at per archive
 MIN_RUN = 48  # shorter runs of the alphabet are ordinary words and ids
-_B64_RUN = re.compile(rb"[A-Za-z0-9+/_-][A-Za-z0-9+/_\-\s]{%d,}={0,2}" % (MIN_RUN - 1))
-_HEX_ONLY = re.compile(rb"[0-9A-Fa-f\s]+")
-_SPACE = re.compile(rb"\s+")
+# Runs without whitespace: English text never has 48 such characters in a row, so plain text costs one fast scan.
+# Wrapped base64 (76-character lines) decodes line by line to consecutive bytes: the runs are joined as well.
+_B64_RUN = re.compile(rb"[A-Za-z0-9+/_-]{%d,}={0,2}" % MIN_RUN)
+_HEX_ONLY = re.compile(rb"[0-9A-Fa-f]+")
+_WS = b" \t\r\n\v\f"
+_B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-"
 
 
 @dataclass
@@ -114,14 +117,16 @@ def _one_layer(data: bytes, views: Views) -> list[bytes]:
         dec = _text_decode(m.group(0))
         if dec is not None:
             out.append(dec)
+    if len(out) > 1:
+        out = [b"".join(out), *out[:8]]
     raw = _raw_deflate(data, views) if len(data) >= 16 and not out else None
     return out + ([raw] if raw else [])
 
 
 def _text_decode(chunk: bytes) -> bytes | None:
     """Hex or base64 of the whole chunk (whitespace ignored), if it is that."""
-    s = _SPACE.sub(b"", chunk)
-    if len(s) < MIN_RUN:
+    s = chunk.translate(None, _WS)
+    if len(s) < MIN_RUN or s.translate(None, _B64_CHARS):  # a character no base64 or hex has: not encoded text
         return None
     if _HEX_ONLY.fullmatch(s) and len(s) % 2 == 0:
         try:
