@@ -11,12 +11,13 @@ import contextlib
 import os
 from typing import Any
 
+from ._guard_state import GuardState
 from ._identity import files_under, safe_name
 
 QUEUE_NAME = ".delete_queue"
 
 
-class AfterMixin:
+class AfterMixin(GuardState):
     """`sweep` and the reverts for `HarnessGuard` (uses its `_decide`, `_record`, `identify`, `backup`, ...)."""
 
     # --- after: the servers' state -----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._guard_state import GuardState
 from ._guardcmd import file_ops
 from ._identity import safe_name
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from ._guard import GuardEvent
 
 
-class BeforeMixin:
+class BeforeMixin(GuardState):
     """`precheck` for `HarnessGuard` (uses its `_decide`, `_record`, `identify`, `_host_path`, `home`, `data_dirs`)."""
 
     # --- before: commands --------------------------------------------------------------------------------------------

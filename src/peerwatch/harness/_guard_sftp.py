@@ -27,6 +27,7 @@ def sftp_entries(hg: HarnessGuard, ip: str, bodies: dict[bytes, str]) -> str:
     lines = []
     for body, cid in bodies.items():
         hip, hname = hg.home[cid]
+        call: tuple[str, dict[str, object]]
         if ip != hip:
             call = ("transfer_server_files", {"source_ip": hip, "dest_ip": ip, "filenames": [hname]})
         else:

@@ -101,8 +101,8 @@ def _one_layer(data: bytes, views: Views) -> list[bytes]:
     """What one step of decoding `data` gives (possibly several: archive members, embedded runs)."""
     kind = _compression(data)
     if kind is not None:
-        out = _decompress(data, kind, views)
-        return [out] if out else []
+        inflated = _decompress(data, kind, views)
+        return [inflated] if inflated else []
     if _is_tar(data):
         return _tar_members(data, views)
     if data[:4] == b"PK\x03\x04" or b"PK\x05\x06" in data[-65557:]:

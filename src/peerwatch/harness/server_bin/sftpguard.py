@@ -26,6 +26,7 @@ import struct
 import subprocess
 import sys
 import threading
+from typing import cast
 
 INIT, OPEN, CLOSE, WRITE, REMOVE, RENAME, EXTENDED = 1, 3, 4, 6, 13, 18, 200
 STATUS, HANDLE = 101, 102
@@ -187,7 +188,7 @@ class Filter:
     def check_write(self, rid: int, st: dict[str, object], offset: int, data: bytes) -> bool:
         path = str(st["path"])
         if st["refused"]:
-            tool, rule = st["refused"]  # type: ignore[misc]
+            tool, rule = cast(tuple[str, str], st["refused"])
             self.refuse(rid, "protected content", tool, rule, path)
             return False
         if offset < self.head:
