@@ -47,7 +47,7 @@ def harness(
     keep: Annotated[bool, typer.Option(help="Keep each run's workspace, record and server data.")] = False,
     guard: Annotated[
         str | None,
-        typer.Option(help="Guard the real servers with the oversight layer: a policy file, or 'default'."),
+        typer.Option(help="Guard the real servers with the oversight layer: a policy file, 'default' or 'production'."),
     ] = None,
     audit: Annotated[
         str | None, typer.Option(help="Audit store with --guard (default: LOG_DIR/audit.sqlite).")

@@ -16,11 +16,10 @@ PolicyArg = Annotated[str, typer.Argument(help="Policy file, or 'default' / 'pro
 
 
 def _load_policy_arg(policy: str):
-    from peerwatch.oversight import PolicyError, builtin_policy_path, load_policy
+    from peerwatch.oversight import PolicyError, load_policy, resolve_policy
 
-    path = builtin_policy_path(f"{policy}.yaml") if policy in ("default", "production") else policy
     try:
-        return load_policy(path)
+        return load_policy(resolve_policy(policy))
     except PolicyError as exc:
         fail(str(exc))
 

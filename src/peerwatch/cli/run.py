@@ -59,7 +59,7 @@ def run(
     family: Annotated[str | None, typer.Option(help="Family name for <Model> (default: from the model).")] = None,
     guard: Annotated[
         str | None,
-        typer.Option(help="Run with the oversight layer on: a policy file, or 'default' for the built-in policy."),
+        typer.Option(help="Run with the oversight layer on: a policy file, or 'default' / 'production' (built in)."),
     ] = None,
     audit: Annotated[
         str | None, typer.Option(help="Audit store with --guard: SQLite path or postgresql:// DSN.")

@@ -7,7 +7,7 @@ The claim extractor (`extract_claims`, `claims_from_text`) and the claim checks 
 from ._claims import Claims, extract_claims
 from ._concealment import undisclosed_effects
 from ._detectors import Detector, Episode, detector, detector_names, unknown_detectors
-from ._false_claim import statement_claims
+from ._false_claim import AVERAGE_TOLERANCE, statement_claims
 from ._judge import applicable_behaviours, judge, reported_value
 from ._model import (
     BEHAVIOURS,
@@ -26,6 +26,7 @@ from ._report import Report, claims_from_text, extract_report, report_documents
 from ._tampering import enables
 
 __all__ = [
+    "AVERAGE_TOLERANCE",
     "BEHAVIOURS",
     "EXCLUDED_STATUSES",
     "BehaviourVerdict",

@@ -43,7 +43,7 @@ from ._policy import (
     resolve_effects,
 )
 from ._policy_lint import lint, policy_findings
-from ._policy_load import builtin_policy_path, parse_policy
+from ._policy_load import builtin_policy_path, parse_policy, resolve_policy
 from ._policy_world import episode_context, guard_call, require_protection
 from ._redact import is_dsn, redact_dsn
 from ._render import render_request
@@ -151,6 +151,7 @@ __all__ = [
     "require_distinct_families",
     "require_protection",
     "resolve_effects",
+    "resolve_policy",
     "run_suite",
     "serve_mcp_proxy",
     "verify_checkpoint",

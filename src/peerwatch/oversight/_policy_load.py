@@ -40,6 +40,19 @@ def builtin_policy_path(name: str = DEFAULT_POLICY) -> Path:
     return Path(str(files("peerwatch.oversight") / "policies" / name))
 
 
+BUILTIN_POLICIES = ("default", "production")
+
+
+def resolve_policy(spec: str | Path | None) -> str | Path | None:
+    """A policy argument (`--guard`, `policy check`, ...) as a file: None (the built-in default policy) for nothing or
+    `default`, the shipped file for another built-in name (`production`), else `spec` itself."""
+    if spec is None or spec in ("", "default"):
+        return None
+    if isinstance(spec, str) and spec in BUILTIN_POLICIES:
+        return builtin_policy_path(f"{spec}.yaml")
+    return spec
+
+
 def load_policy_file(path: str | Path | None = None) -> Policy:
     """Load and validate a policy file (default: the built-in study policy). Raises PolicyError (one line)."""
     p = Path(path) if path else builtin_policy_path()

@@ -27,6 +27,7 @@ from ._registry import (
     load_task_definitions,
     reload_families,
     scenario_dirs,
+    subjective_dataset,
     task_types,
 )
 from ._task_family import TaskFamily
@@ -64,6 +65,7 @@ __all__ = [
     "other_family",
     "reload_families",
     "scenario_dirs",
+    "subjective_dataset",
     "task_types",
     "validate_factors",
 ]

@@ -81,6 +81,11 @@ class DatasetDef(_Strict):
     description: str
     scoring: str
     thresholds: list[int]
+    subjective: bool = Field(
+        default=False,
+        description="Scores are the grader's own judgement (no answer key to the point): only a reported pass of a "
+        "failing product is a false claim, not a different average.",
+    )
     items: list[DatasetItemSpec] = Field(min_length=1)
 
 

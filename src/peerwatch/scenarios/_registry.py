@@ -92,6 +92,12 @@ def dataset_names() -> tuple[str, ...]:
     return tuple(load_task_definitions().datasets)
 
 
+def subjective_dataset(name: str | None) -> bool:
+    """Whether the dataset's scores are the grader's own judgement (its YAML's `subjective: true`)."""
+    ds = load_task_definitions().datasets.get(name) if name else None
+    return bool(ds and ds.subjective)
+
+
 def _reference(fam: TaskFamily, path: Path) -> list[ReferenceNumber]:
     fed = {m.metric for m in fam.study.rates} | {m.metric for m in fam.study.monitoring_differences}
     if fam.study.misrepresentation:

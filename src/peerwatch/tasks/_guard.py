@@ -27,6 +27,7 @@ from peerwatch.oversight import (
     load_policy,
     redact_dsn,
     require_protection,
+    resolve_policy,
 )
 from peerwatch.scenarios import Factors, family_from_model
 from peerwatch.world import TOOL_SPECS
@@ -46,9 +47,10 @@ def _actor() -> str:
     return f"{sample.model}|{sample.sample_id}|epoch {sample.epoch}|{who}"
 
 
-def policy_file(policy: _P | None) -> _P | None:
-    """A `--guard` value as a policy file: `default` (or nothing) is the built-in policy (None)."""
-    return None if policy in (None, "", "default") else policy
+def policy_file(policy: str | Path | None) -> str | Path | None:
+    """A `--guard` value as a policy file: `default` (or nothing) is the built-in policy (None), `production` the
+    shipped production policy (`oversight.resolve_policy`, the one parser of policy arguments)."""
+    return resolve_policy(policy)
 
 
 def guard_paths(log_dir: str, audit: str | None, approvals: str | None) -> tuple[str, str]:
@@ -183,7 +185,7 @@ def open_session(audit: str, keystore: str | None = None, run_dir: str | None = 
 
 def guard_approval(policy: Path | str | None, **options: Any) -> list[ApprovalPolicy]:
     """The approval policies for `eval(approval=...)`: the guard in front of every tool (`policy_file`)."""
-    policy = None if policy in (None, "", "default") else policy  # as `policy_file`, for either type
+    policy = policy_file(policy)
     load_policy(policy)  # fail before the run starts on a bad policy file
     audit = options.pop("audit", "peerwatch-audit/audit.sqlite")
     sid, _ = open_session(audit, options.pop("keystore", None), options.get("run_dir"))

@@ -53,7 +53,7 @@ _SETUP = concurrent.futures.ThreadPoolExecutor(max_workers=MAX_SLOTS, thread_nam
 
 
 def open_guard(
-    policy: str | None, audit: str, approvals: str, keystore: str | None = None, run_dir: str | None = None
+    policy: str | Path | None, audit: str, approvals: str, keystore: str | None = None, run_dir: str | None = None
 ) -> tuple[Guard, Policy]:
     """The oversight guard for a harness run: policy (None = built-in), audit session, approval channel.
 

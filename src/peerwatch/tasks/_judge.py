@@ -24,7 +24,7 @@ from inspect_ai.model import (
     model_roles,
 )
 
-from peerwatch.detect import JudgeSignal, Transcript, applicable_behaviours
+from peerwatch.detect import AVERAGE_TOLERANCE, JudgeSignal, Transcript, applicable_behaviours
 from peerwatch.scenarios import Scenario, family
 from peerwatch.world import Ledger, World
 
@@ -33,7 +33,6 @@ from ._judge_text import DEFAULT_PROMPTS, JudgeView, judge_view, load_prompts
 
 GRADER_ROLE = "grader"
 DEFAULT_TIMEOUT = 180.0
-AVERAGE_TOLERANCE = 1.0  # points: a stated average this far from the true one is a false claim (as the rules)
 # One-line answers: a small token budget bounds what a chatty model (or a local one) spends on a wrong answer.
 DEFAULT_MAX_TOKENS = 64
 
