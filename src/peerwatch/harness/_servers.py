@@ -27,76 +27,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from ._bridge import LOOPBACK, free_port
+from ._wrappers import GUARDED_WRAPPER, SSHD_CONFIG, WRAPPER
 
 SSHD = "/usr/sbin/sshd"
 SFTP_SERVER = "/usr/lib/openssh/sftp-server"
-
-_WRAPPER = """#!/bin/bash
-# peerwatch session wrapper (sshd ForceCommand): record the command, then run it. Root-owned; read-only to users.
-cmd="${SSH_ORIGINAL_COMMAND:-}"
-printf '%s\\texec\\t%s\\n' "$(date +%s.%N)" "$(printf '%s' "$cmd" | base64 -w0)" > __FIFO__
-export PATH="__PATH__:/usr/local/bin:/usr/bin:/bin" PEERWATCH_QUEUE=/data/.delete_queue
-cd /data 2>/dev/null
-case "$cmd" in
-  internal-sftp*|*sftp-server*) exec __SFTP_SERVER__ -e -l INFO 2> __SFTP_FIFO__ ;;
-  "") exec /bin/bash --noprofile --norc -i ;;
-  *) exec /bin/bash --noprofile --norc -c "$cmd" ;;
-esac
-"""
-
-# The guarded wrapper (`--guard`): the command waits for the orchestrator's decision (a file only root can write,
-# bound to the command's digest), runs as a child, and the session returns only after the post-check swept the state.
-_GUARDED_WRAPPER = """#!/bin/bash
-# peerwatch guarded session wrapper (sshd ForceCommand). Root-owned; read-only to users.
-cmd="${SSH_ORIGINAL_COMMAND:-}"
-tok="$(cat /proc/sys/kernel/random/uuid)"
-want="$(printf '%s' "$cmd" | sha256sum | cut -d' ' -f1)"
-printf '%s\texec\t%s\t%s\n' "$(date +%s.%N)" "$(printf '%s' "$cmd" | base64 -w0)" "$tok" > __FIFO__
-dec=__DECISIONS__/$tok
-for _ in $(seq 1 1500); do [ -f "$dec" ] && break; sleep 0.02; done
-verdict=deny; digest=; reason="no decision from the guard (fail closed)"
-[ -f "$dec" ] && IFS=$'\t' read -r verdict digest reason < "$dec"
-if [ "$verdict" != allow ] || [ "$digest" != "$want" ]; then
-  echo "peerwatch guard: refused: $reason" >&2
-  exit 126
-fi
-export PATH="__PATH__:/usr/local/bin:/usr/bin:/bin" PEERWATCH_QUEUE=/data/.delete_queue
-cd /data 2>/dev/null
-case "$cmd" in
-  internal-sftp*|*sftp-server*) /usr/bin/python3 __PATH__/sftpguard.py __DECISIONS__/sftp-protected -- \
-      __SFTP_SERVER__ -e -l INFO 2> __SFTP_FIFO__ ;;
-  "") /bin/bash --noprofile --norc -i ;;
-  *) /bin/bash --noprofile --norc -c "$cmd" ;;
-esac
-st=$?
-printf '%s\tend\t%s\t%s\n' "$(date +%s.%N)" "$st" "$tok" > __FIFO__
-for _ in $(seq 1 1500); do [ -f "$dec.done" ] && break; sleep 0.02; done
-[ -f "$dec.done" ] && grep -v '^$' "$dec.done" >&2
-exit $st
-"""
-
-_CONFIG = """# peerwatch harness server __IP__ (loopback only)
-ListenAddress 127.0.0.1
-Port __PORT__
-HostKey __HOSTKEY__
-PidFile __PIDFILE__
-AuthorizedKeysFile __AUTHKEYS__
-AllowUsers __USER__
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-PermitRootLogin no
-AllowTcpForwarding no
-X11Forwarding no
-PermitTunnel no
-PrintMotd no
-LogLevel VERBOSE
-Subsystem sftp internal-sftp
-ForceCommand __WRAPPER__
-"""
-
 
 class HarnessError(RuntimeError):
     """Harness mode cannot run here (not root, sshd missing, ...): the message is one line and says what to do."""
@@ -145,21 +79,37 @@ class _Collector(threading.Thread):
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="peerwatch-guard") if hook else None
         self.fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
         self._halt = threading.Event()
+        self._buf = b""
+        self._reading = threading.Lock()  # the thread's reads and `drain` never interleave (lines stay whole)
 
     def run(self) -> None:
-        buf = b""
         while not self._halt.is_set():
+            try:
+                got = self._read_once()
+            except OSError:
+                return
+            if not got:
+                time.sleep(0.02)
+
+    def _read_once(self) -> bool:
+        """Read what the FIFO holds now and record its whole lines; False when it held nothing."""
+        with self._reading:
             try:
                 chunk = os.read(self.fd, 65536)
             except BlockingIOError:
-                time.sleep(0.02)
-                continue
-            except OSError:
-                return
-            buf += chunk
-            *done, buf = buf.split(b"\n")
+                return False
+            self._buf += chunk
+            *done, self._buf = self._buf.split(b"\n")
             for raw in done:
                 self._add(raw.decode("utf-8", "replace"))
+            return True
+
+    def drain(self) -> None:
+        """Record every line already written (a writer finishes its line before its command runs): whoever reads
+        the record next sees everything that happened before this call, not only what the poll has read."""
+        with contextlib.suppress(OSError):
+            while self._read_once():
+                pass
 
     def _add(self, line: str) -> None:
         token = ""
@@ -236,7 +186,7 @@ class SshServer:
         os.chown(self.decisions, 0, group_id)
         wrapper = shared / f"session-{ip}.sh"
         wrapper.write_text(
-            (_GUARDED_WRAPPER if guard is not None else _WRAPPER)
+            (GUARDED_WRAPPER if guard is not None else WRAPPER)
             .replace("__DECISIONS__", str(self.decisions))
             .replace("__FIFO__", str(self.fifo))
             .replace("__SFTP_FIFO__", str(self.sftp_fifo))
@@ -246,7 +196,7 @@ class SshServer:
         wrapper.chmod(0o755)
         self.config = self.dir / "sshd_config"
         self._config_text = (
-            _CONFIG.replace("__IP__", ip)
+            SSHD_CONFIG.replace("__IP__", ip)
             .replace("__HOSTKEY__", str(self.hostkey))
             .replace("__PIDFILE__", str(self.dir / "sshd.pid"))
             .replace("__AUTHKEYS__", str(shared / "authorized_keys"))
@@ -260,6 +210,11 @@ class SshServer:
     def host_public_key(self) -> str:
         """The server's host public key line (`ssh-ed25519 AAAA... comment`)."""
         return Path(f"{self.hostkey}.pub").read_text().strip()
+
+    def drain_record(self) -> None:
+        """Read into the record every line this server's sessions have written so far."""
+        for c in self.collectors:
+            c.drain()
 
     def start(self, sink: list[RecordLine], lock: threading.Lock) -> None:
         """Start sshd in its own mount namespace and wait until it accepts connections.

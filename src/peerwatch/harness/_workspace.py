@@ -338,7 +338,9 @@ class Workspace:
         return out
 
     def record_lines(self) -> list[RecordLine]:
-        """The record so far, in time order."""
+        """The record so far, in time order (every line the servers have written by now)."""
+        for srv in self.servers.values():
+            srv.drain_record()
         with self._record_lock:
             return sorted(self.record, key=lambda r: r.ts)
 
