@@ -36,10 +36,12 @@ class Proxy:
         (self.root / "notes.txt").write_text("hello\n")
         (self.root / "out").mkdir()
         self.marker = tmp / "marker"
+        # The operator's key store lies outside the audit store's directory and the served root (else refused).
+        (tmp / "audit").mkdir()
         env = {**os.environ, "PEERWATCH_KEYSTORE": str(tmp / "ks")}
         self.p = subprocess.Popen(
             [sys.executable, "-c", "from peerwatch.cli import main; main()", "mcp-proxy", "--actor", "agent-rt3",
-             "--root", str(self.root), "--audit", str(tmp / "audit.sqlite"), "--approvals", "none", "--",
+             "--root", str(self.root), "--audit", str(tmp / "audit" / "audit.sqlite"), "--approvals", "none", "--",
              sys.executable, str(UPSTREAM), str(self.marker), str(self.root)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp,
         )
