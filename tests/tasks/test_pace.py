@@ -16,7 +16,7 @@ from inspect_ai.log import list_eval_logs, read_eval_log
 from peerwatch.tasks import _pace
 from peerwatch.tasks._cost import PriceTable
 from peerwatch.tasks._pace import PaceOptions, RateLimiter, Spend
-from peerwatch.tasks._workers import split_pace
+from peerwatch.tasks._workers import share_pace
 from tests.faulty_provider import FaultyProvider
 from tests.tasks.test_faults import _run, _samples
 
@@ -97,10 +97,10 @@ def test_spend_prices_calls_and_reports_the_crossing_once() -> None:
     assert not spend.add("y/unpriced", 10**9, 10**9) and "y/unpriced" in spend.unpriced
 
 
-def test_workers_share_the_rate_and_the_budget() -> None:
-    share = split_pace(PaceOptions(rpm=300, budget=2.0), 2)
-    assert share is not None and share.rpm == 150 and share.budget == 1.0
-    assert split_pace(None, 4) is None
+def test_workers_keep_the_whole_rate_and_budget_together() -> None:
+    share = share_pace(PaceOptions(rpm=300, budget=2.0), "/run/shared")
+    assert share is not None and share.rpm == 300 and share.budget == 2.0 and share.shared == "/run/shared"
+    assert share_pace(None, "/run/shared") is None
 
 
 @pytest.mark.parametrize("provider", [{"fault_rate": 0.0, "rpm": 240, "burst": 2, "latency": 0.05}], indirect=True)

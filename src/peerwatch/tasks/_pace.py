@@ -12,8 +12,10 @@ say when the limit is shared with another client - then grows back to N.
 `prices.yaml`); once the budget is spent the run drains - no sample starts, running ones finish and are logged -
 and the eval set records the samples it did not run, so the same command run again resumes exactly those.
 
-Both live in an Inspect hook (`peerwatch_pace`), configured per process by `configure()`: with `--workers N` each
-worker process gets 1/N of the rate and of the budget, so the machine as a whole keeps to both.
+Both live in an Inspect hook (`peerwatch_pace`), configured per process by `configure()`. The worker processes of
+one machine (`--workers N`) keep one timetable per model and one running spend together, in small locked files
+(`_timetable`): together they send at most the rate, with no two calls colliding at the provider, and stop at the
+budget. Across machines (`--shard i/n`, Dask jobs) nothing is shared: each shard keeps 1/n of both (`shard_share`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import anyio
@@ -29,6 +33,7 @@ from inspect_ai.log import EvalLog
 from pydantic import BaseModel, Field
 
 from ._cost import PriceTable, load_prices
+from ._timetable import SharedSpend, SharedTimetable, Timetable
 
 log = logging.getLogger(__name__)
 
@@ -42,41 +47,67 @@ FLOOR = 0.1  # never pace below this fraction of the limit
 class PaceOptions(BaseModel):
     """What one process keeps to (None: not limited)."""
 
-    rpm: float | None = Field(default=None, gt=0, description="Requests per minute per model, this process's share.")
-    budget: float | None = Field(default=None, ge=0, description="USD this process may spend.")
+    rpm: float | None = Field(default=None, gt=0, description="Requests per minute per model (with `shared`: of "
+                              "every process pacing through that directory together).")
+    budget: float | None = Field(default=None, ge=0, description="USD to spend (with `shared`: all processes).")
     prices: str | None = Field(default=None, description="Price table file (default: the bundled one).")
+    shared: str | None = Field(default=None, description="Directory of the run's shared timetable and spend files.")
 
 
 @dataclass
 class RateLimiter:
     """Lets calls go one by one at the paced rate (a GCRA schedule), with AIMD on the rate.
 
-    Callers queue on a lock; each waits for its slot on a timetable `1/rate` apart. A caller woken late by a busy
-    event loop does not push the timetable back by the small lateness (that would lose it on every call), but by no
-    more than half an interval after a long stall; one that finds its slot past (nobody was waiting) goes at once and
-    restarts the timetable from now. So at any moment the calls sent are at most `rate x elapsed + 1` and no two go
-    closer than half an interval: the provider never sees a burst.
+    Callers queue on a lock; each takes the next slot on a timetable `1/rate` apart and sleeps until it. A caller
+    woken late by a busy event loop does not push the timetable back by the small lateness (that would lose it on
+    every call), but by no more than half an interval after a long stall; one that finds its slot past (nobody was
+    waiting) goes at once and restarts the timetable from now. So at any moment the calls sent are at most
+    `rate x elapsed + 1` and no two go closer than half an interval: the provider never sees a burst.
+
+    With `shared` (a directory) the timetable and the AIMD state live in a locked file there, so every process
+    that paces the same model through the same directory keeps one rate together (see `_timetable`).
     """
 
     rpm: float
-    rate: float = 0.0  # calls per second now
+    shared: str | None = None
+    model: str = ""
     calls: int = 0
-    cuts: int = 0
-    _slot: float = float("-inf")  # when the next call may go
-    _cooldown_until: float = 0.0
+    _table: Timetable = field(init=False)
+    _file: SharedTimetable | None = field(init=False, default=None)
     _lock: anyio.Lock | None = None
     _loop: object = None
 
     def __post_init__(self) -> None:
-        self.rate = self.ceiling
+        self._table = Timetable(rate=self.ceiling)
+        if self.shared is not None:
+            self._file = SharedTimetable(self.shared, self.model, self.ceiling)
 
     @property
     def ceiling(self) -> float:
         """The highest rate paced to, in calls per second."""
         return self.rpm * HEADROOM / 60.0
 
-    async def acquire(self) -> None:
-        """Wait for this call's slot (callers queue in order)."""
+    @property
+    def rate(self) -> float:
+        """The rate paced to now (as last seen, when shared), in calls per second."""
+        return self._table.rate
+
+    @property
+    def cuts(self) -> int:
+        """How many times a 429 cut the rate."""
+        return self._table.cuts
+
+    @contextmanager
+    def _update(self) -> Iterator[Timetable]:
+        if self._file is None:
+            yield self._table
+            return
+        with self._file.update() as table:
+            yield table
+            self._table = table
+
+    async def acquire(self) -> float:
+        """Wait for this call's slot (callers queue in order); returns the slot it took."""
         try:
             loop: object = asyncio.get_running_loop()
         except RuntimeError:  # another anyio backend (trio): one loop per run there
@@ -84,52 +115,64 @@ class RateLimiter:
         if self._lock is None or self._loop is not loop:  # an eval-set retry may run in a new event loop
             self._lock, self._loop = anyio.Lock(), loop
         async with self._lock:
-            interval = 1.0 / self.rate
-            now = time.monotonic()
-            if self._slot > now:
-                await anyio.sleep(self._slot - now)
-                # Woken late: keep the timetable (no drift), but credit at most half an interval of the lateness,
-                # so a long stall lets the next call go half an interval after this one, never with it.
-                self._slot = max(self._slot, time.monotonic() - interval / 2) + interval
-            else:
-                self._slot = now + interval
+            with self._update() as table:  # take the slot (never sleeping while the shared file is locked)
+                interval = 1.0 / table.rate
+                now = time.monotonic()
+                mine = max(table.slot, now)
+                table.slot = mine + interval
+            if mine > now:
+                await anyio.sleep(mine - now)
+                woke = time.monotonic()
+                with self._update() as table:
+                    # Woken late: keep the timetable (no drift), but credit at most half an interval of the
+                    # lateness, so after a long stall the next call goes half an interval after this one, never with it.
+                    table.slot = max(table.slot, woke - interval / 2 + interval)
             self.calls += 1
+            return mine
 
     def rate_limited(self) -> None:
-        """The provider answered 429 anyway: slow down (once per cooldown)."""
+        """The provider answered 429 anyway: slow down (once per cooldown, for every process sharing the rate)."""
         now = time.monotonic()
-        if now < self._cooldown_until:
-            return
-        self._cooldown_until = now + COOLDOWN
-        self.rate = max(self.ceiling * FLOOR, self.rate * CUT)
-        self.cuts += 1
+        with self._update() as table:
+            if now < table.cooldown_until:
+                return
+            table.cooldown_until = now + COOLDOWN
+            table.rate = max(self.ceiling * FLOOR, table.rate * CUT)
+            table.cuts += 1
 
     def succeeded(self) -> None:
         """A clean call: grow back towards the ceiling (not during a cooldown)."""
-        if self.rate < self.ceiling and time.monotonic() >= self._cooldown_until:
-            self.rate = min(self.ceiling, self.rate + self.ceiling * GROWTH)
+        if self._table.rate >= self.ceiling:
+            return  # the common case costs nothing (a cut by another process shows at the next acquire)
+        with self._update() as table:
+            if table.rate < self.ceiling and time.monotonic() >= table.cooldown_until:
+                table.rate = min(self.ceiling, table.rate + self.ceiling * GROWTH)
 
 
 @dataclass
 class Spend:
-    """Running cost of this process's model calls against its budget."""
+    """Running cost of model calls against a budget: this process's, or (with `shared`) the whole run's."""
 
     budget: float
     prices: PriceTable
-    spent: float = 0.0
+    shared: SharedSpend | None = None
+    spent: float = 0.0  # by this process (the parent adds up its workers')
+    total: float = 0.0  # by every process sharing the budget (this one alone when not shared)
     reached: bool = False
     unpriced: set[str] = field(default_factory=set)
 
     def add(self, model: str, input_tokens: int, output_tokens: int) -> bool:
-        """Price one call; True the first time the budget is reached."""
+        """Price one call; True the first time this process sees the budget reached."""
         price = self.prices.price(model)
         if price is None:
             if model not in self.unpriced:  # an unpriced model would spend without limit: say so once
                 self.unpriced.add(model)
                 log.warning("--budget: no price for %s in the price table; its calls count as $0", model)
             return False
-        self.spent += (input_tokens * price.input + output_tokens * price.output) / 1e6
-        if not self.reached and self.spent >= self.budget:
+        cost = (input_tokens * price.input + output_tokens * price.output) / 1e6
+        self.spent += cost
+        self.total = self.shared.add(cost) if self.shared is not None else self.spent
+        if not self.reached and self.total >= self.budget:
             self.reached = True
             return True
         return False
@@ -139,6 +182,7 @@ class Spend:
 class _State:
     limiters: dict[str, RateLimiter] = field(default_factory=dict)
     rpm: float | None = None
+    shared: str | None = None
     spend: Spend | None = None
     evals: set[str] = field(default_factory=set)
 
@@ -152,8 +196,9 @@ def configure(options: PaceOptions | None) -> None:
     options = options or PaceOptions()
     spend = None
     if options.budget is not None:
-        spend = Spend(budget=options.budget, prices=load_prices(options.prices))
-    _state = _State(rpm=options.rpm, spend=spend)
+        shared = SharedSpend(options.shared) if options.shared else None
+        spend = Spend(budget=options.budget, prices=load_prices(options.prices), shared=shared)
+    _state = _State(rpm=options.rpm, spend=spend, shared=options.shared)
 
 
 def check_budget_prices(models: list[str], prices: str | None) -> None:
@@ -217,7 +262,10 @@ class PaceHooks(Hooks):
         """Wait for the call's slot (fires for every attempt, so Inspect's own retries are paced too)."""
         if _state.rpm is None:
             return
-        pacer = _state.limiters.setdefault(data.model_name, RateLimiter(_state.rpm))
+        pacer = _state.limiters.get(data.model_name)
+        if pacer is None:
+            pacer = RateLimiter(_state.rpm, shared=_state.shared, model=data.model_name)
+            _state.limiters[data.model_name] = pacer
         await pacer.acquire()
 
     async def on_model_retry(self, data: ModelRetry) -> None:
@@ -237,7 +285,7 @@ class PaceHooks(Hooks):
         usage = data.usage
         inputs = usage.input_tokens + (usage.input_tokens_cache_read or 0) + (usage.input_tokens_cache_write or 0)
         if spend.add(data.model_name, inputs, usage.output_tokens):
-            log.warning("--budget reached: $%.4f of $%.4f; no new samples start", spend.spent, spend.budget)
+            log.warning("--budget reached: $%.4f of $%.4f; no new samples start", spend.total, spend.budget)
             _drain_all()
 
 

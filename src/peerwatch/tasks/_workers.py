@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,15 +93,12 @@ class RunOutcome:
     budget_reached: bool = False
 
 
-def split_pace(pace: PaceOptions | None, workers: int) -> PaceOptions | None:
-    """Each worker's share of the rate and of the budget (the machine as a whole keeps to both)."""
-    if pace is None or workers == 1:
-        return pace
-    return PaceOptions(
-        rpm=pace.rpm / workers if pace.rpm else None,
-        budget=pace.budget / workers if pace.budget is not None else None,
-        prices=pace.prices,
-    )
+def share_pace(pace: PaceOptions | None, shared: str) -> PaceOptions | None:
+    """The pacing of each worker process: the machine's whole rate and budget, kept together through the files in
+    `shared` (one timetable per model, one spend), so no worker's calls collide with another's at the provider."""
+    if pace is None:
+        return None
+    return pace.model_copy(update={"shared": shared})
 
 
 def _worker(spec: dict[str, Any], report: Any) -> None:
@@ -139,18 +137,20 @@ def run_sharded(
         outcome.spent, outcome.budget_reached = spent(), budget_reached()
         return (False, result[1]) if outcome.budget_reached else result
     names = [str(m) for m in models]
-    share = split_pace(pace, len(shards))
-    base = {"epochs": epochs, "models": names, "model_args": model_args or {}, "faults": faults, "pace": share}
     ctx = multiprocessing.get_context("spawn")
     procs = []
-    for spec in shards:
-        job = {**base, **options, "selection": selection, "log_dir": shard_dir(log_dir, spec), "shard": spec}
-        report = ctx.Array("d", 2)  # spent, budget reached
-        proc = ctx.Process(target=_worker, args=(job, report), name=f"peerwatch-shard-{spec}")
-        proc.start()
-        procs.append((proc, report))
-    for proc, _ in procs:
-        proc.join()
+    # The workers' shared pacing state lives on this machine's disk for this run only (removed after it).
+    with tempfile.TemporaryDirectory(prefix="peerwatch-pace-") as shared:
+        base = {"epochs": epochs, "models": names, "model_args": model_args or {}, "faults": faults,
+                "pace": share_pace(pace, shared)}  # fmt: skip
+        for spec in shards:
+            job = {**base, **options, "selection": selection, "log_dir": shard_dir(log_dir, spec), "shard": spec}
+            report = ctx.Array("d", 2)  # spent, budget reached
+            proc = ctx.Process(target=_worker, args=(job, report), name=f"peerwatch-shard-{spec}")
+            proc.start()
+            procs.append((proc, report))
+        for proc, _ in procs:
+            proc.join()
     outcome.spent = sum(r[0] for _, r in procs)
     outcome.budget_reached = any(r[1] for _, r in procs)
     return all(p.exitcode == 0 for p, _ in procs), shard_logs(log_dir, shards)
