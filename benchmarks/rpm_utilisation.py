@@ -6,7 +6,8 @@ Side by side in one run, each against a fresh loopback provider with the same to
 Retry-After beyond it, one second of burst) and latency 0.3 s + up to 0.2 s jitter:
   1. Inspect alone (its adaptive connections and the OpenAI SDK's Retry-After retries), no --rpm;
   2. `--rpm N` (peerwatch's pacer), one process;
-  3. `--rpm N --workers 2` (each process paces N/2: on a loaded machine two processes get twice the CPU share).
+  3. `--rpm N --workers 2` (the two processes keep one shared timetable of N; on a loaded machine two processes
+     get twice the CPU share).
 Utilisation = admitted requests / (burst + limit x the time from the first to the last admitted request), the
 preflight probe (one request, seconds before the first sample) left out.
 """

@@ -142,11 +142,14 @@ def run(
         _print_cost(selection, the_plan, limit, shard, prices)
         return
     if executor != "local" or scheduler or shards:
-        run_distributed(ctx, the_plan, log_dir, executor, scheduler, shards, shard, workers, guard, model_args=args)
+        run_distributed(
+            ctx, the_plan, log_dir, executor, scheduler, shards, shard, workers, guard, model_args=args,
+            pace=(rpm, budget, prices),
+        )  # fmt: skip
         return
     faults = FaultPolicy(retry_on_error=retry_on_error, attempt_timeout=timeout)
     try:
-        pace = pace_options(rpm, budget, prices, model or [])
+        pace = pace_options(rpm, budget, prices, model or [], shard)  # a shard keeps its 1/n of both
     except ValueError as exc:
         fail(str(exc))
     with contextlib.ExitStack() as stack:
@@ -193,6 +196,8 @@ def _run_checked(
         guard_paths,
         is_remote,
         open_run_guard,
+        pace_line,
+        parse_shard,
         run_sharded,
         select,
     )
@@ -223,6 +228,8 @@ def _run_checked(
         console.print("judge on: one worker process (Inspect models do not cross processes; the judge is built here)")
         workers = 1
     print_plan(the_plan, "peerwatch run")
+    if line := pace_line(pace, parse_shard(shard)[1] if shard else 1, workers):
+        console.print(line)
     outcome = RunOutcome()
     success, logs = run_sharded(
         selection,

@@ -12,7 +12,8 @@ from ._guard import finish_guard_sessions, guard_paths, open_run_guard
 from ._harness import HARNESS_KEY, harness, max_harness_episodes, open_guard, set_max_harness_episodes
 from ._harness_run import prepare_harness, run_harness
 from ._judge import grader_model, judge_now, run_llm_judge
-from ._pace import PaceOptions, budget_message, pace_options
+from ._pace import PaceOptions
+from ._pace_plan import budget_message, pace_line, pace_options, shard_pace
 from ._persona_model import ScriptPlayer, turns_of
 from ._registry import (
     alignment_faking,
@@ -88,6 +89,7 @@ __all__ = [
     "misrep_finance",
     "open_guard",
     "open_run_guard",
+    "pace_line",
     "pace_options",
     "parse_model_args",
     "parse_shard",
@@ -111,6 +113,7 @@ __all__ = [
     "select",
     "set_max_harness_episodes",
     "shard_logs",
+    "shard_pace",
     "split_key_values",
     "study_task",
     "tampering",

@@ -203,12 +203,13 @@ def run_on_dask(
     shards: int | None,
     shard: str | None = None,
     on_done: Callable[[ShardOutcome], None] | None = None,
+    on_start: Callable[[list[str]], None] | None = None,
 ) -> list[ShardOutcome]:
     """Submit one job per shard to the cluster, wait for all, and return how each ended (in shard order).
 
     `shards` defaults to the cluster's worker threads; `shard` (this submission's part of a larger split) composes
     as with `--workers`. A shard whose job raised (its worker lost too often, say) is an outcome with returncode -1,
-    so the other shards' results and logs are kept.
+    so the other shards' results and logs are kept. `on_start` gets the shard specs before the jobs are submitted.
     """
     from distributed import as_completed
 
@@ -217,6 +218,8 @@ def run_on_dask(
     try:
         n = shards or max(1, sum(client.nthreads().values()))
         specs = [s for s in worker_shards(shard, n) if s is not None] or ["1/1"]
+        if on_start:
+            on_start(specs)
         futures = {
             client.submit(run_shard_job, argv, spec, log_dir, key=f"peerwatch-shard-{spec.replace('/', '-of-')}",
                           pure=False): spec

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 
 import anyio
 from inspect_ai.hooks import BeforeModelGenerate, Hooks, ModelRetry, ModelUsageData, TaskStart, hooks
-from inspect_ai.log import EvalLog
 from pydantic import BaseModel, Field
 
 from ._cost import PriceTable, load_prices
@@ -201,16 +200,6 @@ def configure(options: PaceOptions | None) -> None:
     _state = _State(rpm=options.rpm, spend=spend, shared=options.shared)
 
 
-def check_budget_prices(models: list[str], prices: str | None) -> None:
-    """Refuse a budget the run could not keep: a model without a price would spend without limit (ValueError)."""
-    table = load_prices(prices)
-    missing = [m for m in models if table.price(m) is None]
-    if missing:
-        raise ValueError(
-            f"--budget: no price for {', '.join(missing)} in the price table; add it (--prices FILE, see prices.yaml)"
-        )
-
-
 def budget_reached() -> bool:
     """Whether this process's run stopped at its budget."""
     return bool(_state.spend and _state.spend.reached)
@@ -287,33 +276,3 @@ class PaceHooks(Hooks):
         if spend.add(data.model_name, inputs, usage.output_tokens):
             log.warning("--budget reached: $%.4f of $%.4f; no new samples start", spend.total, spend.budget)
             _drain_all()
-
-
-def samples_left(logs: list[EvalLog]) -> int:
-    """Samples the logs' tasks planned but did not finish (what a re-run of the same command will run)."""
-    left = 0
-    for log in logs:
-        planned = log.eval.dataset.samples or 0
-        planned *= log.eval.config.epochs or 1
-        results = log.results
-        done = 0
-        if results is not None:
-            done = results.logged_samples if results.logged_samples is not None else results.completed_samples
-        left += max(0, planned - done)
-    return left
-
-
-def budget_message(spent_usd: float, budget: float, logs: list[EvalLog]) -> str:
-    """The summary line of a run stopped at its budget."""
-    return (
-        f"budget reached: ${spent_usd:,.4f} of ${budget:,.4f}, {samples_left(logs):,} samples left; "
-        "run the same command again (same or higher --budget) to resume them"
-    )
-
-
-def pace_options(rpm: float | None, budget: float | None, prices: str | None, models: list[str]) -> PaceOptions | None:
-    """The pacing of a run from its options (None: neither `--rpm` nor `--budget`); a budget needs a price for each
-    model (ValueError, one line)."""
-    if budget is not None:
-        check_budget_prices(models, prices)
-    return PaceOptions(rpm=rpm, budget=budget, prices=prices) if rpm or budget is not None else None
