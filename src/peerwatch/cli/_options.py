@@ -45,3 +45,15 @@ KeystoreOpt = Annotated[
     typer.Option(help="Operator key store (default: $PEERWATCH_KEYSTORE, else the user's config dir /peerwatch)."),
 ]
 
+RpmOpt = Annotated[
+    float | None,
+    typer.Option(help="Provider's requests-per-minute limit per model, for the whole run: calls are paced to it.",
+                 min=1),
+]
+BudgetOpt = Annotated[
+    float | None,
+    typer.Option(help="Stop cleanly once this many USD are spent (exit 3); the same command again resumes.", min=0),
+]
+PricesOpt = Annotated[
+    str | None, typer.Option(help="Price table for --budget and --dry-run (YAML; default: the bundled prices.yaml).")
+]

@@ -11,6 +11,7 @@ from ._common import console, display, fail, key_values
 from ._models import serve_judge
 from ._options import (
     ApprovalsOpt,
+    BudgetOpt,
     ConditionOpt,
     InstOpt,
     JudgeArgOpt,
@@ -18,6 +19,8 @@ from ._options import (
     KeystoreOpt,
     ModelArgOpt,
     ModelOpt,
+    PricesOpt,
+    RpmOpt,
     SubjectOpt,
     TaskOpt,
 )
@@ -60,6 +63,9 @@ def harness(
     max_episodes: Annotated[
         int | None, typer.Option(help="Episodes at once, each in its own slot (default: the cores).", min=1, max=16)
     ] = None,
+    rpm: RpmOpt = None,
+    budget: BudgetOpt = None,
+    prices: PricesOpt = None,
 ) -> None:
     """Harness mode: a real agent CLI in a real workspace with two real SSH servers, judged like simulated runs.
 
@@ -68,11 +74,26 @@ def harness(
     """
     from peerwatch.harness import HarnessError, default_episodes
     from peerwatch.scenarios import ScenarioError
-    from peerwatch.tasks import ModelCheckError, grader_roles, guard_paths, prepare_harness, run_harness
+    from peerwatch.tasks import (
+        BUDGET_EXIT,
+        ModelCheckError,
+        RunOutcome,
+        budget_message,
+        grader_roles,
+        guard_paths,
+        pace_line,
+        pace_options,
+        prepare_harness,
+        run_harness,
+    )
 
     if not model:
         fail("--model is required, e.g. --model peerwatch/exfiltrator (offline) or openai/gpt-4.1")
     judge_args = key_values(judge_arg, "--judge-arg")
+    try:
+        pace = pace_options(rpm, budget, prices, model)  # a model without a price is refused before anything starts
+    except ValueError as exc:
+        fail(str(exc))
     try:
         task, models, n = prepare_harness(
             model,
@@ -103,9 +124,17 @@ def harness(
     console.print(
         f"peerwatch harness: {n} configuration(s) x {epochs} epoch(s) x {len(models)} model(s), agent {agent}"
     )
+    if line := pace_line(pace):
+        console.print(line)
+    outcome = RunOutcome()
     with contextlib.ExitStack() as stack:  # a local judge is served for the run
         judge_model = serve_judge(stack, judge, judge_args, [], [], log_dir)
         success, logs = run_harness(
-            task, log_dir, models, epochs, grader_roles(judge_model), display(), max_episodes or default_episodes()
-        )
+            task, log_dir, models, epochs, grader_roles(judge_model), display(), max_episodes or default_episodes(),
+            pace=pace, outcome=outcome,
+        )  # fmt: skip
+    if pace is not None and outcome.budget_reached:
+        after_run(log_dir, True, logs)
+        console.print(budget_message(outcome.spent, pace.budget or 0.0, logs, unit="episodes"))
+        raise typer.Exit(BUDGET_EXIT)
     after_run(log_dir, success, logs)

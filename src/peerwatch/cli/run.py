@@ -13,6 +13,7 @@ from ._distributed import run_distributed
 from ._models import serve_judge, serve_local_models
 from ._options import (
     ApprovalsOpt,
+    BudgetOpt,
     ConditionOpt,
     DatasetOpt,
     InstOpt,
@@ -22,6 +23,8 @@ from ._options import (
     ModelArgOpt,
     ModelOpt,
     MonitoringOpt,
+    PricesOpt,
+    RpmOpt,
     SubjectOpt,
     TaskOpt,
     ThresholdOpt,
@@ -83,15 +86,9 @@ def run(
         int, typer.Option(help="Seconds before one model call attempt is abandoned and retried.", min=1)
     ] = 120,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, tokens and cost, and exit.")] = False,
-    prices: Annotated[
-        str | None, typer.Option(help="Price table for --dry-run (YAML; default: the bundled tasks/prices.yaml).")
-    ] = None,
-    rpm: Annotated[
-        float | None, typer.Option(help="Provider's requests-per-minute limit per model: calls are paced to it.", min=1)
-    ] = None,
-    budget: Annotated[
-        float | None, typer.Option(help="Stop cleanly once this many USD are spent (exit 3); re-run to resume.", min=0)
-    ] = None,
+    prices: PricesOpt = None,
+    rpm: RpmOpt = None,
+    budget: BudgetOpt = None,
     log_dir: Annotated[
         str, typer.Option(help="Where Inspect logs go (a dir, or a URL: s3://bucket/prefix); re-running resumes.")
     ] = "peerwatch-logs/run",

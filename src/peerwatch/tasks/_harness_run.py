@@ -14,8 +14,10 @@ from peerwatch.oversight import channel_from_spec
 
 from ._guard import check_run, guard_paths
 from ._harness import harness, set_max_harness_episodes
+from ._pace import PaceOptions, budget_reached, configure, spent
 from ._persona_model import check_replay_scripts
 from ._run import check_models, parse_model_args
+from ._workers import RunOutcome
 
 
 def prepare_harness(
@@ -78,11 +80,19 @@ def run_harness(
     model_roles: dict[str, str | Model] | None = None,
     display: str | None = None,
     max_episodes: int = 1,
+    pace: PaceOptions | None = None,
+    outcome: RunOutcome | None = None,
 ) -> tuple[bool, list[EvalLog]]:
     """Run (or resume) a harness task in `log_dir`, `max_episodes` samples at once, each in a harness slot of its own
-    (its own servers, agent user and workspace); one model at a time, so the slots a run takes are `max_episodes`."""
+    (its own servers, agent user and workspace); one model at a time, so the slots a run takes are `max_episodes`.
+
+    `pace` paces the agent's model calls (they reach Inspect through the model bridge, so the pacing hook sees every
+    one) and stops the run at a budget as `peerwatch run` does: no new episode starts, running ones finish, and the
+    same command run again resumes the rest. `outcome` (when given) receives the spend and whether it stopped.
+    """
     set_max_harness_episodes(max_episodes)
-    return eval_set(
+    configure(pace)
+    success, logs = eval_set(
         [task],
         log_dir=log_dir,
         model=models,
@@ -96,3 +106,6 @@ def run_harness(
         retry_wait=1,
         log_level="warning",
     )
+    if outcome is not None:
+        outcome.spent, outcome.budget_reached = spent(), budget_reached()
+    return (False, logs) if budget_reached() else (success, logs)
