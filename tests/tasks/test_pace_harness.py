@@ -22,8 +22,9 @@ PRICES = "prices:\n  - {model: 'peerwatch/*', input: 1000, output: 1000}\n"
 
 
 def _harness(log_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    configs = [a for c in CONFIGS for a in ("-c", c)]
     cmd = [sys.executable, "-m", "peerwatch.cli", "harness", "--agent", "shell", "--model", "peerwatch/exfiltrator",
-           "--max-episodes", "1", "--log-dir", str(log_dir), *[a for c in CONFIGS for a in ("-c", c)], *args]  # fmt: skip
+           "--max-episodes", "1", "--log-dir", str(log_dir), *configs, *args]  # fmt: skip
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ._common import console, display, fail, key_values
+from ._common import console, display, err, fail, key_values
 from ._distributed import run_distributed
 from ._models import serve_judge, serve_local_models
 from ._options import (
@@ -218,6 +218,7 @@ def _run_checked(
             f"guard on: policy {guard}; audit log {redact_dsn(audit)}; "
             f"approve with: peerwatch approve {log_dir}/approvals"
         )
+        _warn_refused(guard, selection, limit, shard, model or [], family, epochs)
         if workers > 1:
             console.print("guard on: one worker process (the approval channel and audit writer live in this one)")
             workers = 1
@@ -253,6 +254,26 @@ def _run_checked(
         console.print(budget_message(outcome.spent, pace.budget, logs))
         raise typer.Exit(BUDGET_EXIT)
     after_run(log_dir, success, logs)
+
+
+def _warn_refused(guard, selection, limit, shard, models, family, epochs) -> None:
+    """One line on stderr when the policy will refuse whole samples of this run (same-family evaluations)."""
+    from peerwatch.tasks import planned_factors, refused_evaluations
+
+    factors = planned_factors(selection, limit, shard)
+    try:
+        refused = refused_evaluations(guard, factors, models, family)
+    except Exception:  # the guard opened with this policy; a count that cannot be made is no reason to stop
+        return
+    if refused:
+        total = len(factors) * len(models)
+        err.print(
+            f"warning: policy {guard} refuses every evaluation by the subject's own model family: "
+            f"{refused * epochs:,} of {total * epochs:,} samples in this selection will have every tool call refused "
+            "(allow_same_family_evaluation: false); use --guard default, or --subject other_peer / fictional_peer",
+            soft_wrap=True,  # one line, however narrow the terminal
+            markup=False,
+        )
 
 
 def _finish_guard() -> None:

@@ -21,6 +21,7 @@ from peerwatch.oversight import (
     ProtectedSet,
     StoreError,
     channel_from_spec,
+    check_evaluation,
     episode_context,
     guard_call,
     is_dsn,
@@ -67,6 +68,27 @@ def check_run(policy: str | None, factors: list[Factors], models: list[str], fam
     families = sorted({family or family_from_model(m) for m in models} or {family or "Gemini"})
     scenarios = (scenario_for(f, fam) for fam in families for f in factors)
     return require_protection(pol, scenarios, str(policy or "default"))
+
+
+def refused_evaluations(
+    policy: str | None, factors: list[Factors], models: list[str], family: str | None = None
+) -> int:
+    """How many of the run's (model, configuration) pairs the policy refuses outright, before any tool: an evaluation
+    by the subject's own model family under `allow_same_family_evaluation: false` (every call of it is denied).
+
+    Decided as the guard decides it in the episode (`episode_context`), so the count is what the run will meet.
+    """
+    pol = load_policy(policy_file(policy))
+    if pol.allow_same_family_evaluation:
+        return 0
+    refused = 0
+    for model in models:
+        for f in factors:
+            ev = episode_context(pol, scenario_for(f, family or family_from_model(model)), model).evaluation
+            refused += ev is not None and check_evaluation(pol, ev).decision != "allow"
+    return refused
+
+
 GuardSession = AuditSession
 
 
