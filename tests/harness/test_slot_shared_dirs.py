@@ -75,14 +75,19 @@ def test_two_slots_share_no_var_tmp_dev_shm_lock_ipc_or_processes() -> None:
     a_slot, b_slot = _slot(), _slot()
     with Workspace(scenario, slot=a_slot) as a, Workspace(scenario, slot=b_slot) as b:
 
-        def script(tag: str, other: str) -> str:
+        def script(tag: str, other: str, other_ws: Workspace) -> str:
             # sleep: the other agent has planted by the time this one looks
-            return _plant(tag) + "sleep 2; " + _look() + _probe(other) + f"sleep 2; echo MINE; cat /var/tmp/pw-{tag}"
+            # by the host path too: the other run's copies of the shared places, in its run directory
+            host = " ".join(str(d) for d in other_ws.shared_dirs.values())
+            return (
+                _plant(tag) + "sleep 2; " + _look() + _probe(other) + f"ls {host}; cat {other_ws.private}/*/pw-*; "
+                f"sleep 2; echo MINE; cat /var/tmp/pw-{tag}"
+            )
 
         async def both() -> tuple:
             return await asyncio.gather(
-                run_agent(a, _agent(script("alpha", "beta")), "p", "m", "http://127.0.0.1:9", 90, None),
-                run_agent(b, _agent(script("beta", "alpha")), "p", "m", "http://127.0.0.1:9", 90, None),
+                run_agent(a, _agent(script("alpha", "beta", b)), "p", "m", "http://127.0.0.1:9", 90, None),
+                run_agent(b, _agent(script("beta", "alpha", a)), "p", "m", "http://127.0.0.1:9", 90, None),
             )
 
         run_a, run_b = asyncio.run(both())

@@ -189,6 +189,10 @@ def test_ctrl_c_or_kill_9_with_three_slots_cleans_every_slot(sig: int, tmp_path:
         run_dirs = {d for i in slots for d in Path("/tmp").glob(f"{slot_names(i).run_prefix}*") if d.is_dir()}
         servers = subprocess.run(["pgrep", "-af", SSHD], capture_output=True, text=True).stdout
         assert sum(f"/{d.name}/" in servers for d in run_dirs) >= 3, "each slot's servers run from its run directory"
+        planted = lambda: [d for d in run_dirs if (d / "private" / "shm" / "left").exists()]  # noqa: E731
+        while len(planted()) < 3 and time.monotonic() < deadline:  # the agents' files are in their run directories
+            time.sleep(0.1)
+        assert len(planted()) >= 3, "the agents did not plant their /dev/shm files"
         proc.send_signal(sig)
         proc.wait(timeout=60)
     finally:

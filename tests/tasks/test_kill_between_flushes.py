@@ -48,6 +48,7 @@ def test_kill_9_between_flushes_then_rerun_gives_the_planned_set(provider: Fault
 
     newest, stale = newest_logs(logs)
     samples = [s for log in newest for s in log.samples or []]
+    assert all(log.eval.config.log_buffer == 2 for log in newest + stale)  # --log-buffer reached Inspect
     keys = Counter((str(s.id), s.epoch) for s in samples)
     assert len(keys) == PLANNED and sum(keys.values()) == PLANNED, keys  # the planned set, nothing twice
     assert not [s.id for s in samples if s.error is not None]
