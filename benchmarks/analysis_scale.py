@@ -7,10 +7,11 @@ Stage 1 builds the tidy samples table synthetically (what `read_samples` returns
 
 `--make-logs DIR [--seed-logs SEED]` writes a study-sized directory of real Inspect `.eval` logs (see
 `_study_logs.py`) from a seed run's logs (default: a fresh `peerwatch demo --epochs 2` into a temporary directory);
-keep it under /tmp. `--logs DIR` then times, side by side, logs -> rows through Inspect's own reader and through
-peerwatch's (the summaries read straight from the zips; the two tables must be identical), and
-`peerwatch report DIR` end to end (the CLI, as a user runs it), with wall and CPU seconds; `--before SRC` times
-another tree's `src` the same way, alternating (`git archive COMMIT src | tar -x -C /tmp/before`).
+keep it under /tmp. `--logs DIR` then times logs -> rows (in a fresh interpreter, imports excluded) and
+`peerwatch report DIR` end to end (the console script, as a user runs it), with wall and CPU seconds (children
+included); `--before SRC` times another tree's `src` the same way, alternating (`git archive COMMIT src | tar -x -C
+/tmp/before`), `--rounds N` repeats, and `--compare` also reads the directory through Inspect's own reader
+(`read_samples(..., inspect_reader=True)`) and checks the two tables are identical.
 Prints measured seconds, the load average before and after, and the process's peak resident memory.
 """
 
