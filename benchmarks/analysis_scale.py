@@ -7,9 +7,11 @@ Stage 1 builds the tidy samples table synthetically (what `read_samples` returns
 
 `--make-logs DIR [--seed-logs SEED]` writes a study-sized directory of real Inspect `.eval` logs (see
 `_study_logs.py`) from a seed run's logs (default: a fresh `peerwatch demo --epochs 2` into a temporary directory);
-keep it under /tmp. `--logs DIR` then times, side by side, logs -> rows through Inspect's own reader and through
-peerwatch's (the summaries read straight from the zips; the two tables must be identical), and
-`peerwatch report DIR` end to end (the CLI, as a user runs it), with wall and CPU seconds.
+keep it under /tmp. `--logs DIR` then times logs -> rows (in a fresh interpreter, imports excluded) and
+`peerwatch report DIR` end to end (the console script, as a user runs it), with wall and CPU seconds (children
+included); `--before SRC` times another tree's `src` the same way, alternating (`git archive COMMIT src | tar -x -C
+/tmp/before`), `--rounds N` repeats, and `--compare` also reads the directory through Inspect's own reader
+(`read_samples(..., inspect_reader=True)`) and checks the two tables are identical.
 Prints measured seconds, the load average before and after, and the process's peak resident memory.
 """
 
@@ -100,32 +102,67 @@ def make_logs(out: str, seed: str | None, samples: int) -> None:
     print(f"wrote {n:,} samples under {out}")
 
 
-def time_logs(logs: str, compare: bool) -> None:
-    print(_load())
-    fast, _ = _timed("logs -> rows (peerwatch reader)", lambda: read_samples([logs]))  # type: ignore[misc]
-    print(f"  {len(fast):,} samples")
-    if compare:
-        slow, _ = _timed("logs -> rows (Inspect's reader)", lambda: read_samples([logs], inspect_reader=True))  # type: ignore[misc]
-        pd.testing.assert_frame_equal(fast, slow, check_exact=True)
-        print("  tables identical")
+# logs -> rows in a fresh interpreter (imports excluded), so a `--before SRC` tree runs the same way as this one.
+_ROWS = """
+import resource, sys, time
+from peerwatch.analysis import read_samples
+def cpu():
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+t, c = time.perf_counter(), cpu()
+df, _ = read_samples([sys.argv[1]])
+print(len(df), time.perf_counter() - t, cpu() - c)
+"""
+HERE = Path(__file__).resolve().parents[1] / "src"
+
+
+def _env(src: Path) -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")]))
+
+
+def _rows(src: Path, logs: str, label: str) -> None:
+    out = subprocess.run([sys.executable, "-c", _ROWS, logs], env=_env(src), check=True, capture_output=True, text=True)
+    n, wall, cpu = out.stdout.split()[-3:]
+    print(f"logs -> rows ({label}): {float(wall):.1f} s wall, {float(cpu):.1f} s CPU, {int(n):,} samples")
+
+
+def _report(src: Path, logs: str, label: str) -> None:
+    script = Path(sys.executable).with_name("peerwatch")  # the console script a user runs
     with tempfile.TemporaryDirectory() as out:
-        script = Path(sys.executable).with_name("peerwatch")  # the console script a user runs
-        cli = (
-            [str(script), "report", logs, "--out", out]
-            if script.exists()
-            else [sys.executable, "-m", "peerwatch.cli", "report", logs, "--out", out]
-        )
+        cli = [str(script)] if script.exists() else [sys.executable, "-m", "peerwatch.cli"]
+        run = [*cli, "report", logs, "--out", out]
         _timed(
-            "logs -> finished report (peerwatch report)", lambda: subprocess.run(cli, check=True, capture_output=True)
+            f"logs -> finished report ({label}: peerwatch report)",
+            lambda: subprocess.run(run, env=_env(src), check=True, capture_output=True),
         )
+
+
+def time_logs(logs: str, compare: bool, before: str | None, rounds: int) -> None:
+    """Time the stages side by side: this tree and, with `before`, another tree's `src` (alternating)."""
+    trees = [(Path(before).resolve(), "before"), (HERE, "after")] if before else [(HERE, "this tree")]
     print(_load())
+    for _ in range(rounds):
+        for src, label in trees:
+            _rows(src, logs, label)
+            _report(src, logs, label)
+        print(_load())
+    if compare:  # the same table through Inspect's own reader
+        fast, _ = read_samples([logs])
+        slow, _ = _timed(
+            "logs -> rows (Inspect's reader, in process)", lambda: read_samples([logs], inspect_reader=True)
+        )  # type: ignore[misc]
+        pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+        print(f"  {len(fast):,} samples; tables identical")
+        print(_load())
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", type=int, default=222_000)
     ap.add_argument("--logs", default=None, help="time reading this log directory (and the report from it)")
-    ap.add_argument("--compare", action="store_true", help="with --logs: also time Inspect's reader")
+    ap.add_argument("--compare", action="store_true", help="with --logs: also time Inspect's reader (same table)")
+    ap.add_argument("--before", default=None, help="with --logs: also time this `src` tree (e.g. a git archive)")
+    ap.add_argument("--rounds", type=int, default=1, help="with --logs: repeat the side-by-side timings")
     ap.add_argument("--make-logs", default=None, help="write a study-sized log directory here (under /tmp)")
     ap.add_argument("--seed-logs", default=None, help="with --make-logs: the run whose logs are the templates")
     ap.add_argument("--skip-rows", action="store_true", help="skip the synthetic rows -> report stage")
@@ -140,7 +177,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as out:
             _timed("rows -> finished report", lambda: build_report(df, [], out))
     if args.logs:
-        time_logs(args.logs, args.compare)
+        time_logs(args.logs, args.compare, args.before, args.rounds)
     print(f"peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

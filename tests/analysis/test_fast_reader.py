@@ -145,6 +145,8 @@ def _rewrite(src: Path, dst: Path, edit: dict[str, bytes | None]) -> None:
         {"header.json": None, "summaries.json": None, "_journal/summaries/1.json": None},  # a journal gap: 2.. only
         {"summaries.json": b'[{"id": 1.5, "epoch": 1}]'},  # an id Inspect would coerce
         {"summaries.json": b'{"not": "a list"}'},  # Inspect raises: so must the table
+        {"summaries.json": b'[{"id": "a", "epoch": 1, "input": "", "target": "", "scores": {"peerwatch": {}}}]'},
+        {"summaries.json": b'[{"id": "a", "epoch": 1, "input": "", "target": "", "metadata": null}]'},
     ],
 )
 def test_unexpected_layouts_are_read_as_inspect_reads_them(run_logs: Path, tmp_path: Path, edit: dict) -> None:

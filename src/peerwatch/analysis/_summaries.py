@@ -71,18 +71,22 @@ def _journal_members(names: list[str]) -> list[str] | None:
     return [found[i] for i in range(1, len(found) + 1)]
 
 
+def _valid_score(score: Any) -> bool:
+    return isinstance(score, dict) and "value" in score and isinstance(score.get("metadata"), dict | None)
+
+
 def _valid_summary(s: Any) -> bool:
+    """Whether the fields the rows use have the types Inspect's model gives them (no coercion needed)."""
     if not isinstance(s, dict):
         return False
-    sid, epoch = s.get("id"), s.get("epoch")
+    sid, epoch, scores = s.get("id"), s.get("epoch"), s.get("scores")
     return (
         isinstance(sid, int | str)
         and not isinstance(sid, bool)
         and isinstance(epoch, int)
         and not isinstance(epoch, bool)
         and isinstance(s.get("metadata", {}), dict)
-        and isinstance(s.get("scores") or {}, dict)
-        and all(isinstance(v, dict) for v in (s.get("scores") or {}).values())
+        and (scores is None or (isinstance(scores, dict) and all(_valid_score(v) for v in scores.values())))
         and isinstance(s.get("error"), str | None)
     )
 
