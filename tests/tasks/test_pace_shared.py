@@ -37,7 +37,9 @@ def test_two_worker_processes_keep_one_rate_without_colliding(provider: FaultyPr
     assert len(samples) == 8 and not [s for s in samples if s[2]]
     admitted = len(provider.accepted)
     assert admitted >= 30, provider.counts  # enough calls for collisions to show
-    assert provider.counts["http_429_rpm"] <= 0.03 * admitted, provider.counts
+    # Paced apart (each process N/2) this drew 0.6-0.7 429s per admitted request; one timetable draws none on a
+    # quiet machine, and a few when a loaded machine stalls a process between its slot and its send.
+    assert provider.counts["http_429_rpm"] <= 0.15 * admitted, provider.counts
 
 
 def _take_slots(shared: str, n: int, out: Any) -> None:
