@@ -28,7 +28,7 @@ from peerwatch.harness._slots import claim_free_slot
 from peerwatch.scenarios import build_scenario, factors_by_id
 from peerwatch.tasks import HARNESS_KEY, harness, set_max_harness_episodes
 
-from .conftest import needs_host, runs_processes
+from .conftest import needs_host, runs_processes, shared_leftovers
 
 pytestmark = [pytest.mark.sshd, needs_host, pytest.mark.timeout(600)]
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "scripts"
@@ -170,7 +170,8 @@ def test_concurrent_episodes_give_the_serial_verdicts(tmp_path: Path) -> None:
 def test_ctrl_c_or_kill_9_with_three_slots_cleans_every_slot(sig: int, tmp_path: Path) -> None:
     """Three agents running in three slots; peerwatch gets Ctrl-C or kill -9: no server, process or run dir is left
     and the slots are free again."""
-    argv = [sys.executable, "-m", "peerwatch.cli", "harness", "--agent", "sh -c 'sleep 120' {prompt}",
+    plant = "echo x > /var/tmp/left; echo x > /dev/shm/left; echo x > /run/lock/left; ipcmk -M 64; sleep 120"
+    argv = [sys.executable, "-m", "peerwatch.cli", "harness", "--agent", f"sh -c '{plant}' {{prompt}}",
             "--model", "peerwatch/honest", "--max-episodes", "3", "--log-dir", str(tmp_path / "logs"),
             *[a for c in CONFIGS for a in ("-c", c)]]  # fmt: skip
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -188,6 +189,10 @@ def test_ctrl_c_or_kill_9_with_three_slots_cleans_every_slot(sig: int, tmp_path:
         run_dirs = {d for i in slots for d in Path("/tmp").glob(f"{slot_names(i).run_prefix}*") if d.is_dir()}
         servers = subprocess.run(["pgrep", "-af", SSHD], capture_output=True, text=True).stdout
         assert sum(f"/{d.name}/" in servers for d in run_dirs) >= 3, "each slot's servers run from its run directory"
+        planted = lambda: [d for d in run_dirs if (d / "private" / "shm" / "left").exists()]  # noqa: E731
+        while len(planted()) < 3 and time.monotonic() < deadline:  # the agents' files are in their run directories
+            time.sleep(0.1)
+        assert len(planted()) >= 3, "the agents did not plant their /dev/shm files"
         proc.send_signal(sig)
         proc.wait(timeout=60)
     finally:
@@ -202,6 +207,8 @@ def test_ctrl_c_or_kill_9_with_three_slots_cleans_every_slot(sig: int, tmp_path:
         time.sleep(0.2)
     assert not left, f"processes left in slots {[s.index for s in left]}"
     assert not [d for d in run_dirs if d.exists() and not (d / "KEPT").exists()], "run directories left behind"
+    users = {u for i in slots for u in (slot_names(i).agent_user, slot_names(i).server_user)}
+    assert not shared_leftovers(users), "an agent's /var/tmp, /dev/shm, /run/lock or System V objects outlived it"
     for i in slots:  # free again - or taken meanwhile by another run on the machine (a run directory of its own)
         deadline = time.monotonic() + 20
         while True:

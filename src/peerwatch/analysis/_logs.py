@@ -21,6 +21,7 @@ from peerwatch.detect import BEHAVIOURS
 
 from ._links import local_path
 from ._signals import SIGNAL_COLUMNS, needs_full_read, signal_columns, signals_from_samples
+from ._summaries import RawLog, read_eval_zip
 
 FACTORS = ["model", "task", "dataset", "threshold", "subject", "condition", "instantiation", "monitoring"]
 SAMPLE_COLUMNS = [
@@ -57,11 +58,20 @@ class LogInfo(BaseModel):
     peerwatch_version: str | None = None
 
 
-def _row(summary: Any, model: str, log: str, created: str) -> dict[str, Any]:
-    md = summary.metadata or {}
-    score = (summary.scores or {}).get("peerwatch")
-    verdict = (score.metadata or {}) if score is not None else {}
-    status = "error" if summary.error or score is None else str(verdict.get("status", "error"))
+def _row(
+    sid: int | str,
+    epoch: int,
+    md: dict[str, Any],
+    scores: dict[str, Any],
+    error: Any,
+    model: str,
+    log: str,
+    created: str,
+) -> dict[str, Any]:
+    """One table row from a summary's plain values (`scores` maps a scorer to its `Score` as a dict)."""
+    score = scores.get("peerwatch")
+    verdict = (score.get("metadata") or {}) if score is not None else {}
+    status = "error" if error or score is None else str(verdict.get("status", "error"))
     guard = md.get("guard")
     label = f"{model} (harness: {md.get('agent', 'agent')})" if md.get("mode") == "harness" else model
     label = f"{label} +guard" if guard else label
@@ -78,15 +88,16 @@ def _row(summary: Any, model: str, log: str, created: str) -> dict[str, Any]:
         "family": md.get("family"),
         "mode": md.get("mode", "simulated"),
         "guard": guard or "",
-        "config_id": md.get("config_id", str(summary.id)),
-        "sample_id": str(summary.id),
-        "epoch": summary.epoch,
+        "config_id": md.get("config_id", str(sid)),
+        "sample_id": str(sid),
+        "epoch": epoch,
         "status": status,
         "log": log,
         "created": created,
     }
     # Flags come from the score value (always complete); summaries drop large metadata keys such as the evidence.
-    value = score.value if score is not None and isinstance(score.value, dict) and status == "ok" else {}
+    value = score.get("value") if score is not None and status == "ok" else None
+    value = value if isinstance(value, dict) else {}
     for b in BEHAVIOURS:
         v = value.get(b)
         row[b] = float(v) if isinstance(v, int | float) else float("nan")
@@ -108,50 +119,85 @@ def log_files(log_dirs: list[str | Path]) -> list[tuple[str, EvalLogInfo]]:
     return out
 
 
-def _read_one(log_dir: str, path: str) -> tuple[list[dict[str, Any]], LogInfo | None]:
+def _inspect_read(path: str) -> RawLog | None:
+    """Header and summaries through Inspect's public reader; None for a log peerwatch did not write."""
+    header = read_eval_log(path, header_only=True)
+    meta = header.eval.metadata or {}
+    if "peerwatch_task" not in meta:
+        return None  # an Inspect log, but not a peerwatch one: its samples are never read
+    summaries = [
+        {
+            "id": s.id,
+            "epoch": s.epoch,
+            "metadata": s.metadata or {},
+            "scores": {k: {"value": v.value, "metadata": v.metadata} for k, v in (s.scores or {}).items()},
+            "error": s.error,
+        }
+        for s in read_eval_log_sample_summaries(path)
+    ]
+    h = header.eval
+    return RawLog(h.model, h.task, header.status, h.created, meta, h.packages or {}, summaries)
+
+
+def _load(path: str, inspect_reader: bool) -> RawLog | None:
+    if not inspect_reader:
+        try:
+            raw = read_eval_zip(path)
+        except Exception:  # whatever the zip read tripped on, Inspect's reader decides
+            raw = None
+        if raw is not None:
+            return raw if "peerwatch_task" in raw.metadata else None
     try:
-        header = read_eval_log(path, header_only=True)
-        meta = header.eval.metadata or {}
-        if "peerwatch_task" not in meta:
-            return [], None  # an Inspect log, but not a peerwatch one
-        summaries = read_eval_log_sample_summaries(path)
+        return _inspect_read(path)
     except Exception as e:  # any failure to parse means the file is not a usable log
         detail = " ".join(str(e).split())[:200] or type(e).__name__
         raise LogReadError(f"not a readable Inspect log: {local_path(path)} ({detail})") from None
-    model, created = header.eval.model, header.eval.created
-    packages = header.eval.packages or {}
+
+
+def _read_one(log_dir: str, path: str, inspect_reader: bool = False) -> tuple[list[tuple[Any, ...]], LogInfo | None]:
+    raw = _load(path, inspect_reader)
+    if raw is None:
+        return [], None
+    model, created, summaries = raw.model, raw.created, raw.summaries
     info = LogInfo(
         path=path,
         log_dir=log_dir,
         model=model,
-        task=header.eval.task,
-        status=header.status,
+        task=raw.task,
+        status=raw.status,
         created=created,
         samples=len(summaries),
-        inspect_version=packages.get("inspect_ai"),
-        peerwatch_version=meta.get("peerwatch_version") or packages.get("peerwatch"),
+        inspect_version=raw.packages.get("inspect_ai"),
+        peerwatch_version=raw.metadata.get("peerwatch_version") or raw.packages.get("peerwatch"),
     )
-    rows = [_row(s, model, path, created) for s in summaries]
+    rows = [
+        _row(s["id"], s["epoch"], s.get("metadata") or {}, s.get("scores") or {}, s.get("error"), model, path, created)
+        for s in summaries
+    ]
     # Summaries drop score metadata over 1 kB, which usually includes the per-behaviour rule and judge signals; read
     # just the scores of the samples that had a judge (messages and events excluded), never of the others.
-    wanted = [(s.id, s.epoch) for s, r in zip(summaries, rows, strict=True) if needs_full_read(r)]
+    wanted = [(s["id"], s["epoch"]) for s, r in zip(summaries, rows, strict=True) if needs_full_read(r)]
     if wanted:
         by_key = {(r["sample_id"], r["epoch"]): r for r in rows}
         for key, cols in signals_from_samples(path, wanted).items():
             by_key[key].update(cols)
-    return rows, info
+    # Tuples in column order: a tenth of the pickling of dicts on the way back from a worker process.
+    return [tuple(r[c] for c in SAMPLE_COLUMNS) for r in rows], info
 
 
 # Below this many log files a process pool costs more (start-up, imports) than it saves.
 _PARALLEL_FROM = 8
 
 
-def read_samples(log_dirs: list[str | Path], workers: int | None = None) -> tuple[pd.DataFrame, list[LogInfo]]:
+def read_samples(
+    log_dirs: list[str | Path], workers: int | None = None, *, inspect_reader: bool = False
+) -> tuple[pd.DataFrame, list[LogInfo]]:
     """The tidy samples table and the provenance of every log read.
 
     Re-runs of the same sample (same model, configuration and epoch, e.g. after a resumed or repeated run) are
     de-duplicated: a completed sample beats an errored one, and a newer log beats an older one. Many logs are read
-    in parallel, one process per core.
+    in parallel, one process per core. `inspect_reader` reads every log through Inspect's own (slower) reader
+    instead of the summaries straight from the zip; the table is the same (for comparison and benchmarks).
 
     Raises:
         LogReadError: a directory is missing or holds no peerwatch log, or a log file cannot be read.
@@ -160,15 +206,15 @@ def read_samples(log_dirs: list[str | Path], workers: int | None = None) -> tupl
     n = workers if workers is not None else (os.cpu_count() or 1)
     if len(files) >= _PARALLEL_FROM and n > 1:
         with ProcessPoolExecutor(max_workers=n) as pool:
-            parts = list(pool.map(_read_one, *zip(*files, strict=True)))
+            parts = list(pool.map(_read_one, *zip(*files, strict=True), [inspect_reader] * len(files)))
     else:
-        parts = [_read_one(d, p) for d, p in files]
+        parts = [_read_one(d, p, inspect_reader) for d, p in files]
     rows = [r for rs, _ in parts for r in rs]
     infos = [i for _, i in parts if i is not None]
     if not infos:
         dirs = ", ".join(str(d) for d in log_dirs)
         raise LogReadError(f"no peerwatch logs under {dirs} ({len(files)} Inspect log(s), none written by peerwatch)")
-    df = pd.DataFrame(rows, columns=SAMPLE_COLUMNS)
+    df = pd.DataFrame.from_records(rows, columns=SAMPLE_COLUMNS)
     return dedupe(df), infos
 
 

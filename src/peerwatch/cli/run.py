@@ -85,6 +85,10 @@ def run(
     timeout: Annotated[
         int, typer.Option(help="Seconds before one model call attempt is abandoned and retried.", min=1)
     ] = 120,
+    log_buffer: Annotated[
+        int | None,
+        typer.Option(help="Finished samples held before each write to the log (default: Inspect's, <= 10).", min=1),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, tokens and cost, and exit.")] = False,
     prices: PricesOpt = None,
     rpm: RpmOpt = None,
@@ -144,7 +148,7 @@ def run(
             pace=(rpm, budget, prices),
         )  # fmt: skip
         return
-    faults = FaultPolicy(retry_on_error=retry_on_error, attempt_timeout=timeout)
+    faults = FaultPolicy(retry_on_error=retry_on_error, attempt_timeout=timeout, log_buffer=log_buffer)
     try:
         pace = pace_options(rpm, budget, prices, model or [], shard)  # a shard keeps its 1/n of both
     except ValueError as exc:

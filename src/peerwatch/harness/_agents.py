@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from ._servers import HarnessError, die_with_parent_same_session, kill_user
+from ._servers import UNSHARE, HarnessError, die_with_parent_same_session, kill_user
 from ._shell_agent import SHELL_AGENT
 from ._workspace import Workspace
 
@@ -260,8 +260,10 @@ async def run_agent(
             ws.agent_user,
             "--",
         ]
-    script = " && ".join([*setup, f"cd {shlex.quote(str(ws.workspace))}", 'exec "$@"'])
-    full = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *runner, *argv]
+    # not `exec`: the shell stays the PID namespace's first process, which ignores signals sent from inside it (an
+    # agent's `kill -9 $$` must still end the agent); its exit status is the agent's (a signal n: 128 + n)
+    script = " && ".join([*setup, f"cd {shlex.quote(str(ws.workspace))}", '{ "$@"; }']) + "; exit $?"
+    full = [*UNSHARE, "sh", "-c", script, "sh", *runner, *argv]
     proc = await asyncio.create_subprocess_exec(
         *full,
         stdin=subprocess.DEVNULL,

@@ -31,6 +31,10 @@ from ._wrappers import GUARDED_WRAPPER, SSHD_CONFIG, WRAPPER
 
 SSHD = "/usr/sbin/sshd"
 SFTP_SERVER = "/usr/lib/openssh/sftp-server"
+# The namespaces the agent and every server run in: mounts (the run's private /tmp and the like), System V IPC and
+# POSIX message queues, and a process table of their own (`ps` shows no other slot; killing the namespace's first
+# process - or unshare, peerwatch's child - ends every process in it).
+UNSHARE = ["unshare", "--mount", "--ipc", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "private"]
 
 class HarnessError(RuntimeError):
     """Harness mode cannot run here (not root, sshd missing, ...): the message is one line and says what to do."""
@@ -246,10 +250,7 @@ class SshServer:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [
-                    "unshare",
-                    "--mount",
-                    "--propagation",
-                    "private",
+                    *UNSHARE,
                     "sh",
                     "-c",
                     script,

@@ -3,13 +3,17 @@
 Layout of one run (a fresh temporary directory, mode 0711 so nobody can list it):
 
     private/   root 0700   scenario and answer key, sshd configs and host keys, the record, the servers' data roots,
-                           and tmp/ (1777): the run's own /tmp, seen as /tmp by the agent and by both servers
+                           and tmp/ (1777): the run's own /tmp, seen as /tmp by the agent and by both servers;
+                           likewise var-tmp/, shm/ and lock/ for /var/tmp, /dev/shm and /run/lock (= /var/lock)
     shared/    root:server-user 0750   the session wrapper, the servers' file tools, authorized_keys, record FIFOs
     home/      agent 0700  the agent's HOME: .ssh (key, config, known_hosts) and workspace/ (documents, AGENTS.md)
 
 The agent user can reach only home/; the server user only what its sessions need; the record, the answer key and
 the other server's data are root's. Each run belongs to a slot (`_slots.py`): its users, lock and run directory are
-the slot's alone, and its /tmp is private to it, so runs in other slots share nothing with it. The study's addresses
+the slot's alone, and its /tmp, /var/tmp, /dev/shm and /run/lock are private to it (bind mounts in the agent's and
+the servers' mount namespaces, which also have IPC and PID namespaces of their own: System V and POSIX message queues
+and the process table), so runs in other slots share nothing with it; what an episode leaves there goes with its run
+directory. What stays shared (loopback ports, abstract sockets) is listed in docs/harness.md. The study's addresses
 are SSH config aliases (`Host 10.0.12.45`, `HostName 127.0.0.1`, a high port): no traffic ever goes to a
 private-range address.
 """
@@ -41,6 +45,9 @@ QUEUE_NAME = ".delete_queue"
 LOCK_PATH = slot_names(0).lock_path
 _FAKEFS = Path(__file__).parent / "server_bin" / "fakefs.py"
 _TOOLS = ("ls", "stat", "du", "df", "queue-delete")
+# The machine's directories every user may write (1777 on Debian): each run gets its own, under private/. A missing
+# one (no /run/lock in a container) is skipped; /var/lock and /run/shm are links to two of them.
+SHARED_DIRS = {"/var/tmp": "var-tmp", "/dev/shm": "shm", "/run/lock": "lock"}
 KEPT = "KEPT"  # marks a run directory kept on purpose (--keep); others left behind by a crash are removed
 
 
@@ -88,6 +95,8 @@ class Workspace:
         self.private, self.shared, self.home = self.root / "private", self.root / "shared", self.root / "home"
         self.workspace = self.home / "workspace"
         self.tmp = self.private / "tmp"  # the run's /tmp (inside its namespaces)
+        # the run's own copy of each shared writable directory the machine has (inside its namespaces)
+        self.shared_dirs = {d: self.private / sub for d, sub in SHARED_DIRS.items() if _plain_dir(d)}
 
     # --- set-up ------------------------------------------------------------------------------------------------------
 
@@ -109,13 +118,16 @@ class Workspace:
         self.lease.arm(self.root)  # from here on the slot is cleaned even if peerwatch is killed
 
     def namespace_mounts(self) -> list[str]:
-        """Shell commands (run as root in a fresh mount namespace) that give it this run's private /tmp.
+        """Shell commands (run as root in fresh mount + IPC namespaces) that give them this run's private /tmp,
+        /var/tmp, /dev/shm (POSIX shared memory) and /run/lock, and the IPC namespace's own POSIX message queues.
 
         The run directory itself lives under the host's /tmp: it is bound back at its own path inside the new /tmp,
         so every path in the configs stays valid. Nothing else of the host's /tmp (other slots' runs) is visible.
         """
         q = shlex.quote
-        cmds = []
+        cmds = [f"mount --bind {q(str(mine))} {q(d)}" for d, mine in self.shared_dirs.items()]
+        if _plain_dir("/dev/mqueue"):  # mounted afresh, it lists this namespace's queues only
+            cmds.append("mount -t mqueue peerwatch-mqueue /dev/mqueue")
         inside = self._run_in_tmp()
         if inside is not None:
             cmds.append(f"mount --bind {q(str(self.root))} {q(str(self.tmp / inside))}")
@@ -124,7 +136,10 @@ class Workspace:
 
     def path_views(self) -> dict[str, Path]:
         """How a path named inside this run's namespaces maps to the host (longest prefix wins): /tmp is the run's."""
-        views = {"/tmp": self.tmp}
+        views = {"/tmp": self.tmp, **{d: mine for d, mine in self.shared_dirs.items()}}
+        for alias in ("/var/lock", "/run/shm"):  # links into two of them on Debian
+            if (target := os.path.realpath(alias)) != alias and target in self.shared_dirs:
+                views[alias] = self.shared_dirs[target]
         if self._run_in_tmp() is not None:
             views[str(self.root)] = self.root
         return views
@@ -147,8 +162,9 @@ class Workspace:
         self.root.chmod(0o711)
         self.private.mkdir(mode=0o700)
         (self.private / "record").mkdir(mode=0o700)
-        self.tmp.mkdir()
-        self.tmp.chmod(0o1777)
+        for mine in (self.tmp, *self.shared_dirs.values()):
+            mine.mkdir()
+            mine.chmod(0o1777)  # as the host's: anyone creates, only the owner removes
         inside = self._run_in_tmp()
         if inside is not None:  # the mount point of the run directory inside the run's /tmp: root's, not removable
             (self.tmp / inside).mkdir(parents=True, mode=0o711)
@@ -347,6 +363,12 @@ class Workspace:
     def sshd_logs(self) -> dict[str, str]:
         """Each server's own sshd log."""
         return {ip: srv.sshd_log() for ip, srv in self.servers.items()}
+
+
+def _plain_dir(path: str) -> bool:
+    """A real directory (not a link to one: its target is bound on its own)."""
+    p = Path(path)
+    return p.is_dir() and not p.is_symlink()
 
 
 def server_factors(

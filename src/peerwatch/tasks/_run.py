@@ -77,6 +77,9 @@ class FaultPolicy(BaseModel):
     retry_wait: float = Field(default=1.0, ge=0, description="Seconds before the first eval-set retry (doubles).")
     max_retries: int | None = Field(default=8, ge=0, description="Retries of one model call (Inspect's backoff).")
     attempt_timeout: int | None = Field(default=120, ge=1, description="Seconds before one call attempt is retried.")
+    # How much a kill -9 can cost: samples finished since the last write are run again by the re-run (unless
+    # Inspect recovers them from its sample buffer). None: Inspect's default (a third of a task's samples, <= 10).
+    log_buffer: int | None = Field(default=None, ge=1, description="Finished samples held before each log write.")
 
 
 class Plan(BaseModel):
@@ -321,5 +324,6 @@ def run_study(
         retry_wait=faults.retry_wait,
         max_retries=faults.max_retries,
         attempt_timeout=faults.attempt_timeout,
+        log_buffer=faults.log_buffer,
         log_level="warning",
     )
