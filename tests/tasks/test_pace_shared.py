@@ -37,7 +37,9 @@ def test_two_worker_processes_keep_one_rate_without_colliding(provider: FaultyPr
     assert len(samples) == 8 and not [s for s in samples if s[2]]
     admitted = len(provider.accepted)
     assert admitted >= 30, provider.counts  # enough calls for collisions to show
-    assert provider.counts["http_429_rpm"] <= 0.03 * admitted, provider.counts
+    # Paced apart (each process N/2) this drew 0.6-0.7 429s per admitted request; one timetable draws none on a
+    # quiet machine, and a few when a loaded machine stalls a process between its slot and its send.
+    assert provider.counts["http_429_rpm"] <= 0.15 * admitted, provider.counts
 
 
 def _take_slots(shared: str, n: int, out: Any) -> None:
@@ -114,3 +116,18 @@ def test_processes_share_one_budget(tmp_path: Path) -> None:
     assert second.add("x/a", 4000, 0)  # $0.012: the run crossed it, though neither process spent $0.01
     assert first.spent == pytest.approx(0.004) and second.spent == pytest.approx(0.008)
     assert first.add("x/a", 1, 0) and first.total >= 0.01  # the other process sees it at its next call
+
+
+def test_with_rpm_retries_are_inspects_not_the_sdks(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An SDK retry is unpaced and unseen by the AIMD: it takes the token the next paced call was due.
+    from inspect_ai.model import get_model
+
+    from peerwatch.tasks._pace import retries_through_inspect
+
+    monkeypatch.setenv("FAULTY_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("FAULTY_API_KEY", "test")
+    default, chosen = get_model("openai-api/faulty/faulty"), get_model("openai-api/faulty/faulty", max_retries=5)
+    assert default.api.client.max_retries > 0  # type: ignore[attr-defined]
+    retries_through_inspect([default, chosen, get_model("mockllm/model")])
+    assert default.api.client.max_retries == 0  # type: ignore[attr-defined]
+    assert chosen.api.client.max_retries == 5  # type: ignore[attr-defined]  # the user's -M max_retries is kept

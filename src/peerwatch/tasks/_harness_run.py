@@ -14,7 +14,7 @@ from peerwatch.oversight import channel_from_spec
 
 from ._guard import check_run, guard_paths
 from ._harness import harness, set_max_harness_episodes
-from ._pace import PaceOptions, budget_reached, configure, spent
+from ._pace import PaceOptions, budget_reached, configure, retries_through_inspect, spent
 from ._persona_model import check_replay_scripts
 from ._run import check_models, parse_model_args
 from ._workers import RunOutcome
@@ -92,6 +92,8 @@ def run_harness(
     """
     set_max_harness_episodes(max_episodes)
     configure(pace)
+    if pace is not None and pace.rpm:
+        retries_through_inspect(models)
     success, logs = eval_set(
         [task],
         log_dir=log_dir,

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import anyio
 from inspect_ai.hooks import BeforeModelGenerate, Hooks, ModelRetry, ModelUsageData, TaskStart, hooks
+from inspect_ai.model import Model
 from pydantic import BaseModel, Field
 
 from ._cost import PriceTable, load_prices
@@ -198,6 +199,23 @@ def configure(options: PaceOptions | None) -> None:
         shared = SharedSpend(options.shared) if options.shared else None
         spend = Spend(budget=options.budget, prices=load_prices(options.prices), shared=shared)
     _state = _State(rpm=options.rpm, spend=spend, shared=options.shared)
+
+
+def retries_through_inspect(models: list[Model]) -> None:
+    """With `--rpm`: let Inspect make every retry of a call, not the provider's SDK behind its back.
+
+    The OpenAI and Anthropic SDKs retry a 429 themselves (twice, after its Retry-After), so the retry is neither paced
+    nor seen by the pacer's AIMD; it lands on the token the next paced call was due, which then draws a 429 of its
+    own - one stall of a loaded machine became a cascade of 30 429s in 43 calls. Inspect retries the same errors
+    itself (with the Retry-After), each attempt through the pacing hook. A user's own `-M max_retries=N` is kept.
+    """
+    for model in models:
+        api = model.api
+        if "max_retries" in (getattr(api, "model_args", None) or {}):
+            continue
+        client = getattr(api, "client", None)
+        if isinstance(getattr(client, "max_retries", None), int):
+            client.max_retries = 0  # type: ignore[union-attr]
 
 
 def budget_reached() -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from inspect_ai.model import Model
 
-from ._pace import PaceOptions, budget_reached, spent
+from ._pace import PaceOptions, budget_reached, retries_through_inspect, spent
 from ._run import FaultPolicy, Selection, check_log_dir, check_models, preflight, run_study
 from ._storage import is_dir, join, names
 from ._tasks import parse_shard
@@ -104,6 +104,8 @@ def share_pace(pace: PaceOptions | None, shared: str) -> PaceOptions | None:
 def _worker(spec: dict[str, Any], report: Any) -> None:
     # A fresh (spawned) process: models are rebuilt here, since Inspect's Model objects do not cross processes.
     models = check_models(spec.pop("models"), spec.pop("model_args"))
+    if spec["pace"] is not None and spec["pace"].rpm:
+        retries_through_inspect(models)
     success, _ = run_study(spec.pop("selection"), models, **spec)
     report[0], report[1] = spent(), float(budget_reached())
     raise SystemExit(BUDGET_EXIT if budget_reached() else 0 if success else 1)
@@ -130,6 +132,8 @@ def run_sharded(
     outcome = outcome if outcome is not None else RunOutcome()
     shards = worker_shards(shard, workers)
     if len(shards) == 1:  # in this process: approval channels stay usable
+        if pace is not None and pace.rpm:
+            retries_through_inspect(models)
         result = run_study(
             selection, models, shard_dir(log_dir, shards[0]), epochs, faults=faults, shard=shards[0], pace=pace,
             **options,
