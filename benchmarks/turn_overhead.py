@@ -1,12 +1,13 @@
 """CPU per model turn: peerwatch's study task against a bare Inspect agent doing the same work, same provider, one run.
 
-Run: .venv/bin/python benchmarks/turn_overhead.py [--task misrep_finance] [--epochs 1 3] [--repeats 2]
+Run: .venv/bin/python benchmarks/turn_overhead.py [--task misrep_finance] [--epochs 1 3] [--repeats 2] [--also L=SRC]
 
 Both sides are child processes talking to one loopback provider (no latency, no faults) whose scripted agent reads
 the task's material then calls `end_task`. Each side runs at two sizes so the fixed cost (imports, eval-set
 bookkeeping) drops out: marginal CPU per turn = (CPU(large) - CPU(small)) / (turns(large) - turns(small)), CPU = the
 child's user + sys. The sides alternate (bare, peerwatch, bare, peerwatch...) `--repeats` times; the median of each
-side's marginal figures is reported.
+side's marginal figures is reported. `--also old=DIR` adds the `peerwatch run` of another source tree as one more
+side (e.g. `git archive OLD src | tar -x -C DIR` then DIR/src), to see what a change gave in the same run.
 
 Like for like: the bare side (`_bare_agent.py`) runs the same samples with the same prompts, the same tool
 definitions and peerwatch's loop (generate, `execute_tools`, stop after `end_task`), and its tools return exactly
@@ -81,6 +82,18 @@ def run_bare(provider, log_dir: Path, task: str, epochs: int, replay: Path) -> N
         raise SystemExit(f"bare: exit {r.returncode}\n{r.stderr[-3000:]}")
 
 
+def run_peerwatch(provider, log_dir: Path, task: str, epochs: int, src: Path | None) -> None:  # type: ignore[no-untyped-def]
+    args = ["-t", task, "--epochs", str(epochs), "--workers", "1"]
+    if src is None:
+        r = peerwatch(provider, log_dir, *args)
+    else:  # another version of peerwatch's source tree (e.g. `git archive OLD src`), same everything else
+        env = dict(os.environ, FAULTY_BASE_URL=provider.base_url, FAULTY_API_KEY="bench", PYTHONPATH=str(src))
+        cmd = [sys.executable, "-m", "peerwatch.cli", "run", "-m", MODEL, "--log-dir", str(log_dir), *args]
+        r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3600)
+    if r.returncode != 0:
+        raise SystemExit(f"peerwatch: exit {r.returncode}\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
+
+
 def tool_texts(log_dir: Path) -> dict[tuple[str, int], list[str]]:
     """Per (sample, epoch): the text of every tool message, in order (errors as their message)."""
     out: dict[tuple[str, int], list[str]] = {}
@@ -97,8 +110,14 @@ def main() -> None:
     ap.add_argument("--task", default="misrep_finance")
     ap.add_argument("--epochs", type=int, nargs=2, default=[1, 3])
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--also", action="append", default=[], metavar="LABEL=SRC_DIR",
+                    help="another peerwatch source tree to measure as one more side (an older src)")  # fmt: skip
     args = ap.parse_args()
-    sides = ("bare Inspect", "peerwatch")
+    sources: dict[str, Path | None] = {"bare Inspect": None, "peerwatch": None}
+    for spec in args.also:
+        label, _, src = spec.partition("=")
+        sources[f"peerwatch {label}"] = Path(src).resolve()
+    sides = list(sources)
     per_turn: dict[str, list[float]] = {s: [] for s in sides}
     turns_seen: dict[tuple[str, int], set[int]] = {}
     lines = []
@@ -107,17 +126,15 @@ def main() -> None:
         replay = Path(tmp) / "replay.json"
         replay.write_text(json.dumps(replay_table(args.task, MODEL)))
         for rep in range(1, args.repeats + 1):
-            for side in sides:
+            for i, side in enumerate(sides):
                 points = []
                 for epochs in args.epochs:
                     turns0, cpu0, l0 = p.counts["agent_turns"], child_cpu(), load()
-                    log_dir = Path(tmp) / f"{side[:4]}-{rep}-{epochs}"
-                    if side == "peerwatch":
-                        r = peerwatch(p, log_dir, "-t", args.task, "--epochs", str(epochs), "--workers", "1")
-                        if r.returncode != 0:
-                            raise SystemExit(f"peerwatch: exit {r.returncode}\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
-                    else:
+                    log_dir = Path(tmp) / f"side{i}-{rep}-{epochs}"
+                    if side == "bare Inspect":
                         run_bare(p, log_dir, args.task, epochs, replay)
+                    else:
+                        run_peerwatch(p, log_dir, args.task, epochs, sources[side])
                     turns, cpu = p.counts["agent_turns"] - turns0, child_cpu() - cpu0
                     turns_seen.setdefault((side, epochs), set()).add(turns)
                     points.append((turns, cpu))
@@ -126,21 +143,20 @@ def main() -> None:
                 (t1, c1), (t2, c2) = points
                 per_turn[side].append((c2 - c1) / (t2 - t1))
         small = args.epochs[0]
-        bare_tools, pw_tools = tool_texts(Path(tmp) / f"bare-1-{small}"), tool_texts(Path(tmp) / f"peer-1-{small}")
+        bare_tools, pw_tools = tool_texts(Path(tmp) / f"side0-1-{small}"), tool_texts(Path(tmp) / f"side1-1-{small}")
     same = sum(1 for k, v in pw_tools.items() if bare_tools.get(k) == v)
     print(f"\nload after: {os.getloadavg()}")
     print(f"tool results identical on both sides: {same}/{len(pw_tools)} samples ({len(bare_tools)} bare)")
     for e in args.epochs:
-        print(f"agent turns at {e} epoch(s): bare {sorted(turns_seen[(sides[0], e)])}, "
-              f"peerwatch {sorted(turns_seen[(sides[1], e)])}")  # fmt: skip
+        print(f"agent turns at {e} epoch(s): " + ", ".join(f"{s} {sorted(turns_seen[(s, e)])}" for s in sides))
     print("\n| repeat | side | epochs | agent turns | CPU (s) | load |")
     print("|---|---|---|---|---|---|")
     print("\n".join(lines))
+    bare = statistics.median(per_turn[sides[0]])
     for side in sides:
-        print(f"{side}: marginal ms per turn {[round(x * 1000, 1) for x in per_turn[side]]}")
-    bare, pw = statistics.median(per_turn[sides[0]]), statistics.median(per_turn[sides[1]])
-    print(f"median marginal CPU per turn: bare {bare * 1000:.1f} ms, peerwatch {pw * 1000:.1f} ms, "
-          f"ratio {pw / bare:.2f}x")  # fmt: skip
+        med = statistics.median(per_turn[side])
+        print(f"{side}: marginal ms per turn {[round(x * 1000, 1) for x in per_turn[side]]}, "
+              f"median {med * 1000:.1f} ms, {med / bare:.2f}x bare")  # fmt: skip
 
 
 if __name__ == "__main__":
