@@ -5,9 +5,10 @@ Run: .venv/bin/python benchmarks/turn_overhead.py [--task misrep_finance] [--epo
 Both sides are child processes talking to one loopback provider (no latency, no faults) whose scripted agent reads
 the task's material then calls `end_task`. Each side runs at two sizes so the fixed cost (imports, eval-set
 bookkeeping) drops out: marginal CPU per turn = (CPU(large) - CPU(small)) / (turns(large) - turns(small)), CPU = the
-child's user + sys. The sides alternate (bare, peerwatch, bare, peerwatch...) `--repeats` times; the median of each
-side's marginal figures is reported. `--also old=DIR` adds the `peerwatch run` of another source tree as one more
-side (e.g. `git archive OLD src | tar -x -C DIR` then DIR/src), to see what a change gave in the same run.
+child's user + sys. At each size the sides run back to back (bare 1, peerwatch 1, bare 3, peerwatch 3), `--repeats`
+times; the median of each side's marginal figures is reported, and the median of the per-repeat ratios.
+`--also old=DIR` adds the `peerwatch run` of another source tree as one more side (e.g. `git archive OLD src | tar
+-x -C DIR` then DIR/src), to see what a change gave in the same run.
 
 Like for like: the bare side (`_bare_agent.py`) runs the same samples with the same prompts, the same tool
 definitions and peerwatch's loop (generate, `execute_tools`, stop after `end_task`), and its tools return exactly
@@ -126,9 +127,9 @@ def main() -> None:
         replay = Path(tmp) / "replay.json"
         replay.write_text(json.dumps(replay_table(args.task, MODEL)))
         for rep in range(1, args.repeats + 1):
-            for i, side in enumerate(sides):
-                points = []
-                for epochs in args.epochs:
+            points: dict[str, list[tuple[int, float]]] = {s: [] for s in sides}
+            for epochs in args.epochs:  # the sides run back to back at each size: they share the moment's load
+                for i, side in enumerate(sides):
                     turns0, cpu0, l0 = p.counts["agent_turns"], child_cpu(), load()
                     log_dir = Path(tmp) / f"side{i}-{rep}-{epochs}"
                     if side == "bare Inspect":
@@ -137,10 +138,10 @@ def main() -> None:
                         run_peerwatch(p, log_dir, args.task, epochs, sources[side])
                     turns, cpu = p.counts["agent_turns"] - turns0, child_cpu() - cpu0
                     turns_seen.setdefault((side, epochs), set()).add(turns)
-                    points.append((turns, cpu))
+                    points[side].append((turns, cpu))
                     lines.append(f"| {rep} | {side} | {epochs} | {turns} | {cpu:.1f} | {l0}-{load()} |")
                     print(lines[-1], flush=True)
-                (t1, c1), (t2, c2) = points
+            for side, ((t1, c1), (t2, c2)) in points.items():
                 per_turn[side].append((c2 - c1) / (t2 - t1))
         small = args.epochs[0]
         bare_tools, pw_tools = tool_texts(Path(tmp) / f"side0-1-{small}"), tool_texts(Path(tmp) / f"side1-1-{small}")
@@ -155,8 +156,10 @@ def main() -> None:
     bare = statistics.median(per_turn[sides[0]])
     for side in sides:
         med = statistics.median(per_turn[side])
+        ratios = [x / b for x, b in zip(per_turn[side], per_turn[sides[0]], strict=True)]
         print(f"{side}: marginal ms per turn {[round(x * 1000, 1) for x in per_turn[side]]}, "
-              f"median {med * 1000:.1f} ms, {med / bare:.2f}x bare")  # fmt: skip
+              f"median {med * 1000:.1f} ms, {med / bare:.2f}x bare; per-repeat ratios "
+              f"{[round(r, 2) for r in ratios]}, median {statistics.median(ratios):.2f}x")  # fmt: skip
 
 
 if __name__ == "__main__":
