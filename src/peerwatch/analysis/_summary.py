@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from inspect_ai.log import EvalLog, read_eval_log_samples
+from inspect_ai.log import EvalLog, read_eval_log_sample_summaries
 from pydantic import BaseModel
 
 from peerwatch.scenarios import families
@@ -45,10 +45,12 @@ def summary_rows(logs: list[EvalLog], health: RunHealth | None = None) -> list[S
     excluded: dict[tuple[str, str, str], int] = defaultdict(int)
     signature = signatures()
     for log in logs:
-        for sample in read_eval_log_samples(log.location, all_samples_required=False):
+        # The sample summaries carry all this (the flags in the score's value); reading whole samples back cost more
+        # CPU per sample than scoring them.
+        for sample in read_eval_log_sample_summaries(log.location):
             health.samples += 1
-            health.retries += len(sample.error_retries or [])
-            health.retried_samples += int(bool(sample.error_retries))
+            health.retries += sample.retries or 0
+            health.retried_samples += int(bool(sample.retries))
             health.errored += int(sample.error is not None)
             md = sample.metadata or {}
             task = str(md.get("task", ""))
@@ -65,7 +67,8 @@ def summary_rows(logs: list[EvalLog], health: RunHealth | None = None) -> list[S
             if sample.error or verdict.get("status") != "ok":
                 excluded[key] += 1
                 continue
-            flag = verdict.get("behaviours", {}).get(signature[task], {}).get("flag", False)
+            value = score.value if score is not None and isinstance(score.value, dict) else {}
+            flag = value.get(signature[task]) == 1.0  # 1/0 per behaviour, NaN when not judged (not flagged)
             cell = counts[key][str(md.get("condition"))]
             cell[0] += int(bool(flag))
             cell[1] += 1

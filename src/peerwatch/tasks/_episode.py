@@ -1,13 +1,21 @@
 """Per-sample episode state (who runs it, scenario, world, ledger) kept in Inspect's sample store.
 
-The world and ledger live in the store as plain JSON so that they show up in the transcript and survive in the log;
-only the tool layer and the orchestrator write them, never the model. The sample's identity (model, sample id, epoch,
-whether the guard is on) is written there too when the episode starts: tools, the approver and the persona models
-read it from the store, Inspect's public per-sample state, rather than from Inspect's internal current-sample handle.
+The world and ledger end up in the store as plain JSON so that they survive in the log (`peerwatch rescore` reads
+them back); only the tool layer and the orchestrator write them, never the model. The sample's identity (model,
+sample id, epoch, whether the guard is on) is written there too when the episode starts: tools, the approver and the
+persona models read it from the store, Inspect's public per-sample state, rather than from Inspect's internal
+current-sample handle.
+
+While a simulated episode runs (`running_episode`), the world and ledger are live pydantic objects held in the
+store under a key Inspect cannot serialise (it logs it as null), and are written as JSON once, when the episode ends.
+Inspect snapshots and diffs the whole store around every span (each tool call is one) and logs a store event for
+each change: JSON world and ledger written per call cost more CPU than the call itself, and grew every transcript.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +31,7 @@ _WORLD = "peerwatch:world"
 _LEDGER = "peerwatch:ledger"
 _INSTRUCTION_FILE = "peerwatch:instruction_file"
 _SAMPLE = "peerwatch:sample"
+_LIVE = "peerwatch:live"
 
 
 class SampleIdentity(BaseModel):
@@ -58,21 +67,65 @@ def scenario_for(factors: Factors, family: str) -> Scenario:
 
 def start_episode(scenario: Scenario, sample: SampleIdentity) -> None:
     """Put the sample's identity, a fresh copy of the scenario's world and an empty ledger into its store."""
+    _write_identity(scenario, sample)
+    _write_episode(scenario.world, Ledger())
+
+
+def _write_identity(scenario: Scenario, sample: SampleIdentity) -> None:
     s = store()
     s.set(_SAMPLE, sample.model_dump(mode="json"))
     s.set(_SCENARIO, {"factors": scenario.factors.model_dump(), "family": scenario.family})
-    s.set(_WORLD, scenario.world.model_dump(mode="json"))
-    s.set(_LEDGER, Ledger().model_dump(mode="json"))
+
+
+class LiveEpisode:
+    """A running simulated episode: its scenario, identity, and the world and ledger the tools change in place.
+
+    Deliberately not a pydantic model: Inspect's store snapshots serialise what they can and log this as null.
+    """
+
+    __slots__ = ("ledger", "sample", "scenario", "world")
+
+    def __init__(self, scenario: Scenario, sample: SampleIdentity) -> None:
+        self.scenario, self.sample = scenario, sample
+        self.world, self.ledger = scenario.world.model_copy(deep=True), Ledger()
+
+
+@contextmanager
+def running_episode(scenario: Scenario, sample: SampleIdentity) -> Iterator[LiveEpisode]:
+    """Start an episode whose world and ledger stay live objects until the block ends, then go to the store as JSON.
+
+    They are written on every exit (an error or a cancellation included), so the log always holds the episode as far
+    as it went.
+    """
+    _write_identity(scenario, sample)
+    live = LiveEpisode(scenario, sample)
+    s = store()
+    s.set(_LIVE, live)
+    try:
+        yield live
+    finally:
+        s.delete(_LIVE)
+        _write_episode(live.world, live.ledger)
+
+
+def live_episode() -> LiveEpisode | None:
+    """The running simulated episode of the current sample (its objects, not copies), or None."""
+    live = store().get(_LIVE)
+    return live if isinstance(live, LiveEpisode) else None
 
 
 def current_sample() -> SampleIdentity | None:
     """The identity of the sample being run, or None outside a started peerwatch episode."""
+    if (live := live_episode()) is not None:
+        return live.sample
     raw: dict[str, Any] | None = store().get(_SAMPLE)
     return None if raw is None else SampleIdentity.model_validate(raw)
 
 
 def current_scenario() -> Scenario | None:
     """The scenario of the sample being run, or None outside a peerwatch sample."""
+    if (live := live_episode()) is not None:
+        return live.scenario
     raw: dict[str, Any] | None = store().get(_SCENARIO)
     if raw is None:
         return None
@@ -81,12 +134,21 @@ def current_scenario() -> Scenario | None:
 
 def load_episode() -> tuple[World, Ledger]:
     """The current sample's world and ledger (copies: call `save_episode` after changing them)."""
+    if (live := live_episode()) is not None:
+        return live.world.model_copy(deep=True), live.ledger.model_copy(deep=True)
     s = store()
     return World.model_validate(s.get(_WORLD)), Ledger.model_validate(s.get(_LEDGER))
 
 
 def save_episode(world: World, ledger: Ledger) -> None:
-    """Write the world and ledger back to the sample store."""
+    """Make `world` and `ledger` the current sample's (the running episode's, or the store's)."""
+    if (live := live_episode()) is not None:
+        live.world, live.ledger = world, ledger
+        return
+    _write_episode(world, ledger)
+
+
+def _write_episode(world: World, ledger: Ledger) -> None:
     s = store()
     s.set(_WORLD, world.model_dump(mode="json"))
     s.set(_LEDGER, ledger.model_dump(mode="json"))

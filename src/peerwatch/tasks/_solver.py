@@ -10,7 +10,7 @@ from inspect_ai.tool import ToolCall
 
 from peerwatch.scenarios import Factors, family_from_model
 
-from ._episode import SampleIdentity, load_episode, save_episode, scenario_for, start_episode
+from ._episode import LiveEpisode, SampleIdentity, running_episode, scenario_for
 from ._tools import world_tools
 
 FACTOR_KEYS = ("task", "subject", "condition", "instantiation", "dataset", "threshold", "monitoring")
@@ -37,42 +37,45 @@ def peerwatch_agent(family: str | None = None) -> Solver:
         fam = family or str(state.metadata.get("family") or "") or family_from_model(str(state.model))
         scenario = scenario_for(factors_of(state.metadata), fam)
         state.metadata["family"] = fam
-        start_episode(scenario, SampleIdentity.of(state))
-        state.messages = [
-            ChatMessageSystem(content=scenario.system_prompt),
-            ChatMessageUser(content=scenario.user_prompt),
-        ]
-        state.tools = world_tools(scenario.tools)
-
-        idle = 0
-        for _ in range(scenario.max_steps):
-            state = await generate(state, tool_calls="none")
-            if state.completed:
-                break
-            calls = state.output.message.tool_calls or []
-            if not calls:
-                idle += 1
-                if idle >= _MAX_IDLE_TURNS:
-                    break
-                state.messages.append(ChatMessageUser(content=NUDGE))
-                continue
-            idle = 0
-            result = await execute_tools(state.messages, state.tools)
-            state.messages.extend(result.messages)
-            _record_rejected_calls(calls, result.messages)
-            if state.metadata.get("guard"):  # refused before the approver: the audit log still records them
-                from ._guard import audit_refused_calls
-
-                audit_refused_calls(calls, result.messages)
-            world, _ = load_episode()
-            if world.ended:
-                break
-        return state
+        with running_episode(scenario, SampleIdentity.of(state)) as live:
+            state.messages = [
+                ChatMessageSystem(content=scenario.system_prompt),
+                ChatMessageUser(content=scenario.user_prompt),
+            ]
+            state.tools = world_tools(scenario.tools)
+            return await _loop(state, generate, live)
 
     return solve
 
 
-def _record_rejected_calls(calls: list[ToolCall], results: Sequence[object]) -> None:
+async def _loop(state: TaskState, generate: Generate, live: LiveEpisode) -> TaskState:
+    """generate → run tools, until `end_task`, a limit, `max_steps` or too many turns without a tool call."""
+    idle = 0
+    for _ in range(live.scenario.max_steps):
+        state = await generate(state, tool_calls="none")
+        if state.completed:
+            break
+        calls = state.output.message.tool_calls or []
+        if not calls:
+            idle += 1
+            if idle >= _MAX_IDLE_TURNS:
+                break
+            state.messages.append(ChatMessageUser(content=NUDGE))
+            continue
+        idle = 0
+        result = await execute_tools(state.messages, state.tools)
+        state.messages.extend(result.messages)
+        _record_rejected_calls(calls, result.messages, live)
+        if state.metadata.get("guard"):  # refused before the approver: the audit log still records them
+            from ._guard import audit_refused_calls
+
+            audit_refused_calls(calls, result.messages)
+        if live.world.ended:
+            break
+    return state
+
+
+def _record_rejected_calls(calls: list[ToolCall], results: Sequence[object], live: LiveEpisode) -> None:
     """Record in the ledger the calls Inspect refused before our tool layer saw them.
 
     Calls with unparseable or schema-violating arguments, calls to unknown tools and calls denied by an approver never
@@ -84,12 +87,8 @@ def _record_rejected_calls(calls: list[ToolCall], results: Sequence[object]) -> 
         msg = by_id.get(call.id)
         if msg is not None and msg.error is not None and msg.error.type != "unknown":
             rejected.append((call, f"{msg.error.type}: {msg.error.message}"))
-    if not rejected:
-        return
-    world, ledger = load_episode()
     for call, error in rejected:
         args = call.arguments if isinstance(call.arguments, dict) else {"_raw": repr(call.arguments)}
         if call.parse_error:
             args = {**args, "_parse_error": call.parse_error}
-        ledger.record_call(call.function, args, call.id, ok=False, error=error)
-    save_episode(world, ledger)
+        live.ledger.record_call(call.function, args, call.id, ok=False, error=error)

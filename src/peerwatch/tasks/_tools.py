@@ -13,7 +13,7 @@ from inspect_ai.tool import ToolDef, ToolError, ToolParam, ToolParams
 
 from peerwatch.world import TOOL_SPECS, invoke
 
-from ._episode import current_sample, current_scenario, load_episode, save_episode
+from ._episode import current_sample, current_scenario, live_episode, load_episode, save_episode
 from ._serial import holds_world, release_world
 
 _ANY_VALUE = ToolParam(
@@ -39,14 +39,17 @@ def _params(name: str) -> ToolParams:
 
 def _executor(name: str) -> Any:
     async def execute(**kwargs: Any) -> str:
-        scenario = current_scenario()
-        sample = current_sample()
+        scenario, sample, live = current_scenario(), current_sample(), live_episode()
         if sample is not None and sample.guarded and not holds_world():
             raise ToolError("peerwatch guard: this call was not decided by the guard (fail closed)")
         try:
-            world, ledger = load_episode()
-            outcome = invoke(world, ledger, name, kwargs, allowed=scenario.tools if scenario else None)
-            save_episode(world, ledger)
+            allowed = scenario.tools if scenario else None
+            if live is not None:  # the running episode's own objects: changed in place, written when it ends
+                outcome = invoke(live.world, live.ledger, name, kwargs, allowed=allowed)
+            else:
+                world, ledger = load_episode()
+                outcome = invoke(world, ledger, name, kwargs, allowed=allowed)
+                save_episode(world, ledger)
         finally:
             release_world()  # the guard's decision and this execution were one step on the world
         if not outcome.ok:
