@@ -18,6 +18,7 @@ from rich.text import Text
 
 from peerwatch.scenarios import Factors, enumerate_factors
 
+from ._faults import LOCAL_PROVIDERS, harden_retries
 from ._judge import GRADER_ROLE
 from ._pace import PaceOptions, configure
 from ._storage import StorageError, check_writable, is_dir
@@ -134,13 +135,16 @@ def plan(selection: Selection, models: Sequence[str], epochs: int, limit: int | 
 
 
 def check_models(models: Sequence[str], model_args: dict[str, Any] | None = None) -> list[Model]:
-    """Instantiate every model before any sample starts, so a typo or a missing key fails at once."""
+    """Instantiate every model before any sample starts, so a typo or a missing key fails at once.
+
+    A remote model's calls also retry the broken 200 bodies Inspect leaves to the sample (`harden_retries`).
+    """
     if not models:
         raise ModelCheckError("no model given: pass --model, e.g. --model openai/gpt-4.1-mini or peerwatch/reference")
     out: list[Model] = []
     for name in models:
         try:
-            out.append(get_model(name, **(model_args or {})))
+            out.append(harden_retries(get_model(name, **(model_args or {}))))
         except Exception as exc:  # Inspect raises several types (PrerequisiteError, ValueError...): all are fatal here
             message = " ".join(_plain(str(exc)).split()) or type(exc).__name__
             raise ModelCheckError(f"model '{name}': {message}") from None
@@ -161,8 +165,6 @@ def check_judge(name: str | None, model_args: dict[str, Any] | None = None) -> M
 
 # Providers' HTTP statuses that no retry can fix: bad key, no access, unknown model.
 _PERMANENT_STATUS = {401, 403, 404}
-# Scripted and mock models answer locally: nothing to probe.
-_LOCAL_PROVIDERS = ("peerwatch/", "mockllm/")
 
 
 def preflight(models: Sequence[Model]) -> None:
@@ -176,7 +178,7 @@ def preflight(models: Sequence[Model]) -> None:
 
     for model in models:
         name = str(model)
-        if name.startswith(_LOCAL_PROVIDERS):
+        if name.startswith(LOCAL_PROVIDERS):
             continue
         try:
             asyncio.run(probe(model))
