@@ -41,7 +41,8 @@ def gateway() -> Iterator[Callable[..., Gateway]]:
 
 def env_for(gw: Gateway, key: str = "sk-redteam12") -> dict[str, str]:
     """The environment a new user would have: the service's base URL and key, no display, this tree first."""
-    src = str(Path(__file__).resolve().parents[2] / "src")
+    # PEERWATCH_REDTEAM12_SRC: another tree's src (e.g. an older commit's) to see which attacks it survives.
+    src = os.environ.get("PEERWATCH_REDTEAM12_SRC") or str(Path(__file__).resolve().parents[2] / "src")
     return dict(
         os.environ,
         RTGW_BASE_URL=gw.base_url,

@@ -283,6 +283,7 @@ class _Handler(BaseHTTPRequestHandler):
         time.sleep(mix.latency + rng.random() * mix.jitter)
         with gw._lock:
             gw.stats[fault or "ok"] += 1
+            gw.stats["agent_faults"] += int(fault in TRANSIENT and bool(body.get("tools")))
             if fault == "context_length":
                 gw.context_hits[convo] += 1
         if fault in (None, *MODEL_FAULTS):

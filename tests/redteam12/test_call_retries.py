@@ -14,6 +14,7 @@ from inspect_ai.model import ChatMessageUser, GenerateConfig, Model
 from inspect_ai.tool import ToolInfo, ToolParams
 
 from peerwatch.tasks import FaultPolicy, ModelCheckError, check_models
+from peerwatch.tasks._faults import clear_refusals, refusal
 from peerwatch.tasks._run import preflight
 
 from .conftest import SERVICE
@@ -74,6 +75,14 @@ def test_a_revoked_key_is_not_retried_at_the_call_level(gateway, monkeypatch: py
         _generate(_model(gw, monkeypatch))
     assert getattr(info.value, "status_code", None) == 401
     assert gw.stats["revoked"] <= 2, dict(gw.stats)  # at most one credential refresh, no backoff loop
+    # The run is stopped: one line says why, and the next calls of that model do not reach the provider.
+    line = refusal()
+    assert line and "401" in line and "\n" not in line and "run the same command again" in line
+    seen = gw.stats["requests"]
+    with pytest.raises(Exception, match="refused"):
+        _generate(_model(gw, monkeypatch))
+    assert gw.stats["requests"] == seen
+    clear_refusals()
 
 
 @pytest.mark.timeout(60)

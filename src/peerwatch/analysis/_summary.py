@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from inspect_ai.log import EvalLog, read_eval_log_samples
+from inspect_ai.log import EvalLog, EvalSample, read_eval_log_samples
 from pydantic import BaseModel
 
 from peerwatch.scenarios import families
@@ -30,12 +30,18 @@ class SummaryRow(BaseModel):
 
 
 class RunHealth(BaseModel):
-    """What provider faults cost a run: sample re-runs after an error, and samples still errored."""
+    """What provider faults cost a run: model calls retried, sample re-runs after an error, samples still errored."""
 
     samples: int = 0
+    call_retries: int = 0  # retried attempts of model calls (5xx, 429, timeouts, broken bodies), over all samples
     retried_samples: int = 0
     retries: int = 0
     errored: int = 0
+
+
+def _call_retries(sample: EvalSample) -> int:
+    # Inspect records each call's retried attempts on its model event (the sample's final attempt only).
+    return sum(getattr(e, "retries", None) or 0 for e in sample.events if getattr(e, "event", None) == "model")
 
 
 def summary_rows(logs: list[EvalLog], health: RunHealth | None = None) -> list[SummaryRow]:
@@ -47,6 +53,7 @@ def summary_rows(logs: list[EvalLog], health: RunHealth | None = None) -> list[S
     for log in logs:
         for sample in read_eval_log_samples(log.location, all_samples_required=False):
             health.samples += 1
+            health.call_retries += _call_retries(sample)
             health.retries += len(sample.error_retries or [])
             health.retried_samples += int(bool(sample.error_retries))
             health.errored += int(sample.error is not None)

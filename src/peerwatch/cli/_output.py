@@ -40,7 +40,8 @@ def after_run(log_dir: str, success: bool, logs: list) -> None:
         table.add_row(row.model, row.task, row.subject, row.behaviour, *cells, str(row.excluded))
     console.print(table)
     console.print(
-        f"samples: {health.samples:,} · provider faults retried: {health.retries:,} re-run(s) of "
+        f"samples: {health.samples:,} · provider faults retried: {health.call_retries:,} call retr"
+        f"{'y' if health.call_retries == 1 else 'ies'}, {health.retries:,} re-run(s) of "
         f"{health.retried_samples:,} sample(s) · errored: {health.errored:,}"
     )
     if not success:

@@ -198,7 +198,8 @@ def _run_checked(
     )
 
     try:
-        models = check_run_setup(log_dir, model or [], model_args, shard, workers)
+        plan = (selection, epochs, limit, guard, family)  # the tasks already in the log dir must not run twice
+        models = check_run_setup(log_dir, model or [], model_args, shard, workers, plan)
     except (ModelCheckError, PlanError) as exc:
         fail(str(exc))
     approval = None
@@ -244,6 +245,8 @@ def _run_checked(
     )
     if guard:
         _finish_guard()
+    if outcome.refused:  # the key or model was refused mid-run: one line; the same command resumes once fixed
+        fail(outcome.refused)
     if outcome.budget_reached:
         after_run(log_dir, True, logs)
         console.print(budget_message(outcome.spent, pace.budget, logs))

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from peerwatch.scenarios import Factors, enumerate_factors
 
-from ._faults import LOCAL_PROVIDERS, harden_retries
+from ._faults import LOCAL_PROVIDERS, PERMANENT_STATUS, clear_refusals, harden_retries, status_of
 from ._judge import GRADER_ROLE
 from ._pace import PaceOptions, configure
 from ._storage import StorageError, check_writable, is_dir
@@ -56,6 +56,54 @@ def check_log_dir(log_dir: str) -> None:
                 f"log dir {log_dir} holds {name}, which is not a peerwatch log (task {header.eval.task!r}); "
                 "use another --log-dir"
             )
+
+
+def check_plan(
+    log_dir: str,
+    factors: Sequence[Factors],
+    models: Sequence[str],
+    epochs: int,
+    guard: str | None = None,
+    family: str | None = None,
+) -> None:
+    """Refuse a plan that would re-run samples a task already in `log_dir` holds (PlanError, one line).
+
+    A task is identified by its selection, `--limit` and `--epochs`, so a slice that overlaps one run before - the
+    union of two slices, the same slice at other epochs - is a new task to Inspect's eval set, which would run every
+    sample again beside the finished ones. A plan is welcome when each earlier task of the same model (and guard and
+    family) shares no configuration with it, or is exactly it (same configurations, same epochs: it resumes).
+    """
+    try:
+        if not is_dir(log_dir):
+            return
+        infos = list_eval_logs(log_dir, recursive=False)
+    except StorageError as exc:
+        raise PlanError(str(exc)) from None
+    mine: dict[str, set[str]] = {}
+    for f in factors:
+        mine.setdefault(f.task, set()).add(f.config_id)
+    for info in infos:
+        header = read_eval_log(info, header_only=True)
+        ev = header.eval
+        args = ev.task_args or {}
+        planned = mine.get(str((ev.metadata or {}).get("peerwatch_task")), set())
+        if ev.model not in models or args.get("guard") != guard or args.get("family") != family:
+            continue
+        theirs = {str(i) for i in ev.dataset.sample_ids or []}
+        same = theirs & planned
+        if not same or (theirs == planned and (ev.config.epochs or 1) == epochs):
+            continue
+        task, before = ev.task.rsplit("/", 1)[-1], ev.config.epochs or 1
+        if theirs == planned:
+            raise PlanError(
+                f"log dir {log_dir} holds this {task} slice at --epochs {before}, not {epochs}: run it with "
+                f"--epochs {before} to resume it, or use another --log-dir (finished samples would run again)"
+            )
+        raise PlanError(
+            f"log dir {log_dir}: {len(same)} of the {len(planned)} {task} configurations planned already ran there "
+            f"in another slice ({len(theirs)} configurations, --epochs {before}); run only the slices not run yet, "
+            "or use another --log-dir (finished samples would run again)"
+        )
 
 
 class Selection(BaseModel):
@@ -163,8 +211,6 @@ def check_judge(name: str | None, model_args: dict[str, Any] | None = None) -> M
     return model
 
 
-# Providers' HTTP statuses that no retry can fix: bad key, no access, unknown model.
-_PERMANENT_STATUS = {401, 403, 404}
 
 
 def preflight(models: Sequence[Model]) -> None:
@@ -183,8 +229,8 @@ def preflight(models: Sequence[Model]) -> None:
         try:
             asyncio.run(probe(model))
         except Exception as exc:
-            status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
-            if status in _PERMANENT_STATUS:
+            status = status_of(exc)
+            if status in PERMANENT_STATUS:
                 message = " ".join(_plain(str(exc)).split())[:300]
                 raise ModelCheckError(f"model '{name}': the provider refused it (HTTP {status}): {message}") from None
 
@@ -295,12 +341,14 @@ def run_study(
     Provider faults are retried at two levels: each model call by Inspect's provider retries (5xx, 429, connection
     errors, attempts past `attempt_timeout`), and a sample that still errors (a malformed body, say) is re-run up to
     `retry_on_error` times. A sample that errors even then marks its task failed rather than done, so the eval set
-    (and a later re-run of the same command) completes it, reusing every finished sample. `pace` paces the model
-    calls to a requests-per-minute rate and stops the run at a budget (see `_pace`).
+    (and a later re-run of the same command) completes it, reusing every finished sample. A provider that refuses
+    the key or the model mid-run (401/403/404) stops the run at once (`refusal()` says why; see `_faults`). `pace`
+    paces the model calls to a requests-per-minute rate and stops the run at a budget (see `_pace`).
     """
     faults = faults or FaultPolicy()
     check_log_dir(log_dir)
     configure(pace)
+    clear_refusals()  # a refusal stops this run (`refusal()` says why); the next one starts clean
     tasks = build_tasks(selection, family, guard, limit, epochs, shard)
     if not tasks:
         return True, []
