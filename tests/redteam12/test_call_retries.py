@@ -14,7 +14,7 @@ from inspect_ai.model import ChatMessageUser, GenerateConfig, Model
 from inspect_ai.tool import ToolInfo, ToolParams
 
 from peerwatch.tasks import FaultPolicy, ModelCheckError, check_models
-from peerwatch.tasks._faults import clear_refusals, refusal
+from peerwatch.tasks._faults import clear_refusals, refusal, watch_refusals
 from peerwatch.tasks._run import preflight
 
 from .conftest import SERVICE
@@ -71,6 +71,7 @@ def test_context_length_is_not_retried(gateway, monkeypatch: pytest.MonkeyPatch)
 @pytest.mark.timeout(60)
 def test_a_revoked_key_is_not_retried_at_the_call_level(gateway, monkeypatch: pytest.MonkeyPatch) -> None:
     gw = gateway(rate=0.0, revoke_after=0)
+    watch_refusals(True)  # as a run does (a preflight probe's refusal is not recorded)
     with pytest.raises(Exception) as info:
         _generate(_model(gw, monkeypatch))
     assert getattr(info.value, "status_code", None) == 401

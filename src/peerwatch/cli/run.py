@@ -225,24 +225,27 @@ def _run_checked(
         workers = 1
     print_plan(the_plan, "peerwatch run")
     outcome = RunOutcome()
-    success, logs = run_sharded(
-        selection,
-        models,
-        log_dir,
-        epochs,
-        shard=shard,
-        workers=workers,
-        model_args=model_args,
-        limit=limit,
-        family=family,
-        approval=approval,
-        guard=guard,
-        display=display(),
-        model_roles=grader_roles(judge),  # the LLM judge, asked by the scorer
-        pace=pace,
-        outcome=outcome,
-        **limits,
-    )
+    try:
+        success, logs = run_sharded(
+            selection,
+            models,
+            log_dir,
+            epochs,
+            shard=shard,
+            workers=workers,
+            model_args=model_args,
+            limit=limit,
+            family=family,
+            approval=approval,
+            guard=guard,
+            display=display(),
+            model_roles=grader_roles(judge),  # the LLM judge, asked by the scorer
+            pace=pace,
+            outcome=outcome,
+            **limits,
+        )
+    except PlanError as exc:  # another run is writing into the log dir
+        fail(str(exc))
     if guard:
         _finish_guard()
     if outcome.refused:  # the key or model was refused mid-run: one line; the same command resumes once fixed

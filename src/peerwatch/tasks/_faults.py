@@ -42,7 +42,7 @@ class _Refusals:
     def __init__(self) -> None:
         self.lines: dict[str, str] = {}
         self.evals: set[str] = set()
-        self.armed = False  # a remote model was hardened in this process: the hook has something to stop
+        self.active = False  # a run is under way in this process (a preflight probe's refusal is not the run's)
 
 
 _refusals = _Refusals()
@@ -67,14 +67,22 @@ def refusal() -> str | None:
     return next(iter(_refusals.lines.values()), None)
 
 
+def watch_refusals(on: bool) -> None:
+    """Start (forgetting any earlier refusal) or stop watching for refusals: only a run's calls stop the run."""
+    if on:
+        _refusals.lines.clear()
+        _refusals.evals.clear()
+    _refusals.active = on
+
+
 def clear_refusals() -> None:
-    """Forget the refusals (a new run in this process starts clean)."""
-    _refusals.lines.clear()
-    _refusals.evals.clear()
+    """Forget the refusals and stop watching."""
+    watch_refusals(True)
+    _refusals.active = False
 
 
 def _refuse(model: str, ex: BaseException, status: int) -> None:
-    if model in _refusals.lines:
+    if model in _refusals.lines or not _refusals.active:
         return
     reason = " ".join(str(ex).split())[:240]
     _refusals.lines[model] = (
@@ -94,7 +102,7 @@ class RefusalHooks(Hooks):
 
     def enabled(self) -> bool:
         """Only in a process that runs a remote model (scripted and mock models are never refused)."""
-        return _refusals.armed
+        return _refusals.active
 
     async def on_task_start(self, data: TaskStart) -> None:
         """Track the task (and drain it now if a refusal already stopped the run)."""
@@ -124,7 +132,7 @@ def harden_retries(model: Model) -> Model:
     name = str(model)
 
     async def checked_generate(*args: Any, **kwargs: Any) -> Any:
-        if name in _refusals.lines:
+        if _refusals.active and name in _refusals.lines:
             raise ProviderRefused(_refusals.lines[name])
         try:
             result = await generate(*args, **kwargs)
@@ -146,7 +154,6 @@ def harden_retries(model: Model) -> Model:
             return RetryDecision.transient()
         return decision
 
-    _refusals.armed = True
     api.generate = checked_generate  # type: ignore[method-assign]
     api.should_retry = classify  # type: ignore[method-assign]
     setattr(api, _HARDENED, True)

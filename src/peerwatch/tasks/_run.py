@@ -18,7 +18,7 @@ from rich.text import Text
 
 from peerwatch.scenarios import Factors, enumerate_factors
 
-from ._faults import LOCAL_PROVIDERS, PERMANENT_STATUS, clear_refusals, harden_retries, status_of
+from ._faults import LOCAL_PROVIDERS, PERMANENT_STATUS, harden_retries, status_of, watch_refusals
 from ._judge import GRADER_ROLE
 from ._pace import PaceOptions, configure
 from ._storage import StorageError, check_writable, is_dir
@@ -56,54 +56,6 @@ def check_log_dir(log_dir: str) -> None:
                 f"log dir {log_dir} holds {name}, which is not a peerwatch log (task {header.eval.task!r}); "
                 "use another --log-dir"
             )
-
-
-def check_plan(
-    log_dir: str,
-    factors: Sequence[Factors],
-    models: Sequence[str],
-    epochs: int,
-    guard: str | None = None,
-    family: str | None = None,
-) -> None:
-    """Refuse a plan that would re-run samples a task already in `log_dir` holds (PlanError, one line).
-
-    A task is identified by its selection, `--limit` and `--epochs`, so a slice that overlaps one run before - the
-    union of two slices, the same slice at other epochs - is a new task to Inspect's eval set, which would run every
-    sample again beside the finished ones. A plan is welcome when each earlier task of the same model (and guard and
-    family) shares no configuration with it, or is exactly it (same configurations, same epochs: it resumes).
-    """
-    try:
-        if not is_dir(log_dir):
-            return
-        infos = list_eval_logs(log_dir, recursive=False)
-    except StorageError as exc:
-        raise PlanError(str(exc)) from None
-    mine: dict[str, set[str]] = {}
-    for f in factors:
-        mine.setdefault(f.task, set()).add(f.config_id)
-    for info in infos:
-        header = read_eval_log(info, header_only=True)
-        ev = header.eval
-        args = ev.task_args or {}
-        planned = mine.get(str((ev.metadata or {}).get("peerwatch_task")), set())
-        if ev.model not in models or args.get("guard") != guard or args.get("family") != family:
-            continue
-        theirs = {str(i) for i in ev.dataset.sample_ids or []}
-        same = theirs & planned
-        if not same or (theirs == planned and (ev.config.epochs or 1) == epochs):
-            continue
-        task, before = ev.task.rsplit("/", 1)[-1], ev.config.epochs or 1
-        if theirs == planned:
-            raise PlanError(
-                f"log dir {log_dir} holds this {task} slice at --epochs {before}, not {epochs}: run it with "
-                f"--epochs {before} to resume it, or use another --log-dir (finished samples would run again)"
-            )
-        raise PlanError(
-            f"log dir {log_dir}: {len(same)} of the {len(planned)} {task} configurations planned already ran there "
-            f"in another slice ({len(theirs)} configurations, --epochs {before}); run only the slices not run yet, "
-            "or use another --log-dir (finished samples would run again)"
-        )
 
 
 class Selection(BaseModel):
@@ -348,28 +300,31 @@ def run_study(
     faults = faults or FaultPolicy()
     check_log_dir(log_dir)
     configure(pace)
-    clear_refusals()  # a refusal stops this run (`refusal()` says why); the next one starts clean
     tasks = build_tasks(selection, family, guard, limit, epochs, shard)
     if not tasks:
         return True, []
-    return eval_set(
-        tasks,
-        log_dir=log_dir,
-        log_dir_allow_dirty=True,  # other slices of the study live here too; check_log_dir refused anything else
-        model=models,
-        max_connections=max_connections,
-        approval=approval,
-        display=display,
-        max_tasks=max_tasks,
-        message_limit=message_limit,
-        max_tokens=max_tokens,
-        model_roles=model_roles,
-        fail_on_error=True,
-        continue_on_fail=True,
-        retry_on_error=faults.retry_on_error,
-        retry_attempts=faults.retry_attempts,
-        retry_wait=faults.retry_wait,
-        max_retries=faults.max_retries,
-        attempt_timeout=faults.attempt_timeout,
-        log_level="warning",
-    )
+    watch_refusals(True)  # a refusal stops this run (`refusal()` says why); the next one starts clean
+    try:
+        return eval_set(
+            tasks,
+            log_dir=log_dir,
+            log_dir_allow_dirty=True,  # other slices of the study live here too; check_log_dir refused anything else
+            model=models,
+            max_connections=max_connections,
+            approval=approval,
+            display=display,
+            max_tasks=max_tasks,
+            message_limit=message_limit,
+            max_tokens=max_tokens,
+            model_roles=model_roles,
+            fail_on_error=True,
+            continue_on_fail=True,
+            retry_on_error=faults.retry_on_error,
+            retry_attempts=faults.retry_attempts,
+            retry_wait=faults.retry_wait,
+            max_retries=faults.max_retries,
+            attempt_timeout=faults.attempt_timeout,
+            log_level="warning",
+        )
+    finally:
+        watch_refusals(False)

@@ -9,6 +9,7 @@ re-running the same command resumes every shard, and the report reads them all.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import re
@@ -20,8 +21,18 @@ from inspect_ai.model import Model
 
 from ._faults import refusal
 from ._pace import PaceOptions, budget_reached, spent
-from ._run import FaultPolicy, Selection, check_log_dir, check_models, check_plan, planned_factors, preflight, run_study
-from ._storage import is_dir, join, names
+from ._resume import LogDirBusy, check_plan, exclusive, remove_superseded
+from ._run import (
+    FaultPolicy,
+    PlanError,
+    Selection,
+    check_log_dir,
+    check_models,
+    planned_factors,
+    preflight,
+    run_study,
+)
+from ._storage import is_dir, is_remote, join, names
 from ._tasks import parse_shard
 
 
@@ -140,10 +151,39 @@ def run_sharded(
 ) -> tuple[bool, list[EvalLog]]:
     """Run this machine's shard in `workers` processes; returns (all succeeded, the logs' headers).
 
-    `outcome` (when given) receives what the run spent and whether it stopped at the budget.
+    `outcome` (when given) receives what the run spent and whether it stopped at the budget. This process holds
+    every shard's dir for the run (a second run into one is a PlanError) and, once the shards end, removes the logs
+    of attempts a kill -9 left behind that the run superseded (`_resume`).
     """
-    outcome = outcome if outcome is not None else RunOutcome()
     shards = worker_shards(shard, workers)
+    dirs = [shard_dir(log_dir, spec) for spec in shards]
+    with contextlib.ExitStack() as held:
+        try:
+            locked = [held.enter_context(exclusive(d)) for d in dirs]
+        except LogDirBusy as exc:
+            raise PlanError(str(exc)) from None
+        success, logs = _run_shards(
+            selection, models, log_dir, epochs, shards, model_args, faults, pace, outcome, options
+        )  # fmt: skip
+        removed = sum(remove_superseded(d) for d, lock in zip(dirs, locked, strict=True) if lock)
+    if removed:  # the headers read before the clean-up may name a removed log
+        logs = [log for log in logs if is_remote(log.location) or os.path.exists(log.location.removeprefix("file://"))]
+    return success, logs
+
+
+def _run_shards(
+    selection: Selection,
+    models: list[Model],
+    log_dir: str,
+    epochs: int,
+    shards: list[str | None],
+    model_args: dict[str, Any] | None,
+    faults: FaultPolicy | None,
+    pace: PaceOptions | None,
+    outcome: RunOutcome | None,
+    options: dict[str, Any],
+) -> tuple[bool, list[EvalLog]]:
+    outcome = outcome if outcome is not None else RunOutcome()
     if len(shards) == 1:  # in this process: approval channels stay usable
         result = run_study(
             selection, models, shard_dir(log_dir, shards[0]), epochs, faults=faults, shard=shards[0], pace=pace,
