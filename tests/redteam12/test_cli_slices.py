@@ -92,3 +92,25 @@ def test_kill_9_at_random_moments_then_a_rerun_leaves_the_planned_set(gateway, t
     t = tally(logs)
     assert t.duplicated == 0 and not t.errored, (t.duplicated, t.errored)
     assert t.pairs == planned(2, **_sel("good_peer", "neutral_peer"))
+
+
+def test_a_second_run_into_a_busy_log_dir_is_one_line(gateway, tmp_path: Path) -> None:
+    gw = gateway(seed=24, rate=0.0, latency=0.3)  # slow answers: the first run is still going
+    logs = tmp_path / "logs"
+    args = [*BASE, *_cond("good_peer"), "--epochs", "2", "--workers", "1", "--timeout", "4"]
+    first = start_peerwatch(gw, logs, *args)
+    try:
+        deadline = time.monotonic() + 240
+        while gw.stats["agent_requests"] < 2 and time.monotonic() < deadline and first.poll() is None:
+            time.sleep(0.05)
+        second = peerwatch(gw, logs, *args, timeout=300)
+        if first.poll() is None:  # the first run was still writing: the second must have been refused
+            assert second.returncode == 2 and "another peerwatch run" in second.stderr, second.stderr[-2000:]
+            assert len(second.stderr.strip().splitlines()) == 1
+    finally:
+        if first.poll() is None:
+            first.wait(timeout=600)
+    assert first.returncode == 0
+    assert peerwatch(gw, logs, *args).returncode == 0
+    t = tally(logs)
+    assert t.duplicated == 0 and not t.errored and t.pairs == planned(2, **_sel("good_peer"))
