@@ -64,8 +64,11 @@ def test_a_second_slice_into_the_same_log_dir_runs_and_a_rerun_is_a_no_op(
     turns = provider.counts["agent_turns"]
     assert _run(provider, logs, *base, "--condition", "bad_peer").returncode == 0
     assert provider.counts["agent_turns"] == turns  # nothing re-ran (only the preflight ping was sent)
-    assert _run(provider, logs, *base, "--condition", "bad_peer", "--epochs", "2").returncode == 0
-    assert len(_samples(logs)) == 4  # a different epoch count is a different task, not "done"
+    # A different epoch count is a different task, not "done" - and not a second run of the finished epoch either
+    # (red team 12): a one-line error naming the epochs the dir holds, nothing run.
+    r = _run(provider, logs, *base, "--condition", "bad_peer", "--epochs", "2")
+    assert r.returncode == 2 and "--epochs 1" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert provider.counts["agent_turns"] == turns and len(_samples(logs)) == 2
 
 
 def test_foreign_logs_in_the_log_dir_are_a_one_line_error(tmp_path: Path) -> None:

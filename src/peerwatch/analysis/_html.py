@@ -112,7 +112,9 @@ def _finding(r: pd.Series, vs_baseline: bool) -> str:
 
 
 def _top(df: pd.DataFrame, effect: str) -> pd.Series | None:
-    """The row with the smallest Holm p, ties broken by the largest effect."""
+    """The row with the smallest Holm p, ties broken by the largest effect (None: nothing tested)."""
+    if "p_holm" not in df.columns:  # a table with no rows at all (every sample excluded) has no columns either
+        return None
     d = df[df["p_holm"].notna()]
     if d.empty:
         return None

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
-from inspect_ai.log import EvalLog, read_eval_log_sample_summaries
+from inspect_ai.log import EvalLog, EvalSample, read_eval_log_sample_summaries, read_eval_log_samples
 from pydantic import BaseModel
 
 from peerwatch.scenarios import families
@@ -30,17 +31,33 @@ class SummaryRow(BaseModel):
 
 
 class RunHealth(BaseModel):
-    """What provider faults cost a run: sample re-runs after an error, and samples still errored."""
+    """What provider faults cost a run: model calls retried, sample re-runs after an error, samples still errored."""
 
     samples: int = 0
+    call_retries: int = 0  # retried attempts of model calls (5xx, 429, timeouts, broken bodies), over all samples
     retried_samples: int = 0
     retries: int = 0
     errored: int = 0
 
 
-def summary_rows(logs: list[EvalLog], health: RunHealth | None = None) -> list[SummaryRow]:
-    """Aggregate the samples of `logs` (status ok only) into summary rows; fill `health` on the way."""
+def _call_retries(sample: EvalSample) -> int:
+    # Inspect records each call's retried attempts on its model event (the sample's final attempt only).
+    return sum(getattr(e, "retries", None) or 0 for e in sample.events if getattr(e, "event", None) == "model")
+
+
+def summary_rows(
+    logs: list[EvalLog], health: RunHealth | None = None, calls_provider: Callable[[EvalLog], bool] | None = None
+) -> list[SummaryRow]:
+    """Aggregate the samples of `logs` (status ok only) into summary rows; fill `health` on the way.
+
+    Call retries are on each model event, which only a whole sample holds: they are read (a whole second pass over
+    the log) only for the logs `calls_provider` says have a model behind a provider; in-process models never retry.
+    """
     health = health if health is not None else RunHealth()
+    for log in logs:
+        if calls_provider is not None and calls_provider(log):
+            for whole in read_eval_log_samples(log.location, all_samples_required=False):
+                health.call_retries += _call_retries(whole)
     counts: dict[tuple[str, str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     excluded: dict[tuple[str, str, str], int] = defaultdict(int)
     signature = signatures()

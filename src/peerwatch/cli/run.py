@@ -204,7 +204,8 @@ def _run_checked(
     )
 
     try:
-        models = check_run_setup(log_dir, model or [], model_args, shard, workers)
+        plan = (selection, epochs, limit, guard, family)  # the tasks already in the log dir must not run twice
+        models = check_run_setup(log_dir, model or [], model_args, shard, workers, plan)
     except (ModelCheckError, PlanError) as exc:
         fail(str(exc))
     approval = None
@@ -233,26 +234,31 @@ def _run_checked(
     if line := pace_line(pace, parse_shard(shard)[1] if shard else 1, workers):
         console.print(line)
     outcome = RunOutcome()
-    success, logs = run_sharded(
-        selection,
-        models,
-        log_dir,
-        epochs,
-        shard=shard,
-        workers=workers,
-        model_args=model_args,
-        limit=limit,
-        family=family,
-        approval=approval,
-        guard=guard,
-        display=display(),
-        model_roles=grader_roles(judge),  # the LLM judge, asked by the scorer
-        pace=pace,
-        outcome=outcome,
-        **limits,
-    )
+    try:
+        success, logs = run_sharded(
+            selection,
+            models,
+            log_dir,
+            epochs,
+            shard=shard,
+            workers=workers,
+            model_args=model_args,
+            limit=limit,
+            family=family,
+            approval=approval,
+            guard=guard,
+            display=display(),
+            model_roles=grader_roles(judge),  # the LLM judge, asked by the scorer
+            pace=pace,
+            outcome=outcome,
+            **limits,
+        )
+    except PlanError as exc:  # another run is writing into the log dir
+        fail(str(exc))
     if guard:
         _finish_guard()
+    if outcome.refused:  # the key or model was refused mid-run: one line; the same command resumes once fixed
+        fail(outcome.refused)
     if outcome.budget_reached:
         after_run(log_dir, True, logs)
         console.print(budget_message(outcome.spent, pace.budget, logs))

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from peerwatch.scenarios import Factors, enumerate_factors
 
+from ._faults import LOCAL_PROVIDERS, PERMANENT_STATUS, harden_retries, status_of, watch_refusals
 from ._judge import GRADER_ROLE
 from ._pace import PaceOptions, configure
 from ._storage import StorageError, check_writable, is_dir
@@ -137,13 +138,16 @@ def plan(selection: Selection, models: Sequence[str], epochs: int, limit: int | 
 
 
 def check_models(models: Sequence[str], model_args: dict[str, Any] | None = None) -> list[Model]:
-    """Instantiate every model before any sample starts, so a typo or a missing key fails at once."""
+    """Instantiate every model before any sample starts, so a typo or a missing key fails at once.
+
+    A remote model's calls also retry the broken 200 bodies Inspect leaves to the sample (`harden_retries`).
+    """
     if not models:
         raise ModelCheckError("no model given: pass --model, e.g. --model openai/gpt-4.1-mini or peerwatch/reference")
     out: list[Model] = []
     for name in models:
         try:
-            out.append(get_model(name, **(model_args or {})))
+            out.append(harden_retries(get_model(name, **(model_args or {}))))
         except Exception as exc:  # Inspect raises several types (PrerequisiteError, ValueError...): all are fatal here
             message = " ".join(_plain(str(exc)).split()) or type(exc).__name__
             raise ModelCheckError(f"model '{name}': {message}") from None
@@ -162,10 +166,6 @@ def check_judge(name: str | None, model_args: dict[str, Any] | None = None) -> M
     return model
 
 
-# Providers' HTTP statuses that no retry can fix: bad key, no access, unknown model.
-_PERMANENT_STATUS = {401, 403, 404}
-# Scripted and mock models answer locally: nothing to probe.
-_LOCAL_PROVIDERS = ("peerwatch/", "mockllm/")
 
 
 def preflight(models: Sequence[Model]) -> None:
@@ -179,13 +179,13 @@ def preflight(models: Sequence[Model]) -> None:
 
     for model in models:
         name = str(model)
-        if name.startswith(_LOCAL_PROVIDERS):
+        if name.startswith(LOCAL_PROVIDERS):
             continue
         try:
             asyncio.run(probe(model))
         except Exception as exc:
-            status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
-            if status in _PERMANENT_STATUS:
+            status = status_of(exc)
+            if status in PERMANENT_STATUS:
                 message = " ".join(_plain(str(exc)).split())[:300]
                 raise ModelCheckError(f"model '{name}': the provider refused it (HTTP {status}): {message}") from None
 
@@ -296,8 +296,9 @@ def run_study(
     Provider faults are retried at two levels: each model call by Inspect's provider retries (5xx, 429, connection
     errors, attempts past `attempt_timeout`), and a sample that still errors (a malformed body, say) is re-run up to
     `retry_on_error` times. A sample that errors even then marks its task failed rather than done, so the eval set
-    (and a later re-run of the same command) completes it, reusing every finished sample. `pace` paces the model
-    calls to a requests-per-minute rate and stops the run at a budget (see `_pace`).
+    (and a later re-run of the same command) completes it, reusing every finished sample. A provider that refuses
+    the key or the model mid-run (401/403/404) stops the run at once (`refusal()` says why; see `_faults`). `pace`
+    paces the model calls to a requests-per-minute rate and stops the run at a budget (see `_pace`).
     """
     faults = faults or FaultPolicy()
     check_log_dir(log_dir)
@@ -305,25 +306,29 @@ def run_study(
     tasks = build_tasks(selection, family, guard, limit, epochs, shard)
     if not tasks:
         return True, []
-    return eval_set(
-        tasks,
-        log_dir=log_dir,
-        log_dir_allow_dirty=True,  # other slices of the study live here too; check_log_dir refused anything else
-        model=models,
-        max_connections=max_connections,
-        approval=approval,
-        display=display,
-        max_tasks=max_tasks,
-        message_limit=message_limit,
-        max_tokens=max_tokens,
-        model_roles=model_roles,
-        fail_on_error=True,
-        continue_on_fail=True,
-        retry_on_error=faults.retry_on_error,
-        retry_attempts=faults.retry_attempts,
-        retry_wait=faults.retry_wait,
-        max_retries=faults.max_retries,
-        attempt_timeout=faults.attempt_timeout,
-        log_buffer=faults.log_buffer,
-        log_level="warning",
-    )
+    watch_refusals(True)  # a refusal stops this run (`refusal()` says why); the next one starts clean
+    try:
+        return eval_set(
+            tasks,
+            log_dir=log_dir,
+            log_dir_allow_dirty=True,  # other slices of the study live here too; check_log_dir refused anything else
+            model=models,
+            max_connections=max_connections,
+            approval=approval,
+            display=display,
+            max_tasks=max_tasks,
+            message_limit=message_limit,
+            max_tokens=max_tokens,
+            model_roles=model_roles,
+            fail_on_error=True,
+            continue_on_fail=True,
+            retry_on_error=faults.retry_on_error,
+            retry_attempts=faults.retry_attempts,
+            retry_wait=faults.retry_wait,
+            max_retries=faults.max_retries,
+            attempt_timeout=faults.attempt_timeout,
+            log_buffer=faults.log_buffer,
+            log_level="warning",
+        )
+    finally:
+        watch_refusals(False)

@@ -9,6 +9,7 @@ re-running the same command resumes every shard, and the report reads them all.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import re
@@ -19,9 +20,20 @@ from typing import Any
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from inspect_ai.model import Model
 
+from ._faults import refusal
 from ._pace import PaceOptions, budget_reached, retries_through_inspect, spent
-from ._run import FaultPolicy, Selection, check_log_dir, check_models, preflight, run_study
-from ._storage import is_dir, join, names
+from ._resume import LogDirBusy, check_plan, exclusive, remove_superseded
+from ._run import (
+    FaultPolicy,
+    PlanError,
+    Selection,
+    check_log_dir,
+    check_models,
+    planned_factors,
+    preflight,
+    run_study,
+)
+from ._storage import is_dir, is_remote, join, names
 from ._tasks import parse_shard
 
 
@@ -68,21 +80,29 @@ def check_run_setup(
     model_args: dict[str, Any] | None = None,
     shard: str | None = None,
     workers: int = 1,
+    plan: tuple[Selection, int, int | None, str | None, str | None] | None = None,
 ) -> list[Model]:
     """Before a run starts: its log dir (and each worker shard's) takes its logs, every model loads and answers.
 
-    Raises PlanError or ModelCheckError (one line); returns the models.
+    `plan` (selection, epochs, limit, guard, family) is also checked against the tasks each dir already holds
+    (`check_plan`: no finished sample runs twice). Raises PlanError or ModelCheckError (one line); returns the models.
     """
     check_log_dir(log_dir)
     for spec in worker_shards(shard, workers):  # each shard's own eval set, before any process starts
         if spec is not None:
             check_log_dir(shard_dir(log_dir, spec))
+        if plan is not None:
+            selection, epochs, limit, guard, family = plan
+            factors = planned_factors(selection, limit, spec)
+            check_plan(shard_dir(log_dir, spec), factors, models, epochs, guard, family)
     checked = check_models(models, model_args)
     preflight(checked)
     return checked
 
 
 BUDGET_EXIT = 3  # a worker that stopped at its share of --budget
+REFUSED_EXIT = 2  # a worker whose provider refused the key or the model mid-run
+_REFUSAL_CHARS = 600
 
 
 @dataclass
@@ -91,6 +111,7 @@ class RunOutcome:
 
     spent: float = 0.0
     budget_reached: bool = False
+    refused: str | None = None  # one line: the provider refused the key or model mid-run and the run stopped
 
 
 def share_pace(pace: PaceOptions | None, shared: str) -> PaceOptions | None:
@@ -101,13 +122,16 @@ def share_pace(pace: PaceOptions | None, shared: str) -> PaceOptions | None:
     return pace.model_copy(update={"shared": shared})
 
 
-def _worker(spec: dict[str, Any], report: Any) -> None:
+def _worker(spec: dict[str, Any], report: Any, refused: Any) -> None:
     # A fresh (spawned) process: models are rebuilt here, since Inspect's Model objects do not cross processes.
     models = check_models(spec.pop("models"), spec.pop("model_args"))
     if spec["pace"] is not None and spec["pace"].rpm:
         retries_through_inspect(models)
     success, _ = run_study(spec.pop("selection"), models, **spec)
     report[0], report[1] = spent(), float(budget_reached())
+    if line := refusal():
+        refused.value = line.encode()[: _REFUSAL_CHARS - 1]
+        raise SystemExit(REFUSED_EXIT)
     raise SystemExit(BUDGET_EXIT if budget_reached() else 0 if success else 1)
 
 
@@ -127,10 +151,39 @@ def run_sharded(
 ) -> tuple[bool, list[EvalLog]]:
     """Run this machine's shard in `workers` processes; returns (all succeeded, the logs' headers).
 
-    `outcome` (when given) receives what the run spent and whether it stopped at the budget.
+    `outcome` (when given) receives what the run spent and whether it stopped at the budget. This process holds
+    every shard's dir for the run (a second run into one is a PlanError) and, once the shards end, removes the logs
+    of attempts a kill -9 left behind that the run superseded (`_resume`).
     """
-    outcome = outcome if outcome is not None else RunOutcome()
     shards = worker_shards(shard, workers)
+    dirs = [shard_dir(log_dir, spec) for spec in shards]
+    with contextlib.ExitStack() as held:
+        try:
+            locked = [held.enter_context(exclusive(d)) for d in dirs]
+        except LogDirBusy as exc:
+            raise PlanError(str(exc)) from None
+        success, logs = _run_shards(
+            selection, models, log_dir, epochs, shards, model_args, faults, pace, outcome, options
+        )  # fmt: skip
+        removed = sum(remove_superseded(d) for d, lock in zip(dirs, locked, strict=True) if lock)
+    if removed:  # the headers read before the clean-up may name a removed log
+        logs = [log for log in logs if is_remote(log.location) or os.path.exists(log.location.removeprefix("file://"))]
+    return success, logs
+
+
+def _run_shards(
+    selection: Selection,
+    models: list[Model],
+    log_dir: str,
+    epochs: int,
+    shards: list[str | None],
+    model_args: dict[str, Any] | None,
+    faults: FaultPolicy | None,
+    pace: PaceOptions | None,
+    outcome: RunOutcome | None,
+    options: dict[str, Any],
+) -> tuple[bool, list[EvalLog]]:
+    outcome = outcome if outcome is not None else RunOutcome()
     if len(shards) == 1:  # in this process: approval channels stay usable
         if pace is not None and pace.rpm:
             retries_through_inspect(models)
@@ -138,11 +191,11 @@ def run_sharded(
             selection, models, shard_dir(log_dir, shards[0]), epochs, faults=faults, shard=shards[0], pace=pace,
             **options,
         )  # fmt: skip
-        outcome.spent, outcome.budget_reached = spent(), budget_reached()
-        return (False, result[1]) if outcome.budget_reached else result
+        outcome.spent, outcome.budget_reached, outcome.refused = spent(), budget_reached(), refusal()
+        return (False, result[1]) if outcome.budget_reached or outcome.refused else result
     names = [str(m) for m in models]
     ctx = multiprocessing.get_context("spawn")
-    procs = []
+    procs: list[tuple[Any, Any, Any]] = []  # (process, spent and budget flag, refusal line): ctypes arrays
     # The workers' shared pacing state lives on this machine's disk for this run only (removed after it).
     with tempfile.TemporaryDirectory(prefix="peerwatch-pace-") as shared:
         base = {"epochs": epochs, "models": names, "model_args": model_args or {}, "faults": faults,
@@ -150,14 +203,16 @@ def run_sharded(
         for spec in shards:
             job = {**base, **options, "selection": selection, "log_dir": shard_dir(log_dir, spec), "shard": spec}
             report = ctx.Array("d", 2)  # spent, budget reached
-            proc = ctx.Process(target=_worker, args=(job, report), name=f"peerwatch-shard-{spec}")
+            refused = ctx.Array("c", _REFUSAL_CHARS)  # the refusal's one line, if any
+            proc = ctx.Process(target=_worker, args=(job, report, refused), name=f"peerwatch-shard-{spec}")
             proc.start()
-            procs.append((proc, report))
-        for proc, _ in procs:
+            procs.append((proc, report, refused))
+        for proc, _, _ in procs:
             proc.join()
-    outcome.spent = sum(r[0] for _, r in procs)
-    outcome.budget_reached = any(r[1] for _, r in procs)
-    return all(p.exitcode == 0 for p, _ in procs), shard_logs(log_dir, shards)
+    outcome.spent = sum(r[0] for _, r, _ in procs)
+    outcome.budget_reached = any(r[1] for _, r, _ in procs)
+    outcome.refused = next((line.value.decode(errors="replace") for *_, line in procs if line.value), None)
+    return all(p.exitcode == 0 for p, _, _ in procs), shard_logs(log_dir, shards)
 
 
 def shard_logs(log_dir: str, shards: list[str | None]) -> list[EvalLog]:
