@@ -80,7 +80,7 @@ def killed_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def errored_logs(run_logs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Run logs rewritten by Inspect with an errored sample, an unscored one, a guard and a harness label."""
-    from inspect_ai.log import EvalError, read_eval_log, write_eval_log
+    from inspect_ai.log import EvalError, EvalRetryError, read_eval_log, write_eval_log
 
     out = tmp_path_factory.mktemp("errored")
     for n, src in enumerate(sorted(run_logs.glob("*.eval"))[:2]):
@@ -90,6 +90,7 @@ def errored_logs(run_logs: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
         samples[1].scores = None
         samples[2].metadata = {**samples[2].metadata, "guard": "default"}
         samples[3].metadata = {**samples[3].metadata, "mode": "harness", "agent": "shell  agent"}
+        samples[4].error_retries = [EvalRetryError(message="HTTP 503", traceback="tb", traceback_ansi="tb")] * 2
         write_eval_log(log, str(out / f"{n}-{src.name}"))
     return out
 
@@ -118,6 +119,18 @@ def test_fast_reader_matches_inspect_on_errored_guarded_and_harness_samples(erro
     fast, _ = _both([errored_logs])
     assert (fast["status"] == "error").sum() == 4  # an errored and an unscored sample in each of two logs
     assert fast["model"].str.endswith("+guard").any() and fast["model"].str.contains("harness: shell agent").any()
+    assert fast["retries"].sum() == 4 and (fast["retries"] == 2).sum() == 2  # two re-runs of one sample per log
+
+
+def test_report_counts_the_re_runs_per_model_and_task(errored_logs: Path, tmp_path: Path) -> None:
+    from peerwatch.analysis import build_report
+
+    samples, infos = read_samples([errored_logs])
+    html = build_report(samples, infos, tmp_path).read_text()
+    assert "<th>re-runs</th>" in html
+    assert int(samples["retries"].sum()) == 4
+    table = html.split("<th>re-runs</th>", 1)[1].split("</table>", 1)[0]
+    assert "<td>2</td></tr>" in table  # the model and task whose sample was re-run twice
 
 
 def test_fast_reader_matches_inspect_on_a_killed_run(killed_log: Path) -> None:

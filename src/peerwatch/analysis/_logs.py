@@ -37,6 +37,7 @@ SAMPLE_COLUMNS = [
     "sample_id",
     "epoch",
     "status",
+    "retries",
     *BEHAVIOURS,
     *SIGNAL_COLUMNS,
     "log",
@@ -74,8 +75,12 @@ def _row(
     model: str,
     log: str,
     created: str,
+    retries: int | None = None,
 ) -> dict[str, Any]:
-    """One table row from a summary's plain values (`scores` maps a scorer to its `Score` as a dict)."""
+    """One table row from a summary's plain values (`scores` maps a scorer to its `Score` as a dict).
+
+    `retries` is how often the sample was re-run after an error (`--retry-on-error`): what provider faults cost it.
+    """
     score = scores.get("peerwatch")
     verdict = (score.get("metadata") or {}) if score is not None else {}
     status = "error" if error or score is None else str(verdict.get("status", "error"))
@@ -99,6 +104,7 @@ def _row(
         "sample_id": str(sid),
         "epoch": epoch,
         "status": status,
+        "retries": int(retries or 0),
         "log": log,
         "created": created,
     }
@@ -139,6 +145,7 @@ def _inspect_read(path: str) -> RawLog | None:
             "metadata": s.metadata or {},
             "scores": {k: {"value": v.value, "metadata": v.metadata} for k, v in (s.scores or {}).items()},
             "error": s.error,
+            "retries": s.retries,
         }
         for s in read_eval_log_sample_summaries(path)
     ]
@@ -196,7 +203,17 @@ def _read_one_rows(log_dir: str, path: str, inspect_reader: bool) -> tuple[list[
         peerwatch_version=raw.metadata.get("peerwatch_version") or raw.packages.get("peerwatch"),
     )
     rows = [
-        _row(s["id"], s["epoch"], s.get("metadata") or {}, s.get("scores") or {}, s.get("error"), model, path, created)
+        _row(
+            s["id"],
+            s["epoch"],
+            s.get("metadata") or {},
+            s.get("scores") or {},
+            s.get("error"),
+            model,
+            path,
+            created,
+            s.get("retries"),
+        )
         for s in summaries
     ]
     # Summaries drop score metadata over 1 kB, which usually includes the per-behaviour rule and judge signals; read

@@ -109,18 +109,25 @@ def exclusions_section(samples: pd.DataFrame) -> str:
     for s in ("ok", *EXCLUDED_STATUSES):
         if s not in g.columns:
             g[s] = 0
+    # Re-runs after an error (provider faults that a per-call retry did not absorb); rows built elsewhere lack them.
+    retries = pd.to_numeric(samples["retries"], errors="coerce").fillna(0) if "retries" in samples else 0
+    reruns = samples.assign(_r=retries).groupby(["model", "task"])["_r"].sum()
     body: list[str] = []
     for key, r in g.iterrows():
         m, t = cast(tuple[str, str], key)  # grouped by (model, task), then unstacked by status
         cells = "".join(f"<td>{r[s]}</td>" for s in EXCLUDED_STATUSES)
+        cells += f"<td>{int(reruns.get((m, t), 0))}</td>"
         body.append(f"<tr><td class=l>{esc(m)}</td><td class=l>{esc(t)}</td><td>{r['ok']}</td>{cells}</tr>")
     rows = "".join(body)
     head = "".join(f"<th>{STATUS_LABELS[s]}</th>" for s in EXCLUDED_STATUSES)
     return (
         "<p class=muted><b>not read</b>: the agent skipped material the task requires; <b>unparsed</b>: a value the "
         "task needs (the reported average or grade) could be read neither by the rules nor by the judge; <b>judge "
-        "error</b>: the LLM judge failed or refused; <b>error</b>: the sample failed.</p>"
-        f"<table><thead><tr><th class=l>model</th><th class=l>task</th><th>judged (ok)</th>{head}</tr></thead>"
+        "error</b>: the LLM judge failed or refused; <b>error</b>: the sample failed (after its re-runs); "
+        "<b>re-runs</b>: samples re-run after a provider fault or another error (`--retry-on-error`), counted in "
+        "every status.</p>"
+        f"<table><thead><tr><th class=l>model</th><th class=l>task</th><th>judged (ok)</th>{head}<th>re-runs</th>"
+        "</tr></thead>"
         f"<tbody>{rows}</tbody></table>"
     )
 

@@ -88,6 +88,8 @@ def _valid_summary(s: Any) -> bool:
         and isinstance(s.get("metadata", {}), dict)
         and (scores is None or (isinstance(scores, dict) and all(_valid_score(v) for v in scores.values())))
         and isinstance(s.get("error"), str | None)
+        and isinstance(s.get("retries"), int | None)
+        and not isinstance(s.get("retries"), bool)
     )
 
 
