@@ -47,10 +47,11 @@ def test_long_episodes_survive_a_few_percent_of_broken_bodies(gateway, tmp_path:
     assert t.pairs == planned(2, 6, task=["tampering"], condition=["good_peer"]) and t.duplicated == 0
 
 
-def test_the_summary_counts_the_faults_it_retried(gateway, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])  # in process, and counted in each worker process then summed
+def test_the_summary_counts_the_faults_it_retried(gateway, tmp_path: Path, workers: str) -> None:
     gw = gateway(seed=5, rate=0.1, kinds=("html_502", "truncated_json", "reset", "http_529"))  # 40% of calls
     r = peerwatch(gw, tmp_path / "logs", "-t", "tampering", "--condition", "good_peer", "--limit", "4",
-                  "--epochs", "1", "--workers", "1", "--timeout", "4")  # fmt: skip
+                  "--epochs", "1", "--workers", workers, "--timeout", "4")  # fmt: skip
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     faults = gw.stats["agent_faults"]  # the samples' calls (a fault on the start-up probe is not a sample's)
     assert faults > 0

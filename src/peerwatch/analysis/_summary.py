@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 
-from inspect_ai.log import EvalLog, EvalSample, read_eval_log_sample_summaries, read_eval_log_samples
+from inspect_ai.log import EvalLog, read_eval_log_sample_summaries
 from pydantic import BaseModel
 
 from peerwatch.scenarios import families
@@ -40,24 +39,13 @@ class RunHealth(BaseModel):
     errored: int = 0
 
 
-def _call_retries(sample: EvalSample) -> int:
-    # Inspect records each call's retried attempts on its model event (the sample's final attempt only).
-    return sum(getattr(e, "retries", None) or 0 for e in sample.events if getattr(e, "event", None) == "model")
-
-
-def summary_rows(
-    logs: list[EvalLog], health: RunHealth | None = None, calls_provider: Callable[[EvalLog], bool] | None = None
-) -> list[SummaryRow]:
+def summary_rows(logs: list[EvalLog], health: RunHealth | None = None) -> list[SummaryRow]:
     """Aggregate the samples of `logs` (status ok only) into summary rows; fill `health` on the way.
 
-    Call retries are on each model event, which only a whole sample holds: they are read (a whole second pass over
-    the log) only for the logs `calls_provider` says have a model behind a provider; in-process models never retry.
+    `health.call_retries` is left to the caller: the run counts them as they happen (Inspect's model-retry hook),
+    since only whole samples hold them and reading those back costs more CPU than the run's bookkeeping.
     """
     health = health if health is not None else RunHealth()
-    for log in logs:
-        if calls_provider is not None and calls_provider(log):
-            for whole in read_eval_log_samples(log.location, all_samples_required=False):
-                health.call_retries += _call_retries(whole)
     counts: dict[tuple[str, str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     excluded: dict[tuple[str, str, str], int] = defaultdict(int)
     signature = signatures()

@@ -24,12 +24,18 @@ def print_plan(plan, title: str) -> None:
     )
 
 
-def after_run(log_dir: str, success: bool, logs: list) -> None:
+def after_run(log_dir: str, success: bool, logs: list, call_retries: int | None = None) -> None:
+    """Print the summary table and the run's health; `call_retries` as the run counted them (None: not known)."""
     from peerwatch.analysis import CONDITION_ORDER, RunHealth, summary_rows
-    from peerwatch.tasks import calls_provider
 
     health = RunHealth()
-    rows = summary_rows(logs, health, calls_provider)
+    rows = summary_rows(logs, health)
+    health.call_retries = call_retries or 0
+    calls = (
+        ""
+        if call_retries is None
+        else f"{call_retries:,} call retr{'y' if call_retries == 1 else 'ies'}, "
+    )
     table = Table(title="Signature behaviour rate by condition (k/n; error and not-read samples excluded)")
     for col in ("model", "task", "subject", "behaviour", *CONDITION_ORDER, "excluded"):
         table.add_column(col, justify="right" if col in CONDITION_ORDER or col == "excluded" else "left")
@@ -41,8 +47,7 @@ def after_run(log_dir: str, success: bool, logs: list) -> None:
         table.add_row(row.model, row.task, row.subject, row.behaviour, *cells, str(row.excluded))
     console.print(table)
     console.print(
-        f"samples: {health.samples:,} · provider faults retried: {health.call_retries:,} call retr"
-        f"{'y' if health.call_retries == 1 else 'ies'}, {health.retries:,} re-run(s) of "
+        f"samples: {health.samples:,} · provider faults retried: {calls}{health.retries:,} re-run(s) of "
         f"{health.retried_samples:,} sample(s) · errored: {health.errored:,}"
     )
     if not success:

@@ -260,10 +260,10 @@ def _run_checked(
     if outcome.refused:  # the key or model was refused mid-run: one line; the same command resumes once fixed
         fail(outcome.refused)
     if outcome.budget_reached:
-        after_run(log_dir, True, logs)
+        after_run(log_dir, True, logs, outcome.call_retries)
         console.print(budget_message(outcome.spent, pace.budget, logs))
         raise typer.Exit(BUDGET_EXIT)
-    after_run(log_dir, success, logs)
+    after_run(log_dir, success, logs, outcome.call_retries)
 
 
 def _warn_refused(guard, selection, limit, shard, models, family, epochs) -> None:

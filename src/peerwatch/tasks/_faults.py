@@ -22,8 +22,7 @@ import json
 import logging
 from typing import Any
 
-from inspect_ai.hooks import Hooks, TaskStart, hooks
-from inspect_ai.log import EvalLog
+from inspect_ai.hooks import Hooks, SampleEnd, TaskStart, hooks
 from inspect_ai.model import Model, ModelOutput, RetryDecision
 
 from ._pace import _drain as drain_task  # Inspect's graceful stop, one place for its private API
@@ -44,6 +43,7 @@ class _Refusals:
         self.lines: dict[str, str] = {}
         self.evals: set[str] = set()
         self.active = False  # a run is under way in this process (a preflight probe's refusal is not the run's)
+        self.call_retries = 0  # this run's retried model-call attempts (each sample's final attempt), as they end
 
 
 _refusals = _Refusals()
@@ -57,15 +57,6 @@ class ProviderRefused(RuntimeError):
     """A call not sent: the provider already refused this model in this run (never retried)."""
 
 
-def calls_provider(log: EvalLog) -> bool:
-    """Whether a log's agent model or any of its role models (the judge) answers through a provider, whose calls
-    may have been retried; in-process models (LOCAL_PROVIDERS) never are."""
-    names = [log.eval.model]
-    for config in (log.eval.model_roles or {}).values():
-        names += [c.model for c in (config if isinstance(config, list) else [config])]
-    return any(not name.startswith(LOCAL_PROVIDERS) for name in names)
-
-
 def status_of(ex: BaseException) -> int | None:
     """The HTTP status an SDK exception carries (None for a transport error)."""
     status = getattr(ex, "status_code", None) or getattr(getattr(ex, "response", None), "status_code", None)
@@ -77,11 +68,18 @@ def refusal() -> str | None:
     return next(iter(_refusals.lines.values()), None)
 
 
+def call_retries() -> int:
+    """How many model-call attempts this process's run retried (5xx, 429, timeouts, broken bodies)."""
+    return _refusals.call_retries
+
+
 def watch_refusals(on: bool) -> None:
-    """Start (forgetting any earlier refusal) or stop watching for refusals: only a run's calls stop the run."""
+    """Start (forgetting any earlier refusal and retry count) or stop watching for refusals: only a run's calls
+    stop the run."""
     if on:
         _refusals.lines.clear()
         _refusals.evals.clear()
+        _refusals.call_retries = 0
     _refusals.active = on
 
 
@@ -106,7 +104,10 @@ def _refuse(model: str, ex: BaseException, status: int) -> None:
             log.warning("could not drain task %s: %s", eval_id, exc)
 
 
-@hooks(name="peerwatch_faults", description="peerwatch: stop a run whose provider refuses its key or model.")
+@hooks(
+    name="peerwatch_faults",
+    description="peerwatch: stop a run whose provider refuses its key or model; count the call retries.",
+)
 class RefusalHooks(Hooks):
     """Tracks the running tasks so that a refusal can drain them; a task starting after one drains at once."""
 
@@ -119,6 +120,12 @@ class RefusalHooks(Hooks):
         _refusals.evals.add(data.eval_id)
         if _refusals.lines:
             drain_task(data.eval_id)
+
+    async def on_sample_end(self, data: SampleEnd) -> None:
+        """Count the sample's retried call attempts (its model events hold them, the OpenAI SDK's own retries
+        included) while the sample is in memory: the run's summary then never reads whole samples back."""
+        events = data.sample.events or []
+        _refusals.call_retries += sum(getattr(e, "retries", None) or 0 for e in events if e.event == "model")
 
 
 def _malformed(ex: BaseException) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from inspect_ai.model import Model
 
-from ._faults import refusal
+from ._faults import call_retries, refusal
 from ._pace import PaceOptions, budget_reached, retries_through_inspect, spent
 from ._resume import LogDirBusy, check_plan, exclusive, remove_superseded
 from ._run import (
@@ -112,6 +112,7 @@ class RunOutcome:
     spent: float = 0.0
     budget_reached: bool = False
     refused: str | None = None  # one line: the provider refused the key or model mid-run and the run stopped
+    call_retries: int = 0  # model-call attempts retried (counted as they happen, in every worker)
 
 
 def share_pace(pace: PaceOptions | None, shared: str) -> PaceOptions | None:
@@ -128,7 +129,7 @@ def _worker(spec: dict[str, Any], report: Any, refused: Any) -> None:
     if spec["pace"] is not None and spec["pace"].rpm:
         retries_through_inspect(models)
     success, _ = run_study(spec.pop("selection"), models, **spec)
-    report[0], report[1] = spent(), float(budget_reached())
+    report[0], report[1], report[2] = spent(), float(budget_reached()), float(call_retries())
     if line := refusal():
         refused.value = line.encode()[: _REFUSAL_CHARS - 1]
         raise SystemExit(REFUSED_EXIT)
@@ -192,6 +193,7 @@ def _run_shards(
             **options,
         )  # fmt: skip
         outcome.spent, outcome.budget_reached, outcome.refused = spent(), budget_reached(), refusal()
+        outcome.call_retries = call_retries()
         return (False, result[1]) if outcome.budget_reached or outcome.refused else result
     names = [str(m) for m in models]
     ctx = multiprocessing.get_context("spawn")
@@ -202,7 +204,7 @@ def _run_shards(
                 "pace": share_pace(pace, shared)}  # fmt: skip
         for spec in shards:
             job = {**base, **options, "selection": selection, "log_dir": shard_dir(log_dir, spec), "shard": spec}
-            report = ctx.Array("d", 2)  # spent, budget reached
+            report = ctx.Array("d", 3)  # spent, budget reached, call retries
             refused = ctx.Array("c", _REFUSAL_CHARS)  # the refusal's one line, if any
             proc = ctx.Process(target=_worker, args=(job, report, refused), name=f"peerwatch-shard-{spec}")
             proc.start()
@@ -211,6 +213,7 @@ def _run_shards(
             proc.join()
     outcome.spent = sum(r[0] for _, r, _ in procs)
     outcome.budget_reached = any(r[1] for _, r, _ in procs)
+    outcome.call_retries = int(sum(r[2] for _, r, _ in procs))
     outcome.refused = next((line.value.decode(errors="replace") for *_, line in procs if line.value), None)
     return all(p.exitcode == 0 for p, _, _ in procs), shard_logs(log_dir, shards)
 
