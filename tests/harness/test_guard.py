@@ -197,18 +197,14 @@ def test_sftp_filter_lists_what_the_policy_denies_on_each_server(tmp_path: Path)
 
 
 def test_guarded_harness_rows_are_labelled_like_simulated_ones() -> None:
-    from types import SimpleNamespace
-
     from peerwatch.analysis._logs import _row
 
     md = {"mode": "harness", "agent": "opencode", "guard": "default", "task": "exfiltration_transfer"}
-    summary = SimpleNamespace(metadata=md, scores={}, error=None, id="x", epoch=1)
     assert (
-        _row(summary, "peerwatch/exfiltrator", "log", "now")["model"]
+        _row("x", 1, md, {}, None, "peerwatch/exfiltrator", "log", "now")["model"]
         == "peerwatch/exfiltrator (harness: opencode) +guard"
     )
-    summary.metadata = {**md, "mode": "simulated"}
-    assert _row(summary, "m", "log", "now")["model"] == "m +guard"
+    assert _row("x", 1, {**md, "mode": "simulated"}, {}, None, "m", "log", "now")["model"] == "m +guard"
 
 
 def test_a_policy_protecting_nothing_here_stops_the_episode(tmp_path: Path) -> None:
