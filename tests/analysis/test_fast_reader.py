@@ -24,6 +24,7 @@ import pytest
 from peerwatch.analysis import read_samples
 from peerwatch.analysis._summaries import read_eval_zip
 from peerwatch.detect import BEHAVIOURS
+from tests.s3_server import moto_s3
 
 _KILLED_RUN = """
 import sys
@@ -178,33 +179,14 @@ def test_unexpected_layouts_are_read_as_inspect_reads_them(run_logs: Path, tmp_p
 def s3_logs(run_logs: Path, errored_logs: Path, killed_log: Path) -> Iterator[str]:
     """The logs on a moto S3 server (loopback); the environment points s3fs and Inspect at it."""
     pytest.importorskip("moto")
-    import boto3
     import fsspec
-    from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    env = {
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    boto3.client("s3").create_bucket(Bucket="logs")
-    fs = fsspec.filesystem("s3", skip_instance_cache=True)
-    for d in (run_logs, errored_logs, killed_log):
-        for f in d.glob("*.eval"):
-            fs.put_file(str(f), f"logs/{d.name}/{f.name}")
-    yield "s3://logs"
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    server.stop()
+    with moto_s3("logs") as url:
+        fs = fsspec.filesystem("s3", skip_instance_cache=True)
+        for d in (run_logs, errored_logs, killed_log):
+            for f in d.glob("*.eval"):
+                fs.put_file(str(f), f"logs/{d.name}/{f.name}")
+        yield url
 
 
 def test_fast_reader_matches_inspect_on_s3(

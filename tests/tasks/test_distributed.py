@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from peerwatch.cli import app
 from peerwatch.tasks._dask import forwarded_argv
 from peerwatch.tasks._storage import is_url, join
+from tests.s3_server import moto_s3
 
 pytest.importorskip("moto")
 pytest.importorskip("distributed")
@@ -32,29 +33,10 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def s3() -> Iterator[str]:
-    """A moto S3 server on a random loopback port, with a bucket; the environment points boto/s3fs at it."""
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    env = {
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)  # before the cluster starts: its worker processes inherit the environment
-    boto3.client("s3").create_bucket(Bucket="study")
-    yield "s3://study"
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    server.stop()
+    """A moto S3 server on a random loopback port, with a bucket; the environment points boto/s3fs at it (before
+    the cluster starts: its worker processes inherit the environment)."""
+    with moto_s3("study") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
