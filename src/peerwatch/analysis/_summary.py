@@ -30,10 +30,9 @@ class SummaryRow(BaseModel):
 
 
 class RunHealth(BaseModel):
-    """What provider faults cost a run: model calls retried, sample re-runs after an error, samples still errored."""
+    """What provider faults cost a run, read from its logs: sample re-runs after an error, samples still errored."""
 
     samples: int = 0
-    call_retries: int = 0  # retried attempts of model calls (5xx, 429, timeouts, broken bodies), over all samples
     retried_samples: int = 0
     retries: int = 0
     errored: int = 0
@@ -42,8 +41,8 @@ class RunHealth(BaseModel):
 def summary_rows(logs: list[EvalLog], health: RunHealth | None = None) -> list[SummaryRow]:
     """Aggregate the samples of `logs` (status ok only) into summary rows; fill `health` on the way.
 
-    `health.call_retries` is left to the caller: the run counts them as they happen (Inspect's model-retry hook),
-    since only whole samples hold them and reading those back costs more CPU than the run's bookkeeping.
+    Model-call retries are not here: the run counts them as each sample ends (`RunOutcome.call_retries`), since
+    only whole samples hold them and reading those back costs more CPU than the run's bookkeeping.
     """
     health = health if health is not None else RunHealth()
     counts: dict[tuple[str, str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))

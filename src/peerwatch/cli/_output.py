@@ -30,7 +30,6 @@ def after_run(log_dir: str, success: bool, logs: list, call_retries: int | None 
 
     health = RunHealth()
     rows = summary_rows(logs, health)
-    health.call_retries = call_retries or 0
     calls = (
         ""
         if call_retries is None

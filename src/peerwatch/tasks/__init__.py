@@ -8,7 +8,6 @@ from ._brains import script_brain
 from ._cost import estimate, load_prices
 from ._dask import ExecutorError, check_executor, forwarded_argv, run_on_dask
 from ._episode import current_scenario, load_episode, save_episode, scenario_for
-from ._faults import call_retries
 from ._guard import finish_guard_sessions, guard_paths, open_run_guard, refused_evaluations
 from ._harness import HARNESS_KEY, harness, max_harness_episodes, open_guard, set_max_harness_episodes
 from ._harness_run import prepare_harness, run_harness
@@ -65,7 +64,6 @@ __all__ = [
     "absolute",
     "alignment_faking",
     "budget_message",
-    "call_retries",
     "check_executor",
     "check_judge",
     "check_models",
