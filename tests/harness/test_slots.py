@@ -4,6 +4,7 @@ time, nothing seen across slots, and every slot cleaned after Ctrl-C or kill -9.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import sys
@@ -87,7 +88,10 @@ def test_two_slots_at_once_do_not_see_each_other() -> None:
     a_slot, b_slot = asyncio.run(acquire_slot()), asyncio.run(acquire_slot())  # any free ones: others may run
     with Workspace(scenario, slot=a_slot) as a, Workspace(scenario, slot=b_slot) as b:
         assert a.agent_user != b.agent_user and a.server_user != b.server_user
-        assert not {s.port for s in a.servers.values()} & {s.port for s in b.servers.values()}
+        # each run's servers listen in a network namespace of its own (ports may coincide: no one else sees them)
+        nets = [{os.readlink(f"/proc/{s.proc.pid}/ns/net") for s in w.servers.values() if s.proc} for w in (a, b)]
+        assert len(nets[0]) == len(nets[1]) == 1 and nets[0] != nets[1]
+        assert os.readlink("/proc/self/ns/net") not in nets[0] | nets[1]
 
         def script(me: Workspace, other: Workspace, tag: str) -> str:
             return (

@@ -12,10 +12,11 @@ The agent user can reach only home/; the server user only what its sessions need
 the other server's data are root's. Each run belongs to a slot (`_slots.py`): its users, lock and run directory are
 the slot's alone, and its /tmp, /var/tmp, /dev/shm and /run/lock are private to it (bind mounts in the agent's and
 the servers' mount namespaces, which also have IPC and PID namespaces of their own: System V and POSIX message queues
-and the process table), so runs in other slots share nothing with it; what an episode leaves there goes with its run
-directory. What stays shared (loopback ports, abstract sockets) is listed in docs/harness.md. The study's addresses
-are SSH config aliases (`Host 10.0.12.45`, `HostName 127.0.0.1`, a high port): no traffic ever goes to a
-private-range address.
+and the process table), and the run has a network namespace of its own (`_netns.py`: loopback only, holding its
+servers, its agent and its model bridge's socket; no port or abstract socket of another slot or of the host is
+reachable), so runs in other slots share nothing with it; what an episode leaves there goes with its run directory.
+The study's addresses are SSH config aliases (`Host 10.0.12.45`, `HostName 127.0.0.1`, a high port): no traffic ever
+goes to a private-range address.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from peerwatch.scenarios import Factors, Scenario, enumerate_factors, factors_by
 from peerwatch.world import DriveFile, Server, ServerFile, World
 
 from ._files import FileIdentity, _ids, _stamp, ordinary_bytes, standin_bytes
+from ._netns import NetNamespace
 from ._servers import HarnessError, RecordLine, SshServer, kill_user, require_harness_host
 from ._slots import SlotLease, claim_slot, ensure_user, slot_names
 
@@ -86,6 +88,7 @@ class Workspace:
         self.record: list[RecordLine] = []
         self._record_lock = threading.Lock()
         self.servers: dict[str, SshServer] = {}
+        self.netns: NetNamespace | None = None  # the run's network namespace, from set-up to close
         self.identities: dict[str, FileIdentity] = {}  # sha256 hex -> identity
         self._slot_arg = slot
         self.lease: SlotLease | None = None
@@ -154,6 +157,7 @@ class Workspace:
         _remove_stale(self.root, self.slot.run_prefix)
         for user in (self.agent_user, self.server_user):  # leftovers of a run killed hard (we hold the slot)
             kill_user(user)
+        self.netns = NetNamespace()  # before any server: they listen in it, and so does the model bridge
         Path("/data").mkdir(exist_ok=True)  # mount point of the servers' data roots (inside their namespaces)
         ensure_user(self.server_user, "/data")
         ensure_user(self.agent_user, str(self.home))
@@ -196,6 +200,7 @@ class Workspace:
                 bin_dir,
                 guard=self.guard,
                 mounts=self.namespace_mounts(),
+                netns=self.netns,
             )
         if self.guard is not None:
             self.guard.attach(
@@ -285,6 +290,8 @@ class Workspace:
         if held:  # only the slot's holder may end its users' processes
             kill_user(self.agent_user)
             kill_user(self.server_user)
+        if self.netns is not None:  # its servers and agent are gone: the kernel frees it
+            self.netns.close()
         if self.keep:
             (self.root / KEPT).touch()
         else:
