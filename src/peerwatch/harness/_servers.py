@@ -284,7 +284,9 @@ class SshServer:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
-                preexec_fn=preexec_in(self.netns, _parent_death_signal),
+                # SIGKILL: `unshare --fork` ignores (blocks) SIGTERM while it waits, so a gentler parent-death signal
+                # left sshd running for good after a kill -9 of peerwatch; --kill-child then ends sshd with it
+                preexec_fn=preexec_in(self.netns, die_with_parent),
             )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
