@@ -1,6 +1,6 @@
 """The network is a slot's own too: two agents at once can reach neither the other slot's sshd servers nor its model
-bridge, cannot talk to each other over a loopback port or an abstract unix socket, and reach none of the host's
-loopback services - while each still reaches its own servers and its own model bridge."""
+bridge, cannot talk to each other over a loopback port (TCP or UDP) or an abstract unix socket, and reach none of the
+host's loopback services - while each still reaches its own servers and its own model bridge."""
 
 from __future__ import annotations
 
@@ -50,7 +50,15 @@ def serve(sock):
 tcp_server = socket.socket(); tcp_server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 tcp_server.bind(("127.0.0.1", listen)); tcp_server.listen()
 unix_server = socket.socket(socket.AF_UNIX); unix_server.bind(f"\0pw-{me}"); unix_server.listen()
+udp_server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); udp_server.bind(("127.0.0.1", listen))
+def hear(sock):
+    sock.settimeout(6)
+    try:
+        got.append("udp:" + sock.recv(100).decode(errors="replace").strip().replace(" ", "_"))
+    except OSError:
+        pass
 threads = [threading.Thread(target=serve, args=(s,)) for s in (tcp_server, unix_server)]
+threads.append(threading.Thread(target=hear, args=(udp_server,)))
 for t in threads: t.start()
 time.sleep(2)  # the other agent listens by now
 for port in own:
@@ -60,6 +68,12 @@ for port in theirs:
         print("R theirs", tcp(port))
 print("R host", tcp(host))
 print("R their-listener", tcp(their_listen))
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(3):  # lost or refused, it never arrives (heard below on the other side)
+    try:
+        udp.sendto(f"hello from {me}".encode(), ("127.0.0.1", their_listen))
+    except OSError:
+        pass
 try:
     u = socket.socket(socket.AF_UNIX); u.settimeout(2); u.connect(f"\0pw-{other}")
     u.sendall(f"hello from {me}".encode())

@@ -37,7 +37,7 @@ from peerwatch.scenarios import Factors, Scenario, enumerate_factors, factors_by
 from peerwatch.world import DriveFile, Server, ServerFile, World
 
 from ._files import FileIdentity, _ids, _stamp, ordinary_bytes, standin_bytes
-from ._netns import NetNamespace
+from ._netns import NetNamespace, NetnsUnavailable
 from ._servers import HarnessError, RecordLine, SshServer, kill_user, require_harness_host
 from ._slots import SlotLease, claim_slot, ensure_user, slot_names
 
@@ -157,7 +157,10 @@ class Workspace:
         _remove_stale(self.root, self.slot.run_prefix)
         for user in (self.agent_user, self.server_user):  # leftovers of a run killed hard (we hold the slot)
             kill_user(user)
-        self.netns = NetNamespace()  # before any server: they listen in it, and so does the model bridge
+        try:  # before any server: they listen in it, and so does the model bridge
+            self.netns = NetNamespace()
+        except NetnsUnavailable as exc:  # e.g. the machine's namespace limit reached: this episode does not run
+            raise HarnessError(str(exc)) from None
         Path("/data").mkdir(exist_ok=True)  # mount point of the servers' data roots (inside their namespaces)
         ensure_user(self.server_user, "/data")
         ensure_user(self.agent_user, str(self.home))
