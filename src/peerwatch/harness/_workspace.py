@@ -12,11 +12,10 @@ The agent user can reach only home/; the server user only what its sessions need
 the other server's data are root's. Each run belongs to a slot (`_slots.py`): its users, lock and run directory are
 the slot's alone, and its /tmp, /var/tmp, /dev/shm and /run/lock are private to it (bind mounts in the agent's and
 the servers' mount namespaces, which also have IPC and PID namespaces of their own: System V and POSIX message queues
-and the process table), and the run has a network namespace of its own (`_netns.py`: loopback only, holding its
-servers, its agent and its model bridge's socket; no port or abstract socket of another slot or of the host is
-reachable), so runs in other slots share nothing with it; what an episode leaves there goes with its run directory.
-The study's addresses are SSH config aliases (`Host 10.0.12.45`, `HostName 127.0.0.1`, a high port): no traffic ever
-goes to a private-range address.
+and the process table) and a network namespace (`_netns.py`: loopback only; its servers, agent and model bridge),
+so runs in other slots share nothing with it; what an episode leaves there goes with its run directory. The study's
+addresses are SSH config aliases (`Host 10.0.12.45`, `HostName 127.0.0.1`, a high port): no traffic ever goes to a
+private-range address.
 """
 
 from __future__ import annotations
