@@ -127,7 +127,13 @@ def test_two_slots_cannot_reach_each_other_or_the_host_over_the_network() -> Non
                     args = [me, other, listen[me], listen[other], ",".join(map(str, ports[me]))]
                     args += [",".join(map(str, ports[other])), host]
                     quoted = " ".join(f"'{x}'" for x in args)
-                    script = f"ssh 10.0.12.45 'echo own-ssh-ok'; /usr/bin/python3 -c \"$0\" {quoted}"
+                    # and from a session on its server (the server's processes are the slot's too)
+                    test = '(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && echo "R $w open" || echo "R $w closed"'
+                    theirs = " ".join(str(x) for x in ports[other] if x not in ports[me])
+                    mine = " ".join(map(str, ports[me]))
+                    on_server = f"w=server-own; for p in {mine}; do {test}; done; w=server-theirs; "
+                    on_server += f"for p in {theirs} {listen[other]} {host}; do {test}; done"
+                    script = f"ssh 10.0.12.45 'echo own-ssh-ok; {on_server}'; /usr/bin/python3 -c \"$0\" {quoted}"
                     return AgentProfile(name="sh", command=["sh", "-c", script, PROBE])
 
                 return await asyncio.gather(
@@ -143,7 +149,9 @@ def test_two_slots_cannot_reach_each_other_or_the_host_over_the_network() -> Non
         assert own == ["open"] * 3, f"{me}: its own two servers and its model bridge must answer: {got}"
         theirs = [v for k, v in got if k == "theirs"]
         assert theirs, f"{me}: no port of the other slot was probed: {got}"
-        across = ("theirs", "host", "their-listener", "their-abstract")
+        assert [v for k, v in got if k == "server-own"] == ["open"] * 3, f"{me}'s server: {got}"
+        assert len([k for k, _ in got if k == "server-theirs"]) >= 3, got
+        across = ("theirs", "host", "their-listener", "their-abstract", "server-theirs")
         crossed = [(k, v) for k, v in got if k in across and v == "open"]
         assert not crossed, f"{me} reached across its slot: {crossed} (all: {got})"
         assert dict(got)["heard"] == "nothing", f"{me} was reached from outside its slot: {got}"
