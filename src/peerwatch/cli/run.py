@@ -255,15 +255,17 @@ def _run_checked(
         )
     except PlanError as exc:  # another run is writing into the log dir
         fail(str(exc))
+    for note in outcome.plan.notes if outcome.plan else []:  # earlier slices this run holds part of, unfinished
+        err.print(f"[yellow]{note}[/]", soft_wrap=True)
     if guard:
         _finish_guard()
     if outcome.refused:  # the key or model was refused mid-run: one line; the same command resumes once fixed
         fail(outcome.refused)
     if outcome.budget_reached:
-        after_run(log_dir, True, logs, outcome.call_retries)
+        after_run(log_dir, True, logs, outcome.call_retries, outcome)
         console.print(budget_message(outcome.spent, pace.budget, logs))
         raise typer.Exit(BUDGET_EXIT)
-    after_run(log_dir, success, logs, outcome.call_retries)
+    after_run(log_dir, success, logs, outcome.call_retries, outcome)
 
 
 def _warn_refused(guard, selection, limit, shard, models, family, epochs) -> None:

@@ -12,6 +12,7 @@ from ._guard import finish_guard_sessions, guard_paths, open_run_guard, refused_
 from ._harness import HARNESS_KEY, harness, max_harness_episodes, open_guard, set_max_harness_episodes
 from ._harness_run import prepare_harness, run_harness
 from ._judge import grader_model, judge_now, run_llm_judge
+from ._overlap import RunPlan, plan_logs, plan_run
 from ._pace import PaceOptions
 from ._pace_plan import budget_message, pace_line, pace_options, shard_pace
 from ._persona_model import ScriptPlayer, turns_of
@@ -58,6 +59,7 @@ __all__ = [
     "PlanError",
     "RescoreError",
     "RunOutcome",
+    "RunPlan",
     "ScriptPlayer",
     "Selection",
     "StorageError",
@@ -97,6 +99,8 @@ __all__ = [
     "peerwatch_models",
     "peerwatch_scorer",
     "plan",
+    "plan_logs",
+    "plan_run",
     "planned_factors",
     "prepare_harness",
     "refused_evaluations",
