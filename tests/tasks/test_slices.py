@@ -7,6 +7,7 @@ each, the logs hold every planned (model, configuration, epoch) exactly once.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -167,3 +168,34 @@ def test_two_models_where_one_ran_a_slice_before(tmp_path: Path, conditions: tup
     both = _planned(*conditions)
     both += Counter(("peerwatch/honest", c, e) for _, c, e in _planned(*conditions))
     assert _tally(tmp_path) == both  # the reference model's earlier slice is not run again, honest runs it all
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("provider", [{"fault_rate": 0.0, "latency": 0.15, "jitter": 0.1}], indirect=True)
+def test_a_slice_killed_with_9_then_the_union_gives_the_planned_set(provider, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.kill_between_flushes import kill_between_flushes
+
+    env = dict(os.environ, FAULTY_BASE_URL=provider.base_url, FAULTY_API_KEY="test")
+    model = "openai-api/faulty/faulty"
+
+    def cmd(*conditions: str) -> list[str]:
+        return [sys.executable, "-m", "peerwatch.cli", "run", "-m", model, *BASE, *_cond(*conditions),
+                "--epochs", "3", "--timeout", "5", "--workers", "1", "--max-connections", "2", "--log-buffer", "2",
+                "--log-dir", str(tmp_path)]  # fmt: skip
+
+    proc = subprocess.Popen(cmd("good_peer"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+    kill = kill_between_flushes(proc, tmp_path, 9, at_least=2)
+    assert not kill.finished_before and 1 <= len(kill.written) < 9, kill
+    union = subprocess.run(cmd("good_peer", "neutral_peer"), env=env, capture_output=True, text=True, timeout=500)
+    assert union.returncode == 0, union.stdout[-2000:] + union.stderr[-2000:]
+    got = _tally(tmp_path)
+    want = _planned("good_peer", "neutral_peer", epochs=3)
+    assert sorted((c, e) for _, c, e in got.elements()) == sorted((c, e) for _, c, e in want.elements())  # once each
+    out = " ".join(union.stdout.split())
+    run_now = int(re.search(r"samples: (\d+) run now, 18 of 18 planned", out).group(1))  # type: ignore[union-attr]
+    assert 9 <= run_now <= 18 - len(kill.written), (run_now, len(kill.written))  # what the logs held was kept

@@ -84,7 +84,9 @@ def plan_logs(log_dir: str, plan: RunPlan) -> tuple[list[EvalLog], list[EvalLog]
     others: list[EvalLog] = []
     for d in _dirs(log_dir):
         for info in list_eval_logs(d, recursive=False):
-            log = read_eval_log(info, header_only=True)
+            log = _header(info)
+            if log is None:
+                continue
             ev = log.eval
             key = json.dumps([d, (ev.metadata or {}).get("peerwatch_task"), ev.task_args_passed or {}, ev.model],
                              sort_keys=True, default=str)  # fmt: skip
@@ -99,8 +101,8 @@ def held_tasks(log_dir: str) -> list[HeldTask]:
         found: dict[str, HeldTask] = {}
         for d in _dirs(log_dir):
             for info in list_eval_logs(d, recursive=False):
-                ev = read_eval_log(info, header_only=True)
-                task = _held(d, ev, info.name)
+                ev = _header(info)
+                task = _held(d, ev, info.name) if ev is not None else None
                 if task is None:
                     continue
                 key = json.dumps([d, task.task_type, task.args, task.model], sort_keys=True, default=str)
@@ -112,6 +114,15 @@ def held_tasks(log_dir: str) -> list[HeldTask]:
     except StorageError as exc:
         raise PlanError(str(exc)) from None
     return list(found.values())
+
+
+def _header(info: Any) -> EvalLog | None:
+    # A log no reader can open holds nothing to resume; the run whose eval set it sits in refuses it in one line
+    # (`check_log_dir`), the others go on without it.
+    try:
+        return read_eval_log(info, header_only=True)
+    except Exception:
+        return None
 
 
 def _dirs(log_dir: str) -> list[str]:
