@@ -199,3 +199,9 @@ def test_a_slice_killed_with_9_then_the_union_gives_the_planned_set(provider, tm
     out = " ".join(union.stdout.split())
     run_now = int(re.search(r"samples: (\d+) run now, 18 of 18 planned", out).group(1))  # type: ignore[union-attr]
     assert 9 <= run_now <= 18 - len(kill.written), (run_now, len(kill.written))  # what the logs held was kept
+
+
+def test_a_limited_slice_then_the_whole_selection(tmp_path: Path) -> None:
+    _ok(_run(tmp_path, "good_peer", extra=("--limit", "2")))
+    out = _ok(_run(tmp_path, "good_peer", "neutral_peer"))
+    assert _tally(tmp_path) == _planned("good_peer", "neutral_peer") and "samples: 4 run now" in out, out

@@ -145,7 +145,7 @@ def run(
     if executor != "local" or scheduler or shards:
         run_distributed(
             ctx, the_plan, log_dir, executor, scheduler, shards, shard, workers, guard, model_args=args,
-            pace=(rpm, budget, prices),
+            pace=(rpm, budget, prices), planned=(selection, epochs, limit, guard, family),
         )  # fmt: skip
         return
     faults = FaultPolicy(retry_on_error=retry_on_error, attempt_timeout=timeout, log_buffer=log_buffer)

@@ -46,7 +46,15 @@ from ._scorer import peerwatch_scorer, to_transcript
 from ._solver import peerwatch_agent
 from ._storage import StorageError, absolute, is_dir, is_remote
 from ._tasks import TASKS, parse_shard, sample_for, study_task
-from ._workers import BUDGET_EXIT, RunOutcome, check_run_setup, resolve_workers, run_sharded, shard_logs
+from ._workers import (
+    BUDGET_EXIT,
+    RunOutcome,
+    check_run_setup,
+    resolve_workers,
+    run_sharded,
+    shard_dir,
+    shard_logs,
+)
 
 __all__ = [
     "BUDGET_EXIT",
@@ -117,6 +125,7 @@ __all__ = [
     "script_brain",
     "select",
     "set_max_harness_episodes",
+    "shard_dir",
     "shard_logs",
     "shard_pace",
     "split_key_values",
