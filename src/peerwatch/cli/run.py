@@ -138,6 +138,7 @@ def run(
     judge_args = key_values(judge_arg, "--judge-arg")
     if dry_run:
         print_plan(the_plan, "peerwatch run (dry run)")
+        _print_held(log_dir, selection, the_plan, epochs, limit, guard, family, shard, workers)
         if judge:
             console.print(f"judge: {judge} (role grader)")
         _print_cost(selection, the_plan, limit, shard, prices)
@@ -231,6 +232,7 @@ def _run_checked(
         console.print("judge on: one worker process (Inspect models do not cross processes; the judge is built here)")
         workers = 1
     print_plan(the_plan, "peerwatch run")
+    _print_held(log_dir, selection, the_plan, epochs, limit, guard, family, shard, workers)
     if line := pace_line(pace, parse_shard(shard)[1] if shard else 1, workers):
         console.print(line)
     outcome = RunOutcome()
@@ -266,6 +268,20 @@ def _run_checked(
         console.print(budget_message(outcome.spent, pace.budget, logs))
         raise typer.Exit(BUDGET_EXIT)
     after_run(log_dir, success, logs, outcome.call_retries, outcome)
+
+
+def _print_held(log_dir, selection, the_plan, epochs, limit, guard, family, shard, workers) -> None:
+    """What earlier slices in the log dir hold of this plan, in one line (a held plan is a one-line error)."""
+    from peerwatch.tasks import PlanError, plan_run, shard_dir, worker_shards
+
+    specs = worker_shards(shard, workers or 1)
+    try:
+        run = plan_run(log_dir, selection, the_plan.models, epochs, limit, guard, family, specs,
+                       [shard_dir(log_dir, s) for s in specs])  # fmt: skip
+    except PlanError as exc:
+        fail(str(exc))
+    if line := run.held_line():
+        console.print(line)
 
 
 def _warn_refused(guard, selection, limit, shard, models, family, epochs) -> None:

@@ -54,6 +54,7 @@ from ._workers import (
     run_sharded,
     shard_dir,
     shard_logs,
+    worker_shards,
 )
 
 __all__ = [
@@ -133,4 +134,5 @@ __all__ = [
     "tampering",
     "to_transcript",
     "turns_of",
+    "worker_shards",
 ]

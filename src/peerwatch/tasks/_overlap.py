@@ -67,6 +67,17 @@ class RunPlan(BaseModel):
     epochs: int = 1
     wanted: list[tuple[str, str]] = []  # (model, configuration) the plan covers, wherever it is held
     related: list[str] = []  # logs holding part of the plan that no eval set of this run runs (partly held ones)
+    held: int = 0  # (model, configuration) pairs of the plan that earlier tasks hold (done, or resumed as they were)
+
+    def held_line(self) -> str | None:
+        """One line on what earlier slices in the log dir already hold of this plan (None: nothing)."""
+        if not self.held:
+            return None
+        return (
+            f"log dir: earlier slices hold {self.held:,} of the {len(self.wanted):,} planned (model, configuration) "
+            f"pairs ({self.held * self.epochs:,} samples): they are kept or resumed as they are, "
+            f"{(len(self.wanted) - self.held) * self.epochs:,} samples are new"
+        )
 
     @property
     def samples(self) -> int:
@@ -208,6 +219,7 @@ def plan_run(
     notes: list[str] = []
     wanted: list[tuple[str, str]] = []
     related: list[str] = []
+    held_pairs = 0
     for model in models:
         specs: dict[str, list[TaskSpec]] = {d: [] for d in dirs}
         for task_type, factors in by_type.items():
@@ -217,6 +229,7 @@ def plan_run(
             mine = [t for t in held if t.model == model and t.task_type == task_type
                     and t.args.get("guard") == guard and t.args.get("family") == family]  # fmt: skip
             earlier, exclude = _earlier(mine, set(planned), _base(args), split)
+            held_pairs += len(exclude)
             for t in earlier:
                 if t.epochs != epochs:
                     raise PlanError(
@@ -243,7 +256,7 @@ def plan_run(
         merged = first
     return RunPlan(
         shards=[ShardPlan(dir=d, shard=s, specs=merged[d]) for d, s in zip(dirs, shards, strict=True)],
-        notes=notes, models=list(models), epochs=epochs, wanted=wanted, related=related,
+        notes=notes, models=list(models), epochs=epochs, wanted=wanted, related=related, held=held_pairs,
     )  # fmt: skip
 
 
