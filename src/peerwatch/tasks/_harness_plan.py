@@ -70,10 +70,10 @@ def plan_harness(
             "configurations and the others apart (-c), or use another --log-dir"
         )
     tasks: list[Task] = []
-    for model in [None] if shared else models:
-        for args, _ in first if model is None else plans[str(model)]:
+    for only in [None] if shared else list(models):  # `only`: the model a task is for when the models' plans differ
+        for args, _ in first if only is None else plans[str(only)]:
             built = harness(**args)
-            tasks.append(built if model is None else task_with(built, model=model))
+            tasks.append(built if only is None else task_with(built, model=only))
     return tasks, notes
 
 

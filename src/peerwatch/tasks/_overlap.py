@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from pydantic import BaseModel
+
+from peerwatch.scenarios import Factors
 
 from ._run import PlanError, Selection, select
 from ._specs import TaskSpec
@@ -168,7 +170,7 @@ def own_args(
     limit: int | None,
     epochs: int,
     shard: str | None = None,
-    exclude: Sequence[str] | None = None,
+    exclude: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """A task type's arguments for this plan, in the order (and with the omissions) `build_tasks` always passed them
     (Inspect hashes them in order): the identity of tasks logged before stays the same."""
@@ -212,9 +214,9 @@ def plan_run(
     """
     held = held_tasks(log_dir)
     split = parse_shard(shards[0])[1] if shards[0] else 1
-    by_type: dict[str, list[str]] = {}
+    by_type: dict[str, list[Factors]] = {}
     for f in select(selection):
-        by_type.setdefault(f.task, []).append(f)  # type: ignore[arg-type]
+        by_type.setdefault(f.task, []).append(f)
     per_model: dict[str, dict[str, list[TaskSpec]]] = {}
     notes: list[str] = []
     wanted: list[tuple[str, str]] = []
@@ -223,7 +225,7 @@ def plan_run(
     for model in models:
         specs: dict[str, list[TaskSpec]] = {d: [] for d in dirs}
         for task_type, factors in by_type.items():
-            planned = [f.config_id for f in slice_factors(factors, limit)]  # type: ignore[arg-type]
+            planned = [f.config_id for f in slice_factors(factors, limit)]
             wanted += [(model, c) for c in planned]
             args = own_args(selection, task_type, family, guard, limit, epochs)  # the plan, as yet unsplit
             mine = [t for t in held if t.model == model and t.task_type == task_type
@@ -280,8 +282,9 @@ def _unfinished(task: HeldTask, model: str, planned: set[str], log_dir: str) -> 
     args = task.args
     flags = ["-m", model, "-t", task.task_type]
     for key in ("subject", "condition", "instantiation", "dataset", "threshold", "monitoring"):
-        for value in args.get(key) or []:
-            flags += [f"--{key}", str(value)]
+        value = args.get(key)  # a list as peerwatch passes it; a comma-separated string from `inspect eval -T`
+        values = value.split(",") if isinstance(value, str) else value if isinstance(value, list) else [value]
+        flags += [a for v in values if v is not None and str(v).strip() for a in (f"--{key}", str(v).strip())]
     for key in ("limit", "epochs", "family", "guard"):
         if args.get(key) is not None:
             flags += [f"--{key}", str(args[key])]
