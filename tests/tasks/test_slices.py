@@ -205,3 +205,14 @@ def test_a_limited_slice_then_the_whole_selection(tmp_path: Path) -> None:
     _ok(_run(tmp_path, "good_peer", extra=("--limit", "2")))
     out = _ok(_run(tmp_path, "good_peer", "neutral_peer"))
     assert _tally(tmp_path) == _planned("good_peer", "neutral_peer") and "samples: 4 run now" in out, out
+
+
+def test_an_unfinished_slice_outside_this_runs_eval_sets_is_named_and_its_command_completes_it(tmp_path: Path) -> None:
+    _ok(_run(tmp_path, "good_peer"))  # in the log dir itself, then killed
+    _kill(tmp_path, keep=1)
+    out = _ok(_run(tmp_path, "good_peer", "neutral_peer", workers=2))  # two shard dirs: not the killed slice's
+    assert "unfinished" in out, out
+    assert sum(_tally(tmp_path).values()) == 1 + 3 and max(_tally(tmp_path).values()) == 1
+    command = re.search(r"To complete it: peerwatch (run .*?) --log-dir", out).group(1)  # type: ignore[union-attr]
+    _ok(runner.invoke(app, [*command.split(), "--log-dir", str(tmp_path)]))
+    assert _tally(tmp_path) == _planned("good_peer", "neutral_peer")

@@ -24,12 +24,15 @@ def print_plan(plan, title: str) -> None:
     )
 
 
-def after_run(log_dir: str, success: bool, logs: list, call_retries: int | None = None, outcome=None) -> None:
+def after_run(
+    log_dir: str, success: bool, logs: list, call_retries: int | None = None, outcome=None, since: float | None = None
+) -> None:
     """Print the summary table and the run's health; `call_retries` as the run counted them (None: not known).
 
     With the run's `outcome` (its plan in the log dir), the table and counts are the plan's samples - this run's
     and those earlier slices already held - and the samples that ran now are counted apart, as is the log dir's
-    total when other slices are there too.
+    total when other slices are there too. `since` alone (harness mode: the run's start) counts the samples of
+    `logs` that ran now apart.
     """
     from peerwatch.analysis import CONDITION_ORDER, RunHealth, summary_rows
 
@@ -42,7 +45,7 @@ def after_run(log_dir: str, success: bool, logs: list, call_retries: int | None 
         logs, others = plan_logs(log_dir, plan)
         rows = summary_rows(logs, health, keep=set(plan.wanted), since=outcome.started)
     else:
-        rows = summary_rows(logs, health)
+        rows = summary_rows(logs, health, since=since)
     calls = (
         ""
         if call_retries is None
@@ -61,6 +64,8 @@ def after_run(log_dir: str, success: bool, logs: list, call_retries: int | None 
     counted = f"{health.samples:,}"
     if plan is not None:
         counted = f"{health.run_now:,} run now, {health.samples:,} of {plan.samples:,} planned in the logs"
+    elif since is not None:
+        counted = f"{health.run_now:,} run now, {health.samples:,} in this run's tasks"
     console.print(
         f"samples: {counted} · provider faults retried: {calls}{health.retries:,} re-run(s) of "
         f"{health.retried_samples:,} sample(s) · errored: {health.errored:,}"

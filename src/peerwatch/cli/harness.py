@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Annotated
 
 import typer
@@ -130,6 +131,7 @@ def harness(
     if line := pace_line(pace):
         console.print(line)
     outcome = RunOutcome()
+    started = time.time()  # samples that start later ran in this run (the others: earlier slices, resumed)
     with contextlib.ExitStack() as stack:  # a local judge is served for the run
         judge_model = serve_judge(stack, judge, judge_args, [], [], log_dir)
         success, logs = run_harness(
@@ -137,7 +139,7 @@ def harness(
             pace=pace, outcome=outcome,
         )  # fmt: skip
     if pace is not None and outcome.budget_reached:
-        after_run(log_dir, True, logs)
+        after_run(log_dir, True, logs, since=started)
         console.print(budget_message(outcome.spent, pace.budget or 0.0, logs, unit="episodes"))
         raise typer.Exit(BUDGET_EXIT)
-    after_run(log_dir, success, logs)
+    after_run(log_dir, success, logs, since=started)

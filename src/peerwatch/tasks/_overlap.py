@@ -288,8 +288,8 @@ def _unfinished(task: HeldTask, model: str, planned: set[str], log_dir: str) -> 
     for key in ("limit", "epochs", "family", "guard"):
         if args.get(key) is not None:
             flags += [f"--{key}", str(args[key])]
-    if args.get("shard"):
-        flags += ["--shard", str(args["shard"])]
+    # Its own eval set: the dir it lies in (by default a run follows the layout the log dir holds, not this one).
+    flags += ["--shard", str(args["shard"]), "--workers", "1"] if args.get("shard") else ["--workers", "1"]
     return (
         f"note: an earlier {task.task_type} slice ({model}) holds {len(task.configs & planned)} of the configurations "
         f"planned and is unfinished; this run leaves it as it is. To complete it: "
