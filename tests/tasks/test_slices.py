@@ -216,3 +216,15 @@ def test_an_unfinished_slice_outside_this_runs_eval_sets_is_named_and_its_comman
     command = re.search(r"To complete it: peerwatch (run .*?) --log-dir", out).group(1)  # type: ignore[union-attr]
     _ok(runner.invoke(app, [*command.split(), "--log-dir", str(tmp_path)]))
     assert _tally(tmp_path) == _planned("good_peer", "neutral_peer")
+
+
+def test_another_message_limit_for_a_slice_it_would_resume_is_one_line(tmp_path: Path) -> None:
+    _ok(_run(tmp_path, "good_peer", extra=("--message-limit", "40")))
+    files = _files(tmp_path)
+    for conditions in (("good_peer",), ("good_peer", "neutral_peer")):  # the same slice, and a union holding it
+        r = _run(tmp_path, *conditions)
+        assert r.exit_code == 2 and "--message-limit 40, not none" in r.output, r.output
+        assert len(r.output.strip().splitlines()) == 1, r.output  # before the plan is printed: one line
+    assert _files(tmp_path) == files
+    _ok(_run(tmp_path, "good_peer", "neutral_peer", extra=("--message-limit", "40")))
+    assert _tally(tmp_path) == _planned("good_peer", "neutral_peer")

@@ -39,6 +39,13 @@ _SHARD_DIR = re.compile(r"shard-\d+-of-\d+")
 _NOT_IDENTITY = ("shard", "exclude")  # how a plan is split and what it leaves to others: not which plan it is
 
 
+class _Unset:
+    """No value given (None is a message limit: none)."""
+
+
+_UNSET = _Unset()
+
+
 class HeldTask(BaseModel):
     """A task already in the log dir (one entry per task, however many attempts it logged)."""
 
@@ -50,6 +57,7 @@ class HeldTask(BaseModel):
     epochs: int
     finished: bool
     locations: list[str]
+    message_limit: int | None = None
 
 
 class ShardPlan(BaseModel):
@@ -159,6 +167,7 @@ def _held(d: str, log: Any, location: str) -> HeldTask | None:
         epochs=ev.config.epochs or 1,
         finished=log.status == "success",
         locations=[location],
+        message_limit=ev.config.message_limit,
     )
 
 
@@ -207,10 +216,13 @@ def plan_run(
     family: str | None,
     shards: Sequence[str | None],
     dirs: Sequence[str],
+    message_limit: int | _Unset | None = _UNSET,
 ) -> RunPlan:
     """The tasks each of this run's eval sets (`shards`, in `dirs`) runs, given what `log_dir` already holds.
 
-    Raises PlanError (one line) when an earlier task of other epochs holds a configuration of the plan.
+    Raises PlanError (one line) when an earlier task of other epochs holds a configuration of the plan, or (when
+    `message_limit` is given: the run's) a task this run would resume ran under another message limit: Inspect
+    counts it in a task's identity, so it would run that task's samples again beside the finished ones.
     """
     held = held_tasks(log_dir)
     split = parse_shard(shards[0])[1] if shards[0] else 1
@@ -240,6 +252,7 @@ def plan_run(
                         "or use another --log-dir (their epochs would mix)"
                     )
                 if t.configs <= set(planned) and t.dir in specs:
+                    _same_limit(t, message_limit, log_dir)
                     specs[t.dir].append(TaskSpec(task_type=task_type, args=t.args))  # as it was: done or resumed
                     continue
                 related += t.locations
@@ -249,6 +262,9 @@ def plan_run(
                 if not slice_factors(factors, limit, shard, exclude):  # held elsewhere, or an empty shard
                     continue
                 own = own_args(selection, task_type, family, guard, limit, epochs, shard, exclude)
+                for t in mine:  # this very task, run before
+                    if t.dir == d and t.args == own:
+                        _same_limit(t, message_limit, log_dir)
                 specs[d].append(TaskSpec(task_type=task_type, args=own))
         per_model[model] = specs
     first = next(iter(per_model.values()))
@@ -260,6 +276,17 @@ def plan_run(
         shards=[ShardPlan(dir=d, shard=s, specs=merged[d]) for d, s in zip(dirs, shards, strict=True)],
         notes=notes, models=list(models), epochs=epochs, wanted=wanted, related=related, held=held_pairs,
     )  # fmt: skip
+
+
+def _same_limit(task: HeldTask, message_limit: int | _Unset | None, log_dir: str) -> None:
+    if isinstance(message_limit, _Unset) or task.message_limit == message_limit:
+        return
+    before = "none" if task.message_limit is None else task.message_limit
+    raise PlanError(
+        f"log dir {log_dir} holds {len(task.configs)} of these {task.task_type} configurations run with "
+        f"--message-limit {before}, not {message_limit or 'none'}: run them with the same --message-limit (Inspect "
+        "would run them again), or use another --log-dir"
+    )
 
 
 def _earlier(tasks: list[HeldTask], planned: set[str], base: str, split: int) -> tuple[list[HeldTask], set[str]]:
