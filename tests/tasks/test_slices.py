@@ -72,11 +72,13 @@ def test_the_union_after_a_slice_runs_only_the_rest_then_again_nothing(tmp_path:
     _ok(_run(tmp_path, "good_peer"))
     out = _ok(_run(tmp_path, "good_peer", "neutral_peer"))
     assert _tally(tmp_path) == _planned("good_peer", "neutral_peer")  # every sample once
+    assert "hold 3 of the 6 planned" in out and "3 samples are new" in out, out
     assert "samples: 3 run now" in out, out
     files = _files(tmp_path)
     again = _ok(_run(tmp_path, "good_peer", "neutral_peer"))  # the same plan: every task is done
     assert _files(tmp_path) == files, "the same union again wrote logs"
     assert "samples: 0 run now" in again and "6 of 6 planned" in again, again
+    assert "hold 6 of the 6 planned (model, configuration) pairs (6 samples)" in again and "0 samples are new" in again
     _ok(_run(tmp_path, "good_peer"))  # the first slice again: done too
     _ok(_run(tmp_path, "neutral_peer"))  # a slice of the union: held by the union's task
     assert _files(tmp_path) == files and _tally(tmp_path) == _planned("good_peer", "neutral_peer")

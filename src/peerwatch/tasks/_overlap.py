@@ -77,16 +77,16 @@ class RunPlan(BaseModel):
     epochs: int = 1
     wanted: list[tuple[str, str]] = []  # (model, configuration) the plan covers, wherever it is held
     related: list[str] = []  # logs holding part of the plan that no eval set of this run runs (partly held ones)
-    held: int = 0  # (model, configuration) pairs of the plan that earlier tasks hold (done, or resumed as they were)
+    held: int = 0  # (model, configuration) pairs of the plan that tasks in the log dir hold (done, or to resume)
 
     def held_line(self) -> str | None:
         """One line on what earlier slices in the log dir already hold of this plan (None: nothing)."""
         if not self.held:
             return None
         return (
-            f"log dir: earlier slices hold {self.held:,} of the {len(self.wanted):,} planned (model, configuration) "
-            f"pairs ({self.held * self.epochs:,} samples): they are kept or resumed as they are, "
-            f"{(len(self.wanted) - self.held) * self.epochs:,} samples are new"
+            f"log dir: tasks there (earlier slices, or this plan run before) hold {self.held:,} of the "
+            f"{len(self.wanted):,} planned (model, configuration) pairs ({self.held * self.epochs:,} samples): they "
+            f"are kept or resumed as they are, {(len(self.wanted) - self.held) * self.epochs:,} samples are new"
         )
 
     @property
@@ -243,7 +243,9 @@ def plan_run(
             mine = [t for t in held if t.model == model and t.task_type == task_type
                     and t.args.get("guard") == guard and t.args.get("family") == family]  # fmt: skip
             earlier, exclude = _earlier(mine, set(planned), _base(args), split)
-            held_pairs += len(exclude)
+            again = {c for t in mine if _base(t.args) == _base(args) and _split(t) == split
+                     and sorted(t.args.get("exclude") or []) == sorted(exclude) for c in t.configs}  # fmt: skip
+            held_pairs += len(exclude | (again & set(planned)))  # by earlier slices, or by this plan run before
             for t in earlier:
                 if t.epochs != epochs:
                     raise PlanError(
