@@ -230,3 +230,13 @@ def test_another_message_limit_for_a_slice_it_would_resume_is_one_line(tmp_path:
     assert _files(tmp_path) == files
     _ok(_run(tmp_path, "good_peer", "neutral_peer", extra=("--message-limit", "40")))
     assert _tally(tmp_path) == _planned("good_peer", "neutral_peer")
+
+
+def test_another_judge_for_a_slice_it_would_resume_is_one_line(tmp_path: Path) -> None:
+    _ok(_run(tmp_path, "good_peer", extra=("--judge", "peerwatch/judge")))
+    files = _files(tmp_path)
+    r = _run(tmp_path, "good_peer", "neutral_peer")
+    assert r.exit_code == 2 and "--judge peerwatch/judge, not (none)" in r.output, r.output
+    assert len(r.output.strip().splitlines()) == 1 and _files(tmp_path) == files, r.output
+    _ok(_run(tmp_path, "good_peer", "neutral_peer", extra=("--judge", "peerwatch/judge")))
+    assert _tally(tmp_path) == _planned("good_peer", "neutral_peer")

@@ -207,7 +207,8 @@ def _run_checked(
     try:
         plan = (selection, epochs, limit, guard, family)  # the tasks already in the log dir must not run twice
         models = check_run_setup(
-            log_dir, model or [], model_args, shard, workers, plan, message_limit=limits.get("message_limit")
+            log_dir, model or [], model_args, shard, workers, plan, message_limit=limits.get("message_limit"),
+            judge=str(judge) if judge is not None else None,
         )
     except (ModelCheckError, PlanError) as exc:
         fail(str(exc))

@@ -58,6 +58,7 @@ class HeldTask(BaseModel):
     finished: bool
     locations: list[str]
     message_limit: int | None = None
+    judge: str | None = None  # the LLM judge's model (Inspect role `grader`), part of Inspect's identity too
 
 
 class ShardPlan(BaseModel):
@@ -168,6 +169,7 @@ def _held(d: str, log: Any, location: str) -> HeldTask | None:
         finished=log.status == "success",
         locations=[location],
         message_limit=ev.config.message_limit,
+        judge=_judge_of(ev.model_roles),
     )
 
 
@@ -217,12 +219,14 @@ def plan_run(
     shards: Sequence[str | None],
     dirs: Sequence[str],
     message_limit: int | _Unset | None = _UNSET,
+    judge: str | _Unset | None = _UNSET,
 ) -> RunPlan:
     """The tasks each of this run's eval sets (`shards`, in `dirs`) runs, given what `log_dir` already holds.
 
     Raises PlanError (one line) when an earlier task of other epochs holds a configuration of the plan, or (when
-    `message_limit` is given: the run's) a task this run would resume ran under another message limit: Inspect
-    counts it in a task's identity, so it would run that task's samples again beside the finished ones.
+    `message_limit` or `judge` is given: the run's) a task this run would resume ran under another message limit or
+    judge: Inspect counts both in a task's identity, so it would run that task's samples again beside the finished
+    ones.
     """
     held = held_tasks(log_dir)
     split = parse_shard(shards[0])[1] if shards[0] else 1
@@ -254,7 +258,7 @@ def plan_run(
                         "or use another --log-dir (their epochs would mix)"
                     )
                 if t.configs <= set(planned) and t.dir in specs:
-                    _same_limit(t, message_limit, log_dir)
+                    _same_run(t, message_limit, judge, log_dir)
                     specs[t.dir].append(TaskSpec(task_type=task_type, args=t.args))  # as it was: done or resumed
                     continue
                 related += t.locations
@@ -266,7 +270,7 @@ def plan_run(
                 own = own_args(selection, task_type, family, guard, limit, epochs, shard, exclude)
                 for t in mine:  # this very task, run before
                     if t.dir == d and t.args == own:
-                        _same_limit(t, message_limit, log_dir)
+                        _same_run(t, message_limit, judge, log_dir)
                 specs[d].append(TaskSpec(task_type=task_type, args=own))
         per_model[model] = specs
     first = next(iter(per_model.values()))
@@ -280,15 +284,25 @@ def plan_run(
     )  # fmt: skip
 
 
-def _same_limit(task: HeldTask, message_limit: int | _Unset | None, log_dir: str) -> None:
-    if isinstance(message_limit, _Unset) or task.message_limit == message_limit:
-        return
-    before = "none" if task.message_limit is None else task.message_limit
-    raise PlanError(
-        f"log dir {log_dir} holds {len(task.configs)} of these {task.task_type} configurations run with "
-        f"--message-limit {before}, not {message_limit or 'none'}: run them with the same --message-limit (Inspect "
-        "would run them again), or use another --log-dir"
-    )
+def _same_run(task: HeldTask, message_limit: int | _Unset | None, judge: str | _Unset | None, log_dir: str) -> None:
+    what = f"{len(task.configs)} of these {task.task_type} configurations"
+    if not isinstance(message_limit, _Unset) and task.message_limit != message_limit:
+        before = "none" if task.message_limit is None else task.message_limit
+        raise PlanError(
+            f"log dir {log_dir} holds {what} run with --message-limit {before}, not {message_limit or 'none'}: run "
+            "them with the same --message-limit (Inspect would run them again), or use another --log-dir"
+        )
+    if not isinstance(judge, _Unset) and task.judge != judge:
+        raise PlanError(
+            f"log dir {log_dir} holds {what} run with --judge {task.judge or '(none)'}, not {judge or '(none)'}: run "
+            "them with the same --judge (Inspect would run them again; `peerwatch rescore` judges logs anew), or "
+            "use another --log-dir"
+        )
+
+
+def _judge_of(roles: Any) -> str | None:
+    grader = (roles or {}).get("grader")
+    return str(getattr(grader, "model", grader)) if grader is not None else None
 
 
 def _earlier(tasks: list[HeldTask], planned: set[str], base: str, split: int) -> tuple[list[HeldTask], set[str]]:

@@ -83,12 +83,13 @@ def check_run_setup(
     workers: int = 1,
     plan: tuple[Selection, int, int | None, str | None, str | None] | None = None,
     message_limit: int | None = None,
+    judge: str | None = None,
 ) -> list[Model]:
     """Before a run starts: its log dir (and each worker shard's) takes its logs, every model loads and answers.
 
     `plan` (selection, epochs, limit, guard, family) is also planned against the tasks the log dir already holds
     (`plan_run`: other epochs of a configuration held there are refused, and another `message_limit` for a task it
-    would resume). Raises PlanError or ModelCheckError (one
+    would resume, or another judge). Raises PlanError or ModelCheckError (one
     line); returns the models.
     """
     check_log_dir(log_dir)
@@ -99,7 +100,7 @@ def check_run_setup(
     if plan is not None:
         selection, epochs, limit, guard, family = plan
         dirs = [shard_dir(log_dir, spec) for spec in shards]
-        plan_run(log_dir, selection, models, epochs, limit, guard, family, shards, dirs, message_limit)
+        plan_run(log_dir, selection, models, epochs, limit, guard, family, shards, dirs, message_limit, judge)
     checked = check_models(models, model_args)
     preflight(checked)
     return checked
@@ -175,6 +176,7 @@ def run_sharded(
         outcome.plan = plan_run(
             log_dir, selection, [str(m) for m in models], epochs, options.get("limit"), options.get("guard"),
             options.get("family"), shards, dirs, options.get("message_limit"),
+            next((str(m) for m in (options.get("model_roles") or {}).values()), None),
         )  # fmt: skip
         outcome.started = time.time()
         success, logs = _run_shards(
