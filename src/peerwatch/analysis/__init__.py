@@ -16,6 +16,7 @@ from ._stats import (
     wilson,
 )
 from ._study import table1, table2
+from ._summaries import model_label
 from ._summary import CONDITION_ORDER, RunHealth, SummaryRow, signatures, summary_rows
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "fisher_combine",
     "holm",
     "markdown_table",
+    "model_label",
     "mover",
     "newcombe",
     "read_samples",
