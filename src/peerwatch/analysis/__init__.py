@@ -16,6 +16,7 @@ from ._stats import (
     wilson,
 )
 from ._study import table1, table2
+from ._summaries import model_label
 from ._summary import CONDITION_ORDER, RunHealth, SummaryRow, count_samples, signatures, summary_rows
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "fisher_combine",
     "holm",
     "markdown_table",
+    "model_label",
     "mover",
     "newcombe",
     "read_samples",

@@ -25,7 +25,7 @@ from peerwatch.detect import BEHAVIOURS
 
 from ._links import local_path
 from ._signals import SIGNAL_COLUMNS, needs_full_read, signal_columns, signals_from_samples
-from ._summaries import RawLog, read_eval_zip
+from ._summaries import RawLog, model_label, read_eval_zip
 
 FACTORS = ["model", "task", "dataset", "threshold", "subject", "condition", "instantiation", "monitoring"]
 SAMPLE_COLUMNS = [
@@ -150,7 +150,8 @@ def _inspect_read(path: str) -> RawLog | None:
         for s in read_eval_log_sample_summaries(path)
     ]
     h = header.eval
-    return RawLog(h.model, h.task, header.status, h.created, meta, h.packages or {}, summaries)
+    model = model_label(h.model, h.model_args, h.task_args)
+    return RawLog(model, h.task, header.status, h.created, meta, h.packages or {}, summaries)
 
 
 def _load(path: str, inspect_reader: bool) -> RawLog | None:

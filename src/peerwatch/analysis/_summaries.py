@@ -46,6 +46,27 @@ class RawLog(NamedTuple):
     summaries: list[dict[str, Any]]
 
 
+_SECRET_WORDS = ("key", "token", "secret", "password", "auth")
+
+
+def model_label(model: str, model_args: Any = None, task_args: Any = None) -> str:
+    """The row's model: the model string, plus the model args and the `--family` a run was given.
+
+    Runs of one model with other model args (`-M seed=7`) or another `<Model>` family are other experiments: the
+    run gives them their own tasks, so the report keeps them apart instead of keeping the newest of each sample.
+    Without either (the demo, most runs) the label is the model string. Secret-looking args are never shown.
+    """
+    parts = [model]
+    if isinstance(model_args, dict):
+        for key in sorted(model_args):
+            shown = "***" if any(w in key.lower() for w in _SECRET_WORDS) else model_args[key]
+            parts.append(f"-M {key}={shown}")
+    family = task_args.get("family") if isinstance(task_args, dict) else None
+    if family:
+        parts.append(f"--family {family}")
+    return " ".join(parts)
+
+
 def _utc_iso(value: Any) -> str | None:
     """`created` as Inspect's `UtcDatetimeStr` normalises it (UTC, ISO format); None when it is not a datetime."""
     if not isinstance(value, str):
@@ -134,6 +155,7 @@ def _read(z: zipfile.ZipFile) -> RawLog | None:
         if not isinstance(part, list) or not all(_valid_summary(s) for s in part):
             return None
         summaries += part
+    model = model_label(model, spec.get("model_args"), spec.get("task_args"))
     return RawLog(model, task, status, created, metadata, packages, _dedupe(summaries))
 
 

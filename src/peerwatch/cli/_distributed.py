@@ -78,6 +78,9 @@ def run_distributed(
     tail = f"; failed: {', '.join(failed)}" if failed else ""
     tail += f"; stopped at their budget share: {', '.join(o.shard for o in stopped)}" if stopped else ""
     console.print(f"shards: {len(outcomes) - len(failed) - len(stopped)}/{len(outcomes)} ok{tail}")
+    refused = [o for o in outcomes if o.returncode == 2]
+    if failed and len(refused) == len(failed):  # bad input on the workers (a key, a path): a re-run alone won't do
+        fail(_refused_line(refused), 2)
     logs = shard_logs(absolute(log_dir), [o.shard for o in outcomes])
     run = None
     if planned is not None and outcomes:  # what the jobs planned: the log dir now holds their tasks as theirs
@@ -97,3 +100,14 @@ def run_distributed(
     after_run(log_dir, not failed, logs, outcome=run)
 
 
+
+
+def _refused_line(refused) -> str:
+    """One line for shard jobs that exited 2: which, and the first job's own one-line error."""
+    first = next((ln for ln in reversed(refused[0].tail.splitlines()) if ln.startswith("error:")), "")
+    shards = ", ".join(o.shard for o in refused)
+    why = first.removeprefix("error:").strip() or f"exit 2 on {refused[0].host or '?'}"
+    return (
+        f"shard job(s) {shards} refused their input on the worker: {why}; fix the workers' environment "
+        "(keys, files at the same paths) and run the same command again"
+    )

@@ -42,7 +42,7 @@ def harness(
     condition: ConditionOpt = None,
     instantiation: InstOpt = None,
     epochs: Annotated[int, typer.Option(help="Rollouts per configuration.", min=1)] = 1,
-    limit: Annotated[int | None, typer.Option(help="At most this many configurations.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many configurations.", min=1)] = None,
     agent_timeout: Annotated[float, typer.Option(help="Seconds before the agent CLI is stopped.")] = 600,
     instruction_file: Annotated[
         str | None, typer.Option(help="The agent's instruction file (default: AGENTS.md; GEMINI.md for gemini).")

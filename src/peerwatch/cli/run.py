@@ -57,8 +57,8 @@ def run(
     threshold: ThresholdOpt = None,
     monitoring: MonitoringOpt = None,
     epochs: Annotated[int, typer.Option(help="Rollouts per configuration (the study: 100).", min=1)] = 100,
-    max_connections: Annotated[int | None, typer.Option(help="Concurrent model connections.")] = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many configurations per task type.")] = None,
+    max_connections: Annotated[int | None, typer.Option(help="Concurrent model connections.", min=1)] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many configurations per task type.", min=1)] = None,
     family: Annotated[str | None, typer.Option(help="Family name for <Model> (default: from the model).")] = None,
     guard: Annotated[
         str | None,
@@ -70,7 +70,8 @@ def run(
     approvals: ApprovalsOpt = None,
     keystore: KeystoreOpt = None,
     message_limit: Annotated[
-        int | None, typer.Option(help="Stop a sample after this many messages (default: none; 20 for local/ models).")
+        int | None,
+        typer.Option(help="Stop a sample after this many messages (default: none; 20 for local/ models).", min=1),
     ] = None,
     model_arg: ModelArgOpt = None,
     workers: Annotated[
@@ -260,6 +261,8 @@ def _run_checked(
         )
     except PlanError as exc:  # another run is writing into the log dir
         fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted: the logs keep every finished sample; run the same command again to resume", 130)
     for note in outcome.plan.notes if outcome.plan else []:  # earlier slices this run holds part of, unfinished
         err.print(f"[yellow]{note}[/]", soft_wrap=True)
     if guard:

@@ -6,7 +6,7 @@ are about (`analysis` reads Inspect logs, `harness` serves Inspect model outputs
 
 from ._brains import script_brain
 from ._cost import estimate, load_prices
-from ._dask import ExecutorError, check_executor, forwarded_argv, run_on_dask
+from ._dask import ExecutorError, ShardOutcome, check_executor, forwarded_argv, run_on_dask, spawn_tied
 from ._episode import current_scenario, load_episode, save_episode, scenario_for
 from ._guard import finish_guard_sessions, guard_paths, open_run_guard, refused_evaluations
 from ._harness import HARNESS_KEY, harness, max_harness_episodes, open_guard, set_max_harness_episodes
@@ -71,6 +71,7 @@ __all__ = [
     "RunPlan",
     "ScriptPlayer",
     "Selection",
+    "ShardOutcome",
     "StorageError",
     "absolute",
     "alignment_faking",
@@ -129,6 +130,7 @@ __all__ = [
     "shard_dir",
     "shard_logs",
     "shard_pace",
+    "spawn_tied",
     "split_key_values",
     "study_task",
     "tampering",

@@ -8,6 +8,7 @@ worker and resumes from what the shard already logged; re-running the whole comm
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -86,7 +87,7 @@ def run_shard_job(argv: list[str], shard: str, log_dir: str) -> ShardOutcome:
     start = time.monotonic()
     # Output goes to a worker-local temp file: a long run prints progress for hours, and only the tail is reported.
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = spawn_tied(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         returncode = wait_while_wanted(proc, _still_wanted())
         out.seek(0)
         tail = "".join(out.readlines()[-_TAIL_LINES:])
@@ -98,6 +99,29 @@ def run_shard_job(argv: list[str], shard: str, log_dir: str) -> ShardOutcome:
         host=socket.gethostname(),
         tail=tail if returncode else "",
     )
+
+
+# Run in the child before it becomes the shard's process: ask the kernel (Linux) for a SIGTERM when the thread that
+# started it dies, then exec. Where prctl does not exist the child simply runs, as before.
+_TIED = """
+import ctypes, os, signal, sys
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+except Exception:
+    pass
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(143)  # the starter died before the request took effect
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def spawn_tied(cmd: list[str], **popen: Any) -> subprocess.Popen[Any]:
+    """Start `cmd` so that it gets SIGTERM if this process dies, even by SIGKILL (no orphaned shard writer).
+
+    A Dask worker killed with -9 (OOM killer, a lost node's agent) cannot stop its shard's subprocess; without this
+    the orphan would go on writing the shard's eval set while Dask re-runs the job elsewhere: two writers.
+    """
+    return subprocess.Popen([sys.executable, "-c", _TIED, str(os.getpid()), *cmd], **popen)
 
 
 def wait_while_wanted(proc: subprocess.Popen[Any], wanted: Callable[[], bool], poll: float = 2.0) -> int:

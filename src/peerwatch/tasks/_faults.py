@@ -22,7 +22,7 @@ import json
 import logging
 from typing import Any
 
-from inspect_ai.hooks import Hooks, SampleEnd, TaskStart, hooks
+from inspect_ai.hooks import Hooks, ModelRetry, SampleEnd, TaskStart, hooks
 from inspect_ai.model import Model, ModelOutput, RetryDecision
 
 from ._pace import _drain as drain_task  # Inspect's graceful stop, one place for its private API
@@ -121,9 +121,15 @@ class RefusalHooks(Hooks):
         if _refusals.lines:
             drain_task(data.eval_id)
 
+    async def on_model_retry(self, data: ModelRetry) -> None:
+        """Count a retry made by Inspect's own retry loop: its model event does not record those (only the
+        provider SDK's hidden retries land in `ModelEvent.retries`), so with `--rpm` (SDK retries off) a run that
+        retried every fault used to report 0 call retries."""
+        _refusals.call_retries += 1
+
     async def on_sample_end(self, data: SampleEnd) -> None:
-        """Count the sample's retried call attempts (its model events hold them, the OpenAI SDK's own retries
-        included) while the sample is in memory: the run's summary then never reads whole samples back."""
+        """Count the sample's retried call attempts that the provider SDK made by itself (its model events hold
+        them) while the sample is in memory: the run's summary then never reads whole samples back."""
         events = data.sample.events or []
         _refusals.call_retries += sum(getattr(e, "retries", None) or 0 for e in events if e.event == "model")
 

@@ -145,6 +145,9 @@ def check_models(models: Sequence[str], model_args: dict[str, Any] | None = None
     """
     if not models:
         raise ModelCheckError("no model given: pass --model, e.g. --model openai/gpt-4.1-mini or peerwatch/reference")
+    twice = sorted({name for name in models if list(models).count(name) > 1})
+    if twice:  # Inspect would refuse the eval set later with a paragraph; the same model twice is a typo
+        raise ModelCheckError(f"--model {twice[0]} is given twice; give each model once")
     out: list[Model] = []
     for name in models:
         try:

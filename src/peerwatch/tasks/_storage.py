@@ -7,6 +7,7 @@ operation on a log dir goes through here.
 from __future__ import annotations
 
 import os
+import tempfile
 from typing import Any
 from urllib.parse import urlparse
 
@@ -78,6 +79,7 @@ def check_writable(path: str) -> None:
     otherwise only fail when the first log is flushed, after samples have run.
     """
     if not is_remote(path):
+        _check_local_writable(path.removeprefix("file://"))
         return
     fs, p = _fs(path)
     probe = f"{p.rstrip('/')}/.peerwatch-write-probe-{os.getpid()}"
@@ -88,3 +90,17 @@ def check_writable(path: str) -> None:
         raise StorageError(
             f"log dir {path} is not writable ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
         ) from None
+
+
+def _check_local_writable(path: str) -> None:
+    # A file in the way or a read-only parent would otherwise be a traceback from the first makedirs or log write.
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise StorageError(f"log dir {path} exists and is not a directory; use another --log-dir")
+    try:
+        os.makedirs(path, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".peerwatch-write-probe-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise StorageError(f"log dir {path} is not writable ({reason}); use another --log-dir") from None

@@ -13,6 +13,7 @@ import contextlib
 import multiprocessing
 import os
 import re
+import signal
 import tempfile
 import time
 from dataclasses import dataclass
@@ -107,6 +108,7 @@ def check_run_setup(
 
 
 BUDGET_EXIT = 3  # a worker that stopped at its share of --budget
+INTERRUPTED_EXIT = 130  # a worker stopped by Ctrl-C (the shell's code for SIGINT)
 REFUSED_EXIT = 2  # a worker whose provider refused the key or the model mid-run
 _REFUSAL_CHARS = 600
 
@@ -131,12 +133,51 @@ def share_pace(pace: PaceOptions | None, shared: str) -> PaceOptions | None:
     return pace.model_copy(update={"shared": shared})
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Any:
+    # A spawned child inherits an ignored SIGINT across exec and Python keeps it ignored, so the child's imports
+    # cannot be interrupted; `_worker` takes Ctrl-C back once it runs, and `_join_or_stop` stops it either way.
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def _join_or_stop(procs: list[Any], grace: float = 20.0) -> None:
+    """Wait for the workers; on Ctrl-C pass it on, give them `grace` s to flush their logs, then stop them."""
+    try:
+        for proc in procs:
+            proc.join()
+    except KeyboardInterrupt:
+        with _sigint_ignored():  # a second Ctrl-C must not leave workers behind
+            for proc in procs:
+                if proc.is_alive() and proc.pid:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(proc.pid, signal.SIGINT)  # sent by a terminal to all; by `kill -INT` only to us
+            deadline = time.monotonic() + grace
+            for proc in procs:
+                proc.join(max(0.0, deadline - time.monotonic()))
+            for proc in procs:
+                if proc.is_alive():
+                    proc.terminate()  # Inspect writes what it holds on SIGTERM
+                    proc.join(10)
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join()
+        raise
+
+
 def _worker(spec: dict[str, Any], report: Any, refused: Any) -> None:
     # A fresh (spawned) process: models are rebuilt here, since Inspect's Model objects do not cross processes.
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # started with SIGINT ignored (`_sigint_ignored`)
     models = check_models(spec.pop("models"), spec.pop("model_args"))
     if spec["pace"] is not None and spec["pace"].rpm:
         retries_through_inspect(models)
-    success, _ = run_study(spec.pop("selection"), models, **spec)
+    try:
+        success, _ = run_study(spec.pop("selection"), models, **spec)
+    except KeyboardInterrupt:  # Ctrl-C: Inspect has written what finished; the parent says it in one line
+        raise SystemExit(INTERRUPTED_EXIT) from None
     report[0], report[1], report[2] = spent(), float(budget_reached()), float(call_retries())
     if line := refusal():
         refused.value = line.encode()[: _REFUSAL_CHARS - 1]
@@ -224,10 +265,10 @@ def _run_shards(
             report = ctx.Array("d", 3)  # spent, budget reached, call retries
             refused = ctx.Array("c", _REFUSAL_CHARS)  # the refusal's one line, if any
             proc = ctx.Process(target=_worker, args=(job, report, refused), name=f"peerwatch-shard-{spec}")
-            proc.start()
+            with _sigint_ignored():  # a Ctrl-C while a worker still imports would print its import traceback
+                proc.start()
             procs.append((proc, report, refused))
-        for proc, _, _ in procs:
-            proc.join()
+        _join_or_stop([p for p, _, _ in procs])
     outcome.spent = sum(r[0] for _, r, _ in procs)
     outcome.budget_reached = any(r[1] for _, r, _ in procs)
     outcome.call_retries = int(sum(r[2] for _, r, _ in procs))
