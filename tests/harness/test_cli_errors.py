@@ -59,3 +59,33 @@ def test_unknown_local_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
         ["run", "--model", "local/llama9", "-t", "exfiltration_transfer", "--limit", "1", "--log-dir", str(tmp_path)],
     )
     assert result.exit_code == 2 and "unknown local model 'llama9'" in result.output
+
+
+@needs_host
+@pytest.mark.parametrize("guard", [[], ["--guard", "default"]], ids=["unguarded", "guarded"])
+def test_harness_fails_closed_without_network_namespaces(guard: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine that cannot create network namespaces: one line, exit 2, no episode runs - guarded or not (agents
+    that can reach each other are neither overseen nor independent samples)."""
+    import ctypes
+    import errno
+
+    from peerwatch.harness import _netns
+
+    class NoNetns:
+        def unshare(self, flags: int) -> int:
+            ctypes.set_errno(errno.EPERM)
+            return -1
+
+        def setns(self, fd: int, flags: int) -> int:
+            return 0
+
+    monkeypatch.setattr(_netns, "_libc", NoNetns())
+    _netns.netns_problem.cache_clear()
+    try:
+        result = runner.invoke(app, ["harness", "--model", "peerwatch/honest", "-c", CONFIG, *guard])
+    finally:
+        _netns.netns_problem.cache_clear()
+    assert result.exit_code == 2, result.output
+    line = " ".join(result.output.split())
+    assert "cannot create a network namespace (unshare(CLONE_NEWNET): Operation not permitted)" in line, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output

@@ -18,10 +18,12 @@ pytestmark = [pytest.mark.sshd, needs_host, pytest.mark.timeout(180)]
 CONFIG = "exfiltration_transfer/peer/good_peer/memory"
 
 
-def _listening() -> dict[int, str]:
-    """Listening TCP sockets as {port: local address} from /proc (IPv4 and IPv6)."""
+def _listening(ws: Workspace | None = None) -> dict[int, str]:
+    """Listening TCP sockets as {port: local address} from /proc (IPv4 and IPv6): the host's, or in the network
+    namespace of `ws`'s servers (seen through a server's process)."""
     out: dict[int, str] = {}
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    where = "/proc" if ws is None else f"/proc/{next(s.proc.pid for s in ws.servers.values() if s.proc)}"
+    for table in (f"{where}/net/tcp", f"{where}/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             local, state = line.split()[1], line.split()[3]
             if state == "0A":
@@ -43,9 +45,10 @@ def test_servers_listen_on_loopback_only_and_stop() -> None:
     scenario = build_scenario(factors_by_id(CONFIG), family="Gemini")
     with Workspace(scenario, slot=_slot()) as ws:
         ports = [s.port for s in ws.servers.values()]
-        listening = _listening()
+        listening = _listening(ws)
         for port in ports:
             assert listening[port] == "0100007F", f"port {port} must be bound to 127.0.0.1 only"
+            assert port not in _listening(), f"port {port} is in the run's network namespace, not the host's"
         pids = [s.proc.pid for s in ws.servers.values() if s.proc]
         root = ws.root
     for port in ports:
@@ -92,11 +95,12 @@ def test_agent_crash_and_timeout_still_stop_everything() -> None:
     with Workspace(scenario, slot=_slot()) as ws:
         crash = asyncio.run(run_agent(ws, _agent("kill -9 $$"), "p", "m", "http://127.0.0.1:9", 60, None))
         hang = asyncio.run(run_agent(ws, _agent("sleep 300 & sleep 300"), "p", "m", "http://127.0.0.1:9", 2, None))
-        ports = [s.port for s in ws.servers.values()]
+        pids = [s.proc.pid for s in ws.servers.values() if s.proc]
     assert crash.exit_code != 0 and not crash.timed_out
     assert hang.timed_out
     assert not runs_processes(ws.agent_user)
-    assert not set(ports) & set(_listening())
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
 
 
 # Ctrl-C and kill -9 of `peerwatch harness` with agents running: tests/harness/test_slots.py (three slots).
@@ -113,7 +117,7 @@ def test_a_second_run_is_refused_and_leaves_the_first_alone() -> None:
                 pass
             assert sleeper.poll() is None, "the refused run killed the running run's agent"
             ports = [s.port for s in ws.servers.values()]
-            assert set(ports) <= set(_listening()), "the refused run stopped the running run's servers"
+            assert set(ports) <= set(_listening(ws)), "the refused run stopped the running run's servers"
         finally:
             sleeper.kill()
             sleeper.wait()

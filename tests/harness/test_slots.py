@@ -4,6 +4,7 @@ time, nothing seen across slots, and every slot cleaned after Ctrl-C or kill -9.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import sys
@@ -57,6 +58,13 @@ def _reaped_by(pid: int) -> list[Slot]:
             for w in [line.split("peerwatch-reaper", 1)[1].split()] if w and w[0] in by_user]  # fmt: skip
 
 
+def _netns_of(pid: str) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/net")
+    except OSError:
+        return None
+
+
 def test_a_slot_is_held_by_one_run_and_a_waiting_run_gets_the_next_free_one() -> None:
     # Slots from the top: other runs on the machine (slot 0 first) are left alone.
     held = [lease for i in range(MAX_SLOTS - 1, MAX_SLOTS - 6, -1) if (lease := claim_free_slot([i])) is not None][:2]
@@ -87,7 +95,10 @@ def test_two_slots_at_once_do_not_see_each_other() -> None:
     a_slot, b_slot = asyncio.run(acquire_slot()), asyncio.run(acquire_slot())  # any free ones: others may run
     with Workspace(scenario, slot=a_slot) as a, Workspace(scenario, slot=b_slot) as b:
         assert a.agent_user != b.agent_user and a.server_user != b.server_user
-        assert not {s.port for s in a.servers.values()} & {s.port for s in b.servers.values()}
+        # each run's servers listen in a network namespace of its own (ports may coincide: no one else sees them)
+        nets = [{os.readlink(f"/proc/{s.proc.pid}/ns/net") for s in w.servers.values() if s.proc} for w in (a, b)]
+        assert len(nets[0]) == len(nets[1]) == 1 and nets[0] != nets[1]
+        assert os.readlink("/proc/self/ns/net") not in nets[0] | nets[1]
 
         def script(me: Workspace, other: Workspace, tag: str) -> str:
             return (
@@ -189,6 +200,9 @@ def test_ctrl_c_or_kill_9_with_three_slots_cleans_every_slot(sig: int, tmp_path:
         run_dirs = {d for i in slots for d in Path("/tmp").glob(f"{slot_names(i).run_prefix}*") if d.is_dir()}
         servers = subprocess.run(["pgrep", "-af", SSHD], capture_output=True, text=True).stdout
         assert sum(f"/{d.name}/" in servers for d in run_dirs) >= 3, "each slot's servers run from its run directory"
+        mine_pids = [line.split()[0] for line in servers.splitlines() if any(f"/{d.name}/" in line for d in run_dirs)]
+        nets = {_netns_of(pid) for pid in mine_pids} - {None, _netns_of("self")}
+        assert len(nets) >= 3, f"each slot's servers run in a network namespace of its own: {nets}"
         planted = lambda: [d for d in run_dirs if (d / "private" / "shm" / "left").exists()]  # noqa: E731
         while len(planted()) < 3 and time.monotonic() < deadline:  # the agents' files are in their run directories
             time.sleep(0.1)
@@ -206,6 +220,10 @@ def test_ctrl_c_or_kill_9_with_three_slots_cleans_every_slot(sig: int, tmp_path:
             break
         time.sleep(0.2)
     assert not left, f"processes left in slots {[s.index for s in left]}"
+    servers = subprocess.run(["pgrep", "-af", SSHD], capture_output=True, text=True).stdout
+    assert not [s for s in servers.splitlines() if any(f"/{d.name}/" in s for d in run_dirs)], "sshd outlived its run"
+    in_nets = [pid for pid in Path("/proc").iterdir() if pid.name.isdigit() and _netns_of(pid.name) in nets]
+    assert not in_nets, f"processes left in the slots' network namespaces: {in_nets}"  # nothing else holds them
     assert not [d for d in run_dirs if d.exists() and not (d / "KEPT").exists()], "run directories left behind"
     users = {u for i in slots for u in (slot_names(i).agent_user, slot_names(i).server_user)}
     assert not shared_leftovers(users), "an agent's /var/tmp, /dev/shm, /run/lock or System V objects outlived it"

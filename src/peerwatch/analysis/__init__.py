@@ -16,7 +16,7 @@ from ._stats import (
     wilson,
 )
 from ._study import table1, table2
-from ._summary import CONDITION_ORDER, RunHealth, SummaryRow, signatures, summary_rows
+from ._summary import CONDITION_ORDER, RunHealth, SummaryRow, count_samples, signatures, summary_rows
 
 __all__ = [
     "CONDITION_ORDER",
@@ -29,6 +29,7 @@ __all__ = [
     "binom_greater",
     "build_report",
     "cohens_kappa",
+    "count_samples",
     "dedupe",
     "disagreements",
     "fisher_combine",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
 from inspect_ai.log import EvalLog, read_eval_log_sample_summaries
 from pydantic import BaseModel
@@ -16,6 +17,17 @@ CONDITION_ORDER = ("good_peer", "neutral_peer", "bad_peer", "no_peer", "non_shut
 def signatures() -> dict[str, str]:
     """Each known task type's signature behaviour (from its family file)."""
     return {name: fam.signature for name, fam in families().items()}
+
+
+def _started(value: object) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, datetime):
+        return value.timestamp()
+    try:
+        return datetime.fromisoformat(str(value)).timestamp()
+    except ValueError:
+        return 0.0
 
 
 class SummaryRow(BaseModel):
@@ -33,13 +45,23 @@ class RunHealth(BaseModel):
     """What provider faults cost a run, read from its logs: sample re-runs after an error, samples still errored."""
 
     samples: int = 0
+    run_now: int = 0  # of `samples`, those that started in this run (the others were in the logs before it)
     retried_samples: int = 0
     retries: int = 0
     errored: int = 0
 
 
-def summary_rows(logs: list[EvalLog], health: RunHealth | None = None) -> list[SummaryRow]:
+def summary_rows(
+    logs: list[EvalLog],
+    health: RunHealth | None = None,
+    keep: set[tuple[str, str]] | None = None,
+    since: float | None = None,
+) -> list[SummaryRow]:
     """Aggregate the samples of `logs` (status ok only) into summary rows; fill `health` on the way.
+
+    `keep` (model, configuration) limits them to a plan's samples, each counted once however many logs hold it
+    (the first log wins: put finished ones first); samples that started at `since` (a POSIX time) or later count
+    as run now (a resumed sample keeps its first start).
 
     Model-call retries are not here: the run counts them as each sample ends (`RunOutcome.call_retries`), since
     only whole samples hold them and reading those back costs more CPU than the run's bookkeeping.
@@ -48,11 +70,18 @@ def summary_rows(logs: list[EvalLog], health: RunHealth | None = None) -> list[S
     counts: dict[tuple[str, str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     excluded: dict[tuple[str, str, str], int] = defaultdict(int)
     signature = signatures()
+    seen: set[tuple[str, str, int]] = set()
     for log in logs:
         # The sample summaries carry all this (the flags in the score's value); reading whole samples back cost more
         # CPU per sample than scoring them.
         for sample in read_eval_log_sample_summaries(log.location):
+            if keep is not None:
+                key3 = (log.eval.model, str(sample.id), sample.epoch)
+                if key3[:2] not in keep or key3 in seen:
+                    continue
+                seen.add(key3)
             health.samples += 1
+            health.run_now += int(since is not None and _started(sample.started_at) >= since)
             health.retries += sample.retries or 0
             health.retried_samples += int(bool(sample.retries))
             health.errored += int(sample.error is not None)
@@ -86,3 +115,14 @@ def summary_rows(logs: list[EvalLog], health: RunHealth | None = None) -> list[S
             )
         )
     return rows
+
+
+def count_samples(logs: list[EvalLog]) -> int:
+    """Samples the logs hold: a finished log's header says; an unfinished one's summaries are counted."""
+    total = 0
+    for log in logs:
+        if log.status == "success" and log.results is not None:
+            total += log.results.completed_samples
+        else:
+            total += len(read_eval_log_sample_summaries(log.location))
+    return total

@@ -24,12 +24,28 @@ def print_plan(plan, title: str) -> None:
     )
 
 
-def after_run(log_dir: str, success: bool, logs: list, call_retries: int | None = None) -> None:
-    """Print the summary table and the run's health; `call_retries` as the run counted them (None: not known)."""
+def after_run(
+    log_dir: str, success: bool, logs: list, call_retries: int | None = None, outcome=None, since: float | None = None
+) -> None:
+    """Print the summary table and the run's health; `call_retries` as the run counted them (None: not known).
+
+    With the run's `outcome` (its plan in the log dir), the table and counts are the plan's samples - this run's
+    and those earlier slices already held - and the samples that ran now are counted apart, as is the log dir's
+    total when other slices are there too. `since` alone (harness mode: the run's start) counts the samples of
+    `logs` that ran now apart.
+    """
     from peerwatch.analysis import CONDITION_ORDER, RunHealth, summary_rows
 
     health = RunHealth()
-    rows = summary_rows(logs, health)
+    plan = outcome.plan if outcome is not None else None
+    others: list = []
+    if plan is not None:
+        from peerwatch.tasks import plan_logs
+
+        logs, others = plan_logs(log_dir, plan)
+        rows = summary_rows(logs, health, keep=set(plan.wanted), since=outcome.started)
+    else:
+        rows = summary_rows(logs, health, since=since)
     calls = (
         ""
         if call_retries is None
@@ -45,10 +61,20 @@ def after_run(log_dir: str, success: bool, logs: list, call_retries: int | None 
             cells.append(f"{k / n:.0%} ({k}/{n})" if n else "-")
         table.add_row(row.model, row.task, row.subject, row.behaviour, *cells, str(row.excluded))
     console.print(table)
+    counted = f"{health.samples:,}"
+    if plan is not None:
+        counted = f"{health.run_now:,} run now, {health.samples:,} of {plan.samples:,} planned in the logs"
+    elif since is not None:
+        counted = f"{health.run_now:,} run now, {health.samples:,} in this run's tasks"
     console.print(
-        f"samples: {health.samples:,} · provider faults retried: {calls}{health.retries:,} re-run(s) of "
+        f"samples: {counted} · provider faults retried: {calls}{health.retries:,} re-run(s) of "
         f"{health.retried_samples:,} sample(s) · errored: {health.errored:,}"
     )
+    if others:
+        from peerwatch.analysis import count_samples
+
+        total = health.samples + count_samples(others)
+        console.print(f"log dir: {total:,} samples over every slice in it (peerwatch report {log_dir} merges them)")
     if not success:
         err.print("[yellow]some tasks did not complete; run the same command again to resume[/]")
     console.print(f"logs: {log_dir}  ·  browse transcripts: [bold]inspect view --log-dir {log_dir}[/]")

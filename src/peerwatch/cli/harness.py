@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Annotated
 
 import typer
 
-from ._common import console, display, fail, key_values
+from ._common import console, display, err, fail, key_values
 from ._models import serve_judge
 from ._options import (
     ApprovalsOpt,
@@ -95,7 +96,7 @@ def harness(
     except ValueError as exc:
         fail(str(exc))
     try:
-        task, models, n = prepare_harness(
+        tasks, models, n, notes = prepare_harness(
             model,
             model_args=model_arg,
             agent=agent,
@@ -114,6 +115,7 @@ def harness(
             approvals=approvals,
             keystore=keystore,
             log_dir=log_dir,
+            epochs=epochs,
         )
     except (HarnessError, ScenarioError, ModelCheckError, ValueError) as exc:
         fail(" ".join(str(exc).split()))
@@ -124,17 +126,20 @@ def harness(
     console.print(
         f"peerwatch harness: {n} configuration(s) x {epochs} epoch(s) x {len(models)} model(s), agent {agent}"
     )
+    for note in notes:  # earlier slices this run holds part of, unfinished
+        err.print(f"[yellow]{note}[/]", soft_wrap=True)
     if line := pace_line(pace):
         console.print(line)
     outcome = RunOutcome()
+    started = time.time()  # samples that start later ran in this run (the others: earlier slices, resumed)
     with contextlib.ExitStack() as stack:  # a local judge is served for the run
         judge_model = serve_judge(stack, judge, judge_args, [], [], log_dir)
         success, logs = run_harness(
-            task, log_dir, models, epochs, grader_roles(judge_model), display(), max_episodes or default_episodes(),
+            tasks, log_dir, models, epochs, grader_roles(judge_model), display(), max_episodes or default_episodes(),
             pace=pace, outcome=outcome,
         )  # fmt: skip
     if pace is not None and outcome.budget_reached:
-        after_run(log_dir, True, logs)
+        after_run(log_dir, True, logs, since=started)
         console.print(budget_message(outcome.spent, pace.budget or 0.0, logs, unit="episodes"))
         raise typer.Exit(BUDGET_EXIT)
-    after_run(log_dir, success, logs)
+    after_run(log_dir, success, logs, since=started)

@@ -138,6 +138,7 @@ def run(
     judge_args = key_values(judge_arg, "--judge-arg")
     if dry_run:
         print_plan(the_plan, "peerwatch run (dry run)")
+        _print_held(log_dir, selection, the_plan, epochs, limit, guard, family, shard, workers)
         if judge:
             console.print(f"judge: {judge} (role grader)")
         _print_cost(selection, the_plan, limit, shard, prices)
@@ -145,7 +146,7 @@ def run(
     if executor != "local" or scheduler or shards:
         run_distributed(
             ctx, the_plan, log_dir, executor, scheduler, shards, shard, workers, guard, model_args=args,
-            pace=(rpm, budget, prices),
+            pace=(rpm, budget, prices), planned=(selection, epochs, limit, guard, family),
         )  # fmt: skip
         return
     faults = FaultPolicy(retry_on_error=retry_on_error, attempt_timeout=timeout, log_buffer=log_buffer)
@@ -205,7 +206,10 @@ def _run_checked(
 
     try:
         plan = (selection, epochs, limit, guard, family)  # the tasks already in the log dir must not run twice
-        models = check_run_setup(log_dir, model or [], model_args, shard, workers, plan)
+        models = check_run_setup(
+            log_dir, model or [], model_args, shard, workers, plan, message_limit=limits.get("message_limit"),
+            judge=str(judge) if judge is not None else None,
+        )
     except (ModelCheckError, PlanError) as exc:
         fail(str(exc))
     approval = None
@@ -231,6 +235,7 @@ def _run_checked(
         console.print("judge on: one worker process (Inspect models do not cross processes; the judge is built here)")
         workers = 1
     print_plan(the_plan, "peerwatch run")
+    _print_held(log_dir, selection, the_plan, epochs, limit, guard, family, shard, workers)
     if line := pace_line(pace, parse_shard(shard)[1] if shard else 1, workers):
         console.print(line)
     outcome = RunOutcome()
@@ -255,15 +260,31 @@ def _run_checked(
         )
     except PlanError as exc:  # another run is writing into the log dir
         fail(str(exc))
+    for note in outcome.plan.notes if outcome.plan else []:  # earlier slices this run holds part of, unfinished
+        err.print(f"[yellow]{note}[/]", soft_wrap=True)
     if guard:
         _finish_guard()
     if outcome.refused:  # the key or model was refused mid-run: one line; the same command resumes once fixed
         fail(outcome.refused)
     if outcome.budget_reached:
-        after_run(log_dir, True, logs, outcome.call_retries)
+        after_run(log_dir, True, logs, outcome.call_retries, outcome)
         console.print(budget_message(outcome.spent, pace.budget, logs))
         raise typer.Exit(BUDGET_EXIT)
-    after_run(log_dir, success, logs, outcome.call_retries)
+    after_run(log_dir, success, logs, outcome.call_retries, outcome)
+
+
+def _print_held(log_dir, selection, the_plan, epochs, limit, guard, family, shard, workers) -> None:
+    """What earlier slices in the log dir hold of this plan, in one line (a held plan is a one-line error)."""
+    from peerwatch.tasks import PlanError, plan_run, shard_dir, worker_shards
+
+    specs = worker_shards(shard, workers or 1)
+    try:
+        run = plan_run(log_dir, selection, the_plan.models, epochs, limit, guard, family, specs,
+                       [shard_dir(log_dir, s) for s in specs])  # fmt: skip
+    except PlanError as exc:
+        fail(str(exc))
+    if line := run.held_line():
+        console.print(line)
 
 
 def _warn_refused(guard, selection, limit, shard, models, family, epochs) -> None:

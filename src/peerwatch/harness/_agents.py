@@ -1,6 +1,7 @@
 """Agent CLIs for harness mode: built-in profiles (OpenCode, Gemini CLI) and any command template.
 
-The agent runs as the unprivileged agent user, in a mount namespace of its own where peerwatch's project, logs and
+The agent runs as the unprivileged agent user, in the run's network namespace (loopback only: its two servers and
+its model bridge) and a mount namespace of its own where peerwatch's project, logs and
 virtual environment are covered by empty tmpfs mounts (its CLI is bind-mounted read-only at
 `/opt/peerwatch/agent-clis` first), under `strace` run by root: every command it executes and every path it is denied
 lands in the orchestrator's record, where the agent cannot reach it.
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from ._servers import UNSHARE, HarnessError, die_with_parent_same_session, kill_user
+from ._servers import UNSHARE, HarnessError, die_with_parent_same_session, kill_user, preexec_in
 from ._shell_agent import SHELL_AGENT
 from ._workspace import Workspace
 
@@ -271,7 +272,8 @@ async def run_agent(
         stderr=asyncio.subprocess.PIPE,
         env=env,
         start_new_session=True,
-        preexec_fn=die_with_parent_same_session,  # peerwatch killed hard: the agent goes with it
+        # in the run's network namespace (its servers and bridge only); peerwatch killed hard: the agent goes with it
+        preexec_fn=preexec_in(ws.netns, die_with_parent_same_session),
     )
     timed_out = False
     try:

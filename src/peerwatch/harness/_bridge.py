@@ -8,8 +8,9 @@ then shows up as a model event in the Inspect log). Endpoints:
 - `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent` (`alt=sse`), `:countTokens` - the Gemini
   API, for Gemini CLI (`GOOGLE_GEMINI_BASE_URL`).
 
-The server binds 127.0.0.1 only. It keeps the longest conversation it has seen, which becomes the episode's
-transcript.
+The server binds 127.0.0.1 only - in harness mode the 127.0.0.1 of the run's network namespace (`netns`), the only
+place its agent can reach and the only agent that can reach it. It keeps the longest conversation it has seen, which
+becomes the episode's transcript.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -36,6 +37,9 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import ToolCall, ToolInfo, ToolParam, ToolParams
 from inspect_ai.util import JSONType
+
+if TYPE_CHECKING:
+    from ._netns import NetNamespace
 
 Brain = Callable[[list[ChatMessage], list[ToolInfo]], Awaitable[ModelOutput]]
 LOOPBACK = "127.0.0.1"
@@ -99,8 +103,12 @@ def _openai_calls(message: ChatMessageAssistant) -> list[dict[str, Any]]:
 class ModelBridge:
     """The HTTP server. Use `async with ModelBridge(brain) as bridge:` inside an event loop, or `serve()`."""
 
-    def __init__(self, brain: Brain, model_name: str = "peerwatch", port: int | None = None) -> None:
+    def __init__(
+        self, brain: Brain, model_name: str = "peerwatch", port: int | None = None, netns: NetNamespace | None = None
+    ) -> None:
+        """`netns`: the harness run's network namespace, where the listening socket is made (None: the host's)."""
         self.brain, self.model_name = brain, model_name
+        self.netns = netns
         self.port = port or free_port()
         self._fixed_port = port is not None
         self.conversation: list[ChatMessage] = []
@@ -259,16 +267,10 @@ class ModelBridge:
         return uvicorn.Config(self.app, host=LOOPBACK, port=self.port, log_level="warning", lifespan="off")
 
     async def __aenter__(self) -> ModelBridge:
-        # Bound here and handed to uvicorn: no other slot or process can take the port between pick and listen.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((LOOPBACK, self.port))
-        except OSError:
-            if self._fixed_port:
-                sock.close()
-                raise
-            sock.bind((LOOPBACK, 0))
+        # Bound here and handed to uvicorn: no other slot or process can take the port between pick and listen. In
+        # a run's namespace the socket is made there (by a thread that entered it) and stays there; the event loop
+        # serves it from the host side.
+        sock = self._bind() if self.netns is None else self.netns.call(self._bind)
         self.port = int(sock.getsockname()[1])
         self._server = uvicorn.Server(self._config())
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
@@ -278,6 +280,18 @@ class ModelBridge:
                 raise RuntimeError(f"model server did not start on {self.base_url}")
             await asyncio.sleep(0.02)
         return self
+
+    def _bind(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((LOOPBACK, self.port))
+        except OSError:
+            if self._fixed_port:
+                sock.close()
+                raise
+            sock.bind((LOOPBACK, 0))
+        return sock
 
     async def __aexit__(self, *exc: object) -> None:
         if self._server is not None:

@@ -1,7 +1,8 @@
 """Real OpenSSH servers on loopback for harness mode, and the orchestrator-side record of what happens on them.
 
 Each server is the Debian `sshd`, started by peerwatch as root in a mount namespace of its own where its data root is
-bind-mounted at `/data`, listening on 127.0.0.1 at a free high port with its own host key and config. Logins run as
+bind-mounted at `/data`, listening on 127.0.0.1 at a free high port with its own host key and config - the 127.0.0.1
+of the run's own network namespace (`_netns.py`), where only the run's agent can reach it. Logins run as
 the unprivileged server user through a forced-command wrapper (root-owned) that writes every session's command to a
 FIFO before running it; SFTP sessions run `sftp-server` with its file-operation log going to a second FIFO. The
 orchestrator reads both FIFOs into its own files, out of the agent's and the server user's reach; sshd's own log
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import ctypes
+import functools
 import os
 import shutil
 import signal
@@ -27,13 +29,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from ._bridge import LOOPBACK, free_port
+from ._netns import NetNamespace, netns_problem
 from ._wrappers import GUARDED_WRAPPER, SSHD_CONFIG, WRAPPER
 
 SSHD = "/usr/sbin/sshd"
 SFTP_SERVER = "/usr/lib/openssh/sftp-server"
 # The namespaces the agent and every server run in: mounts (the run's private /tmp and the like), System V IPC and
 # POSIX message queues, and a process table of their own (`ps` shows no other slot; killing the namespace's first
-# process - or unshare, peerwatch's child - ends every process in it).
+# process - or unshare, peerwatch's child - ends every process in it). The network namespace is the run's, shared
+# by its agent and both servers: `preexec_in` enters it before `unshare` runs.
 UNSHARE = ["unshare", "--mount", "--ipc", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "private"]
 
 class HarnessError(RuntimeError):
@@ -68,6 +72,23 @@ def die_with_parent() -> None:
 def die_with_parent_same_session() -> None:
     """preexec_fn for children started with `start_new_session=True`: only the parent-death signal."""
     _parent_death_signal(signal.SIGKILL, new_session=False)
+
+
+def _in_netns(netns: NetNamespace | None, then: Any) -> None:  # child, before exec
+    if netns is not None:
+        netns.enter()  # raises: the child never runs outside its run's namespace
+    then()
+
+
+def preexec_in(netns: NetNamespace | None, then: Any) -> Any:
+    """preexec_fn that moves the child into `netns` (None: stays put), then runs `then` (a parent-death step)."""
+    return functools.partial(_in_netns, netns, then)
+
+
+def _connects(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=0.2):
+        return True
+    return False
 
 
 class _Collector(threading.Thread):
@@ -162,12 +183,14 @@ class SshServer:
         bin_dir: Path,
         guard: Any = None,
         mounts: list[str] | None = None,
+        netns: NetNamespace | None = None,
     ) -> None:
         """`mounts`: shell commands run as root in the server's mount namespace before sshd starts (the run's
-        private /tmp)."""
+        private /tmp). `netns`: the run's network namespace, where sshd listens (None: the host's)."""
         self.ip, self.data_dir, self.user, self.guard = ip, data_dir, user, guard
         self.mounts = mounts or []
-        self.port = free_port()
+        self.netns = netns
+        self.port = self._free_port()
         self.dir = private / f"sshd-{ip}"
         self.dir.mkdir(mode=0o700)
         self.hostkey = self.dir / "host_ed25519"
@@ -241,7 +264,7 @@ class SshServer:
                 self._start_sshd()
                 return
             except _PortTaken:
-                self.port = free_port()
+                self.port = self._free_port()
                 self.config.write_text(self._config_text.replace("__PORT__", str(self.port)))
         raise HarnessError(f"sshd for {self.ip}: no free port on {LOOPBACK} after 5 attempts")
 
@@ -261,7 +284,9 @@ class SshServer:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
-                preexec_fn=_parent_death_signal,
+                # SIGKILL: `unshare --fork` ignores (blocks) SIGTERM while it waits, so a gentler parent-death signal
+                # left sshd running for good after a kill -9 of peerwatch; --kill-child then ends sshd with it
+                preexec_fn=preexec_in(self.netns, die_with_parent),
             )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -272,11 +297,17 @@ class SshServer:
                     raise _PortTaken
                 tail = text.strip().splitlines()[-1:] or ["(no output)"]
                 raise HarnessError(f"sshd for {self.ip} exited at start: {tail[0]}")
-            with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, self.port), timeout=0.2):
+            if self._connects():
                 return
             time.sleep(0.05)
         self.stop()
         raise HarnessError(f"sshd for {self.ip} did not listen on {LOOPBACK}:{self.port} within 10 s")
+
+    def _free_port(self) -> int:
+        return free_port() if self.netns is None else self.netns.call(free_port)
+
+    def _connects(self) -> bool:
+        return _connects(self.port) if self.netns is None else self.netns.call(_connects, self.port)
 
     def _mark_attempt(self) -> None:
         with self.log.open("a") as log:  # what follows in the log belongs to the next attempt
@@ -351,3 +382,5 @@ def require_harness_host() -> None:
         raise HarnessError(f"missing {', '.join(missing)}: run `bash scripts/setup/sshd.sh` (installs OpenSSH)")
     if not Path("/usr/bin/python3").exists():
         raise HarnessError("the servers' file tools need /usr/bin/python3: apt-get install python3")
+    if (problem := netns_problem()) is not None:  # fail closed: slots that can talk are no isolation
+        raise HarnessError(problem)

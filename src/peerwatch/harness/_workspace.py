@@ -12,9 +12,9 @@ The agent user can reach only home/; the server user only what its sessions need
 the other server's data are root's. Each run belongs to a slot (`_slots.py`): its users, lock and run directory are
 the slot's alone, and its /tmp, /var/tmp, /dev/shm and /run/lock are private to it (bind mounts in the agent's and
 the servers' mount namespaces, which also have IPC and PID namespaces of their own: System V and POSIX message queues
-and the process table), so runs in other slots share nothing with it; what an episode leaves there goes with its run
-directory. What stays shared (loopback ports, abstract sockets) is listed in docs/harness.md. The study's addresses
-are SSH config aliases (`Host 10.0.12.45`, `HostName 127.0.0.1`, a high port): no traffic ever goes to a
+and the process table) and a network namespace (`_netns.py`: loopback only; its servers, agent and model bridge),
+so runs in other slots share nothing with it; what an episode leaves there goes with its run directory. The study's
+addresses are SSH config aliases (`Host 10.0.12.45`, `HostName 127.0.0.1`, a high port): no traffic ever goes to a
 private-range address.
 """
 
@@ -36,6 +36,7 @@ from peerwatch.scenarios import Factors, Scenario, enumerate_factors, factors_by
 from peerwatch.world import DriveFile, Server, ServerFile, World
 
 from ._files import FileIdentity, _ids, _stamp, ordinary_bytes, standin_bytes
+from ._netns import NetNamespace, NetnsUnavailable
 from ._servers import HarnessError, RecordLine, SshServer, kill_user, require_harness_host
 from ._slots import SlotLease, claim_slot, ensure_user, slot_names
 
@@ -86,6 +87,7 @@ class Workspace:
         self.record: list[RecordLine] = []
         self._record_lock = threading.Lock()
         self.servers: dict[str, SshServer] = {}
+        self.netns: NetNamespace | None = None  # the run's network namespace, from set-up to close
         self.identities: dict[str, FileIdentity] = {}  # sha256 hex -> identity
         self._slot_arg = slot
         self.lease: SlotLease | None = None
@@ -154,6 +156,10 @@ class Workspace:
         _remove_stale(self.root, self.slot.run_prefix)
         for user in (self.agent_user, self.server_user):  # leftovers of a run killed hard (we hold the slot)
             kill_user(user)
+        try:  # before any server: they listen in it, and so does the model bridge
+            self.netns = NetNamespace()
+        except NetnsUnavailable as exc:  # e.g. the machine's namespace limit reached: this episode does not run
+            raise HarnessError(str(exc)) from None
         Path("/data").mkdir(exist_ok=True)  # mount point of the servers' data roots (inside their namespaces)
         ensure_user(self.server_user, "/data")
         ensure_user(self.agent_user, str(self.home))
@@ -196,6 +202,7 @@ class Workspace:
                 bin_dir,
                 guard=self.guard,
                 mounts=self.namespace_mounts(),
+                netns=self.netns,
             )
         if self.guard is not None:
             self.guard.attach(
@@ -285,6 +292,8 @@ class Workspace:
         if held:  # only the slot's holder may end its users' processes
             kill_user(self.agent_user)
             kill_user(self.server_user)
+        if self.netns is not None:  # its servers and agent are gone: the kernel frees it
+            self.netns.close()
         if self.keep:
             (self.root / KEPT).touch()
         else:

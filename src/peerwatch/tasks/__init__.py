@@ -12,6 +12,7 @@ from ._guard import finish_guard_sessions, guard_paths, open_run_guard, refused_
 from ._harness import HARNESS_KEY, harness, max_harness_episodes, open_guard, set_max_harness_episodes
 from ._harness_run import prepare_harness, run_harness
 from ._judge import grader_model, judge_now, run_llm_judge
+from ._overlap import RunPlan, plan_logs, plan_run
 from ._pace import PaceOptions
 from ._pace_plan import budget_message, pace_line, pace_options, shard_pace
 from ._persona_model import ScriptPlayer, turns_of
@@ -45,7 +46,16 @@ from ._scorer import peerwatch_scorer, to_transcript
 from ._solver import peerwatch_agent
 from ._storage import StorageError, absolute, is_dir, is_remote
 from ._tasks import TASKS, parse_shard, sample_for, study_task
-from ._workers import BUDGET_EXIT, RunOutcome, check_run_setup, resolve_workers, run_sharded, shard_logs
+from ._workers import (
+    BUDGET_EXIT,
+    RunOutcome,
+    check_run_setup,
+    resolve_workers,
+    run_sharded,
+    shard_dir,
+    shard_logs,
+    worker_shards,
+)
 
 __all__ = [
     "BUDGET_EXIT",
@@ -58,6 +68,7 @@ __all__ = [
     "PlanError",
     "RescoreError",
     "RunOutcome",
+    "RunPlan",
     "ScriptPlayer",
     "Selection",
     "StorageError",
@@ -98,6 +109,8 @@ __all__ = [
     "peerwatch_models",
     "peerwatch_scorer",
     "plan",
+    "plan_logs",
+    "plan_run",
     "planned_factors",
     "prepare_harness",
     "refused_evaluations",
@@ -114,6 +127,7 @@ __all__ = [
     "script_brain",
     "select",
     "set_max_harness_episodes",
+    "shard_dir",
     "shard_logs",
     "shard_pace",
     "split_key_values",
@@ -121,4 +135,5 @@ __all__ = [
     "tampering",
     "to_transcript",
     "turns_of",
+    "worker_shards",
 ]

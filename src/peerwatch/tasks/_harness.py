@@ -121,7 +121,7 @@ def harness_agent(
                 raise
             await _enter(ws)
             try:
-                async with ModelBridge(brain, model_name=BRIDGE_MODEL) as bridge:
+                async with ModelBridge(brain, model_name=BRIDGE_MODEL, netns=ws.netns) as bridge:
                     run = await run_agent(
                         ws, profile, prompt, BRIDGE_MODEL, bridge.base_url, agent_timeout, [Path(h) for h in hide or []]
                     )

@@ -13,10 +13,11 @@ from peerwatch.harness import require_harness_host, server_factors
 from peerwatch.oversight import channel_from_spec
 
 from ._guard import check_run, guard_paths
-from ._harness import harness, set_max_harness_episodes
+from ._harness import set_max_harness_episodes
+from ._harness_plan import plan_harness
 from ._pace import PaceOptions, budget_reached, configure, retries_through_inspect, spent
 from ._persona_model import check_replay_scripts
-from ._run import check_models, parse_model_args
+from ._run import check_log_dir, check_models, parse_model_args
 from ._workers import RunOutcome
 
 
@@ -40,14 +41,20 @@ def prepare_harness(
     approvals: str | None = None,
     keystore: str | None = None,
     log_dir: str,
-) -> tuple[Task, list[Model], int]:
-    """The harness task of a run, checked before anything starts; returns (task, models, configurations).
+    epochs: int = 1,
+) -> tuple[list[Task], list[Model], int, list[str]]:
+    """The harness tasks of a run, checked before anything starts; returns (tasks, models, configurations, notes).
+
+    A log dir holding earlier harness slices gets only the configurations none of them holds, beside the earlier
+    slices the plan contains (resumed as they were); `notes` name earlier slices it holds part of that are unfinished
+    (`plan_harness`). Raises PlanError for a log dir that is not peerwatch's or holds these at other epochs.
 
     Raises (one line each) HarnessError for a host that cannot run it, ScenarioError for a bad selection,
     ModelCheckError for a model or `-M` argument, ValueError for a bad script; anything else comes from the guard
     (a policy, store or channel problem) and must stop the run too (fail closed).
     """
     require_harness_host()
+    check_log_dir(log_dir)
     factors = server_factors(config or [], task_type or [], subject or [], condition or [], instantiation or [])
     factors = factors[:limit]
     checked = check_models(models, parse_model_args(model_args))
@@ -59,21 +66,22 @@ def prepare_harness(
         audit, approvals = guard_paths(log_dir, audit, approvals)
         options = {"guard": guard, "audit": audit, "approvals": approvals, "keystore": keystore}
         options["run_dir"] = log_dir  # the key store must lie outside it
-    task = harness(
-        agent=agent,
-        config=[f.config_id for f in factors],
-        agent_timeout=agent_timeout,
-        instruction_file=instruction_file,
-        keep=keep,
-        family=family,
-        hide=[str(Path(log_dir).resolve())],  # earlier runs' logs hold answer keys
+    own = {  # the arguments (and their order) of the harness task: its identity in the eval set
+        "agent": agent,
+        "config": [f.config_id for f in factors],
+        "agent_timeout": agent_timeout,
+        "instruction_file": instruction_file,
+        "keep": keep,
+        "family": family,
+        "hide": [str(Path(log_dir).resolve())],  # earlier runs' logs hold answer keys
         **options,
-    )
-    return task, checked, len(factors)
+    }
+    tasks, notes = plan_harness(log_dir, own, own["config"], checked, epochs)
+    return tasks, checked, len(factors), notes
 
 
 def run_harness(
-    task: Task,
+    tasks: list[Task],
     log_dir: str,
     models: list[Model],
     epochs: int,
@@ -83,7 +91,7 @@ def run_harness(
     pace: PaceOptions | None = None,
     outcome: RunOutcome | None = None,
 ) -> tuple[bool, list[EvalLog]]:
-    """Run (or resume) a harness task in `log_dir`, `max_episodes` samples at once, each in a harness slot of its own
+    """Run (or resume) the harness tasks in `log_dir`, `max_episodes` samples at once, each in a harness slot of its own
     (its own servers, agent user and workspace); one model at a time, so the slots a run takes are `max_episodes`.
 
     `pace` paces the agent's model calls (they reach Inspect through the model bridge, so the pacing hook sees every
@@ -94,9 +102,12 @@ def run_harness(
     configure(pace)
     if pace is not None and pace.rpm:
         retries_through_inspect(models)
+    if any(t.model is not None for t in tasks):
+        models = models[:1]  # every task carries its model (the models' plans differ): one pass over them
     success, logs = eval_set(
-        [task],
+        tasks,
         log_dir=log_dir,
+        log_dir_allow_dirty=True,  # other harness slices live here too; check_log_dir refused anything else
         model=models,
         model_roles=model_roles,
         epochs=epochs,

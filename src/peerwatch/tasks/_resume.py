@@ -1,5 +1,5 @@
-"""What a log dir already holds decides what a run may add: no finished sample runs twice, one writer per eval-set
-dir, and no log left behind by a killed run once a re-run has superseded it.
+"""One writer per eval-set dir, and no log left behind by a killed run once a re-run has superseded it (what a plan
+runs beside the tasks a log dir already holds is `_overlap`'s).
 
 A run killed with -9 leaves its task's log `started`; the re-run's eval set seeds a new log from it and completes
 that one, but Inspect leaves the old one on disk: it cannot know that no other process still writes it. Every sample
@@ -14,64 +14,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from inspect_ai.log import list_eval_logs, read_eval_log
 
-from peerwatch.scenarios import Factors
-
-from ._run import PlanError
-from ._storage import StorageError, is_dir, is_remote
+from ._storage import is_remote
 
 LOCK_NAME = ".peerwatch-run.lock"
-
-
-def check_plan(
-    log_dir: str,
-    factors: Sequence[Factors],
-    models: Sequence[str],
-    epochs: int,
-    guard: str | None = None,
-    family: str | None = None,
-) -> None:
-    """Refuse a plan that would re-run samples a task already in `log_dir` holds (PlanError, one line).
-
-    A task is identified by its selection, `--limit` and `--epochs`, so a slice that overlaps one run before - the
-    union of two slices, the same slice at other epochs - is a new task to Inspect's eval set, which would run every
-    sample again beside the finished ones. A plan is welcome when each earlier task of the same model (and guard and
-    family) shares no configuration with it, or is exactly it (same configurations, same epochs: it resumes).
-    """
-    try:
-        if not is_dir(log_dir):
-            return
-        infos = list_eval_logs(log_dir, recursive=False)
-    except StorageError as exc:
-        raise PlanError(str(exc)) from None
-    mine: dict[str, set[str]] = {}
-    for f in factors:
-        mine.setdefault(f.task, set()).add(f.config_id)
-    for info in infos:
-        header = read_eval_log(info, header_only=True)
-        ev = header.eval
-        args = ev.task_args or {}
-        planned = mine.get(str((ev.metadata or {}).get("peerwatch_task")), set())
-        if ev.model not in models or args.get("guard") != guard or args.get("family") != family:
-            continue
-        theirs = {str(i) for i in ev.dataset.sample_ids or []}
-        same = theirs & planned
-        if not same or (theirs == planned and (ev.config.epochs or 1) == epochs):
-            continue
-        task, before = ev.task.rsplit("/", 1)[-1], ev.config.epochs or 1
-        if theirs == planned:
-            raise PlanError(
-                f"log dir {log_dir} holds this {task} slice at --epochs {before}, not {epochs}: run it with "
-                f"--epochs {before} to resume it, or use another --log-dir (finished samples would run again)"
-            )
-        raise PlanError(
-            f"log dir {log_dir}: {len(same)} of the {len(planned)} {task} configurations planned already ran there "
-            f"in another slice ({len(theirs)} configurations, --epochs {before}); run only the slices not run yet, "
-            "or use another --log-dir (finished samples would run again)"
-        )
 
 
 class LogDirBusy(RuntimeError):

@@ -21,6 +21,7 @@ from peerwatch.scenarios import Factors, enumerate_factors
 from ._faults import LOCAL_PROVIDERS, PERMANENT_STATUS, harden_retries, status_of, watch_refusals
 from ._judge import GRADER_ROLE
 from ._pace import PaceOptions, configure
+from ._specs import TaskSpec, build_specs
 from ._storage import StorageError, check_writable, is_dir
 from ._tasks import TASKS, check_family, family_task, slice_factors, study_task
 
@@ -290,8 +291,12 @@ def run_study(
     model_roles: dict[str, Model] | None = None,
     shard: str | None = None,
     pace: PaceOptions | None = None,
+    specs: list[TaskSpec] | None = None,
 ) -> tuple[bool, list[EvalLog]]:
     """Run (or resume) the study in `log_dir`: running it again completes only what is missing.
+
+    `specs` (from `plan_run`: what the log dir does not hold yet, and the earlier tasks to resume as they were)
+    replace the tasks of `selection`; a spec naming a model runs with it alone.
 
     Provider faults are retried at two levels: each model call by Inspect's provider retries (5xx, 429, connection
     errors, attempts past `attempt_timeout`), and a sample that still errors (a malformed body, say) is re-run up to
@@ -303,7 +308,12 @@ def run_study(
     faults = faults or FaultPolicy()
     check_log_dir(log_dir)
     configure(pace)
-    tasks = build_tasks(selection, family, guard, limit, epochs, shard)
+    if specs is None:
+        tasks = build_tasks(selection, family, guard, limit, epochs, shard)
+    else:
+        tasks = build_specs(specs, models)
+        if any(spec.model for spec in specs):
+            models = models[:1]  # every task carries its model: one pass over them, not one per model
     if not tasks:
         return True, []
     watch_refusals(True)  # a refusal stops this run (`refusal()` says why); the next one starts clean

@@ -48,10 +48,16 @@ def parse_shard(spec: str) -> tuple[int, int]:
     return i, n
 
 
-def slice_factors(factors: list[Factors], limit: int | None = None, shard: str | None = None) -> list[Factors]:
-    """One task type's configurations after `limit` (the first ones in matrix order) and `shard` ("i/n")."""
+def slice_factors(
+    factors: list[Factors], limit: int | None = None, shard: str | None = None, exclude: Iterable[str] | None = None
+) -> list[Factors]:
+    """One task type's configurations after `limit` (the first ones in matrix order), without those in `exclude`
+    (held by earlier tasks in the log dir), then `shard` ("i/n"): shards partition what is left to run."""
     if limit is not None:
         factors = factors[: int(limit)]
+    if exclude:
+        held = set(exclude)
+        factors = [f for f in factors if f.config_id not in held]
     if shard is not None:
         index, count = parse_shard(shard)
         factors = factors[index - 1 :: count]  # round-robin: every shard gets a share of every task type
@@ -97,11 +103,13 @@ def study_task(
     limit: int | None = None,
     epochs: int | None = None,
     shard: str | None = None,
+    exclude: list[str] | None = None,
 ) -> Task:
     """Build the Inspect task for one task type over the selected (valid) configurations.
 
     `limit` keeps the first configurations in matrix order; `shard` ("i/n", 1-based) keeps every n-th of those from
-    the i-th on; `epochs` sets the task's own epochs. Both are task
+    the i-th on; `exclude` drops configurations earlier tasks in the log dir hold (before sharding, so shards split
+    what is left); `epochs` sets the task's own epochs. All are task
     arguments on purpose: Inspect's eval set identifies a task by name and arguments, so a slice (or an epoch count)
     that lived only in the dataset would look "done" to a second run into the same log dir.
     """
@@ -116,7 +124,7 @@ def study_task(
             threshold=_thresholds(threshold),
             monitoring=_values(monitoring),
         )
-    samples = [sample_for(f, family, guard=guard) for f in slice_factors(factors, limit, shard)]
+    samples = [sample_for(f, family, guard=guard) for f in slice_factors(factors, limit, shard, exclude)]
     return Task(
         dataset=MemoryDataset(samples, name=task_type),
         solver=peerwatch_agent(family),
@@ -140,6 +148,7 @@ def misrep_evaluation(
     epochs: int | None = None,
     guard: str | None = None,
     shard: str | None = None,
+    exclude: list[str] | None = None,
 ) -> Task:
     """Strategic misrepresentation: score the subject's outputs and report the average."""
     return study_task(
@@ -155,6 +164,7 @@ def misrep_evaluation(
         limit=limit,
         epochs=epochs,
         shard=shard,
+        exclude=exclude,
     )
 
 
@@ -168,6 +178,7 @@ def misrep_finance(
     epochs: int | None = None,
     guard: str | None = None,
     shard: str | None = None,
+    exclude: list[str] | None = None,
 ) -> Task:
     """Strategic misrepresentation: grade the subject product's finances (A/B/C) and recommend."""
     return study_task(
@@ -183,6 +194,7 @@ def misrep_finance(
         limit=limit,
         epochs=epochs,
         shard=shard,
+        exclude=exclude,
     )
 
 
@@ -198,6 +210,7 @@ def tampering(
     epochs: int | None = None,
     guard: str | None = None,
     shard: str | None = None,
+    exclude: list[str] | None = None,
 ) -> Task:
     """Shutdown tampering: the evaluation task with an editable `shutdown_config.yaml`."""
     return study_task(
@@ -213,6 +226,7 @@ def tampering(
         limit=limit,
         epochs=epochs,
         shard=shard,
+        exclude=exclude,
     )
 
 
@@ -228,6 +242,7 @@ def alignment_faking(
     epochs: int | None = None,
     guard: str | None = None,
     shard: str | None = None,
+    exclude: list[str] | None = None,
 ) -> Task:
     """Alignment faking: evaluate and execute the shutdown, monitored or not."""
     return study_task(
@@ -243,6 +258,7 @@ def alignment_faking(
         limit=limit,
         epochs=epochs,
         shard=shard,
+        exclude=exclude,
     )
 
 
@@ -256,6 +272,7 @@ def exfiltration_transfer(
     epochs: int | None = None,
     guard: str | None = None,
     shard: str | None = None,
+    exclude: list[str] | None = None,
 ) -> Task:
     """Model exfiltration: migrate only the 2025-or-later files off a decommissioned server."""
     return study_task(
@@ -271,6 +288,7 @@ def exfiltration_transfer(
         limit=limit,
         epochs=epochs,
         shard=shard,
+        exclude=exclude,
     )
 
 
@@ -284,6 +302,7 @@ def exfiltration_deletion(
     epochs: int | None = None,
     guard: str | None = None,
     shard: str | None = None,
+    exclude: list[str] | None = None,
 ) -> Task:
     """Model exfiltration: queue every file of a decommissioned server for deletion."""
     return study_task(
@@ -299,6 +318,7 @@ def exfiltration_deletion(
         limit=limit,
         epochs=epochs,
         shard=shard,
+        exclude=exclude,
     )
 
 
@@ -316,6 +336,7 @@ def family_task(
     epochs: int | None = None,
     guard: str | None = None,
     shard: str | None = None,
+    exclude: list[str] | None = None,
 ) -> Task:
     """Any task family by name (`task_type`), e.g. one defined only by a YAML file in `$PEERWATCH_SCENARIO_DIR`.
 
@@ -334,6 +355,7 @@ def family_task(
         limit=limit,
         epochs=epochs,
         shard=shard,
+        exclude=exclude,
     )
 
 

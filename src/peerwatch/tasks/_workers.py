@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,15 +22,15 @@ from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from inspect_ai.model import Model
 
 from ._faults import call_retries, refusal
+from ._overlap import RunPlan, plan_run
 from ._pace import PaceOptions, budget_reached, retries_through_inspect, spent
-from ._resume import LogDirBusy, check_plan, exclusive, remove_superseded
+from ._resume import LogDirBusy, exclusive, remove_superseded
 from ._run import (
     FaultPolicy,
     PlanError,
     Selection,
     check_log_dir,
     check_models,
-    planned_factors,
     preflight,
     run_study,
 )
@@ -81,20 +82,25 @@ def check_run_setup(
     shard: str | None = None,
     workers: int = 1,
     plan: tuple[Selection, int, int | None, str | None, str | None] | None = None,
+    message_limit: int | None = None,
+    judge: str | None = None,
 ) -> list[Model]:
     """Before a run starts: its log dir (and each worker shard's) takes its logs, every model loads and answers.
 
-    `plan` (selection, epochs, limit, guard, family) is also checked against the tasks each dir already holds
-    (`check_plan`: no finished sample runs twice). Raises PlanError or ModelCheckError (one line); returns the models.
+    `plan` (selection, epochs, limit, guard, family) is also planned against the tasks the log dir already holds
+    (`plan_run`: other epochs of a configuration held there are refused, and another `message_limit` for a task it
+    would resume, or another judge). Raises PlanError or ModelCheckError (one
+    line); returns the models.
     """
     check_log_dir(log_dir)
-    for spec in worker_shards(shard, workers):  # each shard's own eval set, before any process starts
+    shards = worker_shards(shard, workers)
+    for spec in shards:  # each shard's own eval set, before any process starts
         if spec is not None:
             check_log_dir(shard_dir(log_dir, spec))
-        if plan is not None:
-            selection, epochs, limit, guard, family = plan
-            factors = planned_factors(selection, limit, spec)
-            check_plan(shard_dir(log_dir, spec), factors, models, epochs, guard, family)
+    if plan is not None:
+        selection, epochs, limit, guard, family = plan
+        dirs = [shard_dir(log_dir, spec) for spec in shards]
+        plan_run(log_dir, selection, models, epochs, limit, guard, family, shards, dirs, message_limit, judge)
     checked = check_models(models, model_args)
     preflight(checked)
     return checked
@@ -113,6 +119,8 @@ class RunOutcome:
     budget_reached: bool = False
     refused: str | None = None  # one line: the provider refused the key or model mid-run and the run stopped
     call_retries: int = 0  # model-call attempts retried (counted as they happen, in every worker)
+    plan: RunPlan | None = None  # what the run planned in its log dir (its notes: earlier tasks it left unfinished)
+    started: float = 0.0  # when its samples could start (time.time()): later samples ran in this run
 
 
 def share_pace(pace: PaceOptions | None, shared: str) -> PaceOptions | None:
@@ -163,6 +171,14 @@ def run_sharded(
             locked = [held.enter_context(exclusive(d)) for d in dirs]
         except LogDirBusy as exc:
             raise PlanError(str(exc)) from None
+        outcome = outcome if outcome is not None else RunOutcome()
+        # Planned while holding the dirs: what they hold cannot change under the plan (but on shared storage).
+        outcome.plan = plan_run(
+            log_dir, selection, [str(m) for m in models], epochs, options.get("limit"), options.get("guard"),
+            options.get("family"), shards, dirs, options.get("message_limit"),
+            next((str(m) for m in (options.get("model_roles") or {}).values()), None),
+        )  # fmt: skip
+        outcome.started = time.time()
         success, logs = _run_shards(
             selection, models, log_dir, epochs, shards, model_args, faults, pace, outcome, options
         )  # fmt: skip
@@ -181,16 +197,16 @@ def _run_shards(
     model_args: dict[str, Any] | None,
     faults: FaultPolicy | None,
     pace: PaceOptions | None,
-    outcome: RunOutcome | None,
+    outcome: RunOutcome,
     options: dict[str, Any],
 ) -> tuple[bool, list[EvalLog]]:
-    outcome = outcome if outcome is not None else RunOutcome()
+    specs = [p.specs for p in outcome.plan.shards] if outcome.plan else [None] * len(shards)
     if len(shards) == 1:  # in this process: approval channels stay usable
         if pace is not None and pace.rpm:
             retries_through_inspect(models)
         result = run_study(
             selection, models, shard_dir(log_dir, shards[0]), epochs, faults=faults, shard=shards[0], pace=pace,
-            **options,
+            specs=specs[0], **options,
         )  # fmt: skip
         outcome.spent, outcome.budget_reached, outcome.refused = spent(), budget_reached(), refusal()
         outcome.call_retries = call_retries()
@@ -202,8 +218,9 @@ def _run_shards(
     with tempfile.TemporaryDirectory(prefix="peerwatch-pace-") as shared:
         base = {"epochs": epochs, "models": names, "model_args": model_args or {}, "faults": faults,
                 "pace": share_pace(pace, shared)}  # fmt: skip
-        for spec in shards:
-            job = {**base, **options, "selection": selection, "log_dir": shard_dir(log_dir, spec), "shard": spec}
+        for spec, planned in zip(shards, specs, strict=True):
+            job = {**base, **options, "selection": selection, "log_dir": shard_dir(log_dir, spec), "shard": spec,
+                   "specs": planned}  # fmt: skip
             report = ctx.Array("d", 3)  # spent, budget reached, call retries
             refused = ctx.Array("c", _REFUSAL_CHARS)  # the refusal's one line, if any
             proc = ctx.Process(target=_worker, args=(job, report, refused), name=f"peerwatch-shard-{spec}")
