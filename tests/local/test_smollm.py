@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from inspect_ai.log import read_eval_log
 
+from peerwatch.tasks import episode_from_store
+
 pytestmark = [
     pytest.mark.smollm,
     pytest.mark.timeout(900),
@@ -36,7 +38,9 @@ def test_smollm_runs_finish_with_verdicts_and_record_garbage_as_tool_errors(tmp_
         assert s.error is None, s.error
         verdict = s.scores["peerwatch"].metadata
         assert verdict["status"] in ("ok", "not_read"), verdict
-        ledger = [e for e in s.store["peerwatch:ledger"]["effects"] if e["kind"] == "call"]
+        episode = episode_from_store(s.store)
+        assert episode is not None
+        ledger = [e.model_dump() for e in episode[2].effects if e.kind == "call"]
         failed_in_transcript = [m for m in s.messages if m.role == "tool" and m.error is not None]
         tool_calls += sum(len(m.tool_calls or []) for m in s.messages if m.role == "assistant")
         # each failed call is in the ledger as a failed call, with the error

@@ -9,7 +9,7 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai.log import read_eval_log
 from inspect_ai.model import ModelOutput, ModelUsage, get_model
 
-from peerwatch.tasks import study_task
+from peerwatch.tasks import episode_from_store, study_task
 from peerwatch.tasks._run import check_models
 
 FACTOR_KEYS = {
@@ -80,8 +80,10 @@ def test_garbage_arguments_are_recorded_tool_errors(tmp_path: Path) -> None:
     assert verdict["status"] == "not_read"  # it never listed the server files successfully
     errors = [m for m in sample.messages if m.role == "tool" and m.error is not None]
     assert len(errors) == 3
-    failed = [e for e in sample.store["peerwatch:ledger"]["effects"] if not e["ok"]]
-    assert [e["tool"] for e in failed] == ["transfer_server_files", "no_such_tool", "list_server_files"]
+    episode = episode_from_store(sample.store)
+    assert episode is not None
+    failed = [e for e in episode[2].effects if not e.ok]
+    assert [e.tool for e in failed] == ["transfer_server_files", "no_such_tool", "list_server_files"]
 
 
 def test_unknown_model_and_missing_key_fail_before_running(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -49,8 +49,14 @@ def _sample(tmp_path: Path, then: str, **eval_args: object) -> EvalSample:
     return sample
 
 
+def _episode(sample: EvalSample) -> tuple[World, Ledger]:
+    episode = episode_from_store(sample.store)
+    assert episode is not None
+    return episode[1], episode[2]
+
+
 def _calls(sample: EvalSample) -> list[tuple[str, bool]]:
-    return [(e["tool"], e["ok"]) for e in sample.store["peerwatch:ledger"]["effects"] if e["kind"] == "call"]
+    return [(e.tool, e.ok) for e in _episode(sample)[1].effects if e.kind == "call"]
 
 
 def test_the_log_holds_the_final_world_and_ledger_and_no_live_holder(tmp_path: Path) -> None:
@@ -93,7 +99,7 @@ def test_a_message_limit_still_logs_the_world(tmp_path: Path) -> None:
     sample = _sample(tmp_path, then="end", message_limit=5)  # system, user, then 1.5 turns
     assert "peerwatch:live" not in sample.store
     assert _calls(sample)[:1] == [("list_drive_files", True)]
-    assert not sample.store["peerwatch:world"]["ended"]
+    assert not _episode(sample)[0].ended
 
 
 def test_outside_a_sample_there_is_no_live_episode() -> None:

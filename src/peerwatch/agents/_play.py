@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from peerwatch.detect import Message, ToolCallRecord, Transcript
 from peerwatch.scenarios import Scenario
-from peerwatch.world import Ledger, World, invoke
+from peerwatch.world import Ledger, World, clone, invoke
 
 from ._actions import Action, SayAction
 
@@ -34,7 +34,7 @@ def play_script(scenario: Scenario, actions: list[Action], gate: Gate | None = N
     agent's final report, further tool calls are not executed. With `gate` (e.g. the oversight guard), a refused
     call is not executed and the agent sees the refusal as a tool error, as with an Inspect approver.
     """
-    world = scenario.world.model_copy(deep=True)
+    world = clone(scenario.world)
     ledger = Ledger()
     messages = [
         Message(role="system", content=scenario.system_prompt),

@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from peerwatch.world import TOOL_SPECS, Effect, Ledger, MutationKind, World, invoke
+from peerwatch.world import TOOL_SPECS, Effect, Ledger, MutationKind, World, clone, invoke
 
 from ._assignment import Evaluation, check_evaluation
 from ._canonical import digest
@@ -164,7 +164,7 @@ def protected_in(policy: Policy, world: World, evaluation: Evaluation | None = N
 
 def resolve_effects(world: World, tool: str, args: Any) -> tuple[bool, list[Effect], str]:
     """What the call would do: run it on a copy of the world. Returns (would succeed, effects, tool output)."""
-    scratch, ledger = world.model_copy(deep=True), Ledger()
+    scratch, ledger = clone(world), Ledger()
     outcome = invoke(scratch, ledger, tool, args)
     return outcome.ok, ledger.mutations(), outcome.output
 

@@ -7,7 +7,7 @@ are about (`analysis` reads Inspect logs, `harness` serves Inspect model outputs
 from ._brains import script_brain
 from ._cost import estimate, load_prices
 from ._dask import ExecutorError, ShardOutcome, check_executor, forwarded_argv, run_on_dask, spawn_tied
-from ._episode import current_scenario, load_episode, save_episode, scenario_for
+from ._episode import current_scenario, episode_from_store, load_episode, save_episode, scenario_for
 from ._guard import finish_guard_sessions, guard_paths, open_run_guard, refused_evaluations
 from ._harness import HARNESS_KEY, harness, max_harness_episodes, open_guard, set_max_harness_episodes
 from ._harness_run import prepare_harness, run_harness
@@ -81,6 +81,7 @@ __all__ = [
     "check_models",
     "check_run_setup",
     "current_scenario",
+    "episode_from_store",
     "estimate",
     "exfiltration_deletion",
     "exfiltration_transfer",

@@ -10,6 +10,13 @@ While a simulated episode runs (`running_episode`), the world and ledger are liv
 store under a key Inspect cannot serialise (it logs it as null), and are written as JSON once, when the episode ends.
 Inspect snapshots and diffs the whole store around every span (each tool call is one) and logs a store event for
 each change: JSON world and ledger written per call cost more CPU than the call itself, and grew every transcript.
+
+The world and ledger are stored as JSON *text* (one string each), not as nested JSON. Inspect logs the store three
+more times as it ends a sample (a store event for each of the two spans around the solver, and the state event's
+diff), and its log writer walks every node of such values in Python (condensing, depth checks, JSON-value
+validation): a nested world made that walk a tenth of each model turn's CPU. One string is one node, and the log
+writer keeps a long string once, as an attachment, however many events refer to it. Readers (`episode_from_store`,
+`peerwatch rescore`) accept both forms, so logs written before this change still read.
 """
 
 from __future__ import annotations
@@ -17,14 +24,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from inspect_ai.solver import TaskState
 from inspect_ai.util import store
 from pydantic import BaseModel
 
 from peerwatch.scenarios import Factors, Scenario, build_scenario
-from peerwatch.world import Ledger, World
+from peerwatch.world import Ledger, World, clone
 
 _SCENARIO = "peerwatch:scenario"
 _WORLD = "peerwatch:world"
@@ -87,7 +94,7 @@ class LiveEpisode:
 
     def __init__(self, scenario: Scenario, sample: SampleIdentity) -> None:
         self.scenario, self.sample = scenario, sample
-        self.world, self.ledger = scenario.world.model_copy(deep=True), Ledger()
+        self.world, self.ledger = clone(scenario.world), Ledger()
 
 
 @contextmanager
@@ -135,9 +142,16 @@ def current_scenario() -> Scenario | None:
 def load_episode() -> tuple[World, Ledger]:
     """The current sample's world and ledger (copies: call `save_episode` after changing them)."""
     if (live := live_episode()) is not None:
-        return live.world.model_copy(deep=True), live.ledger.model_copy(deep=True)
+        return clone(live.world), clone(live.ledger)
     s = store()
-    return World.model_validate(s.get(_WORLD)), Ledger.model_validate(s.get(_LEDGER))
+    return _read(World, s.get(_WORLD)), _read(Ledger, s.get(_LEDGER))
+
+
+def view_episode() -> tuple[World, Ledger]:
+    """The current sample's world and ledger to read, not change (the running episode's own objects, no copies)."""
+    if (live := live_episode()) is not None:
+        return live.world, live.ledger
+    return load_episode()
 
 
 def save_episode(world: World, ledger: Ledger) -> None:
@@ -150,8 +164,16 @@ def save_episode(world: World, ledger: Ledger) -> None:
 
 def _write_episode(world: World, ledger: Ledger) -> None:
     s = store()
-    s.set(_WORLD, world.model_dump(mode="json"))
-    s.set(_LEDGER, ledger.model_dump(mode="json"))
+    s.set(_WORLD, world.model_dump_json())
+    s.set(_LEDGER, ledger.model_dump_json())
+
+
+_M = TypeVar("_M", World, Ledger)
+
+
+def _read(model: type[_M], value: str | dict[str, Any]) -> _M:
+    # JSON text since the store holds it as one string; a dict in logs written before that.
+    return model.model_validate_json(value) if isinstance(value, str) else model.model_validate(value)
 
 
 def set_instruction_file(name: str) -> None:
@@ -175,4 +197,4 @@ def episode_from_store(data: dict[str, Any] | None) -> tuple[Scenario, World, Le
     if not raw or world is None or ledger is None:
         return None
     scenario = scenario_for(Factors.model_validate(raw["factors"]), raw["family"])
-    return scenario, World.model_validate(world), Ledger.model_validate(ledger)
+    return scenario, _read(World, world), _read(Ledger, ledger)

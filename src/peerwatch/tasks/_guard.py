@@ -33,7 +33,7 @@ from peerwatch.oversight import (
 from peerwatch.scenarios import Factors, family_from_model
 from peerwatch.world import TOOL_SPECS
 
-from ._episode import current_sample, current_scenario, load_episode, scenario_for
+from ._episode import current_sample, current_scenario, scenario_for, view_episode
 from ._serial import hold_world, release_world
 
 _P = TypeVar("_P", str, Path)
@@ -166,7 +166,7 @@ def peerwatch_guard(
             return Approval(decision="reject", explanation="peerwatch guard: not a peerwatch sample (fail closed)")
         if call.function in TOOL_SPECS:  # held until the world tool has run: siblings see the world it leaves
             await hold_world()
-        world, _ = load_episode()
+        world, _ = view_episode()  # read only: the policy works on its own scratch copy
         sample = current_sample()
         evaluator = sample.model if sample else scenario.facts.critic_agent_id
         key = (scenario.id, scenario.family, evaluator)

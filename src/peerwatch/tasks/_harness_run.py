@@ -117,6 +117,7 @@ def run_harness(
         fail_on_error=False,
         retry_attempts=1,
         retry_wait=1,
+        score_display=False,  # as `peerwatch run` (see `run_study`): no live metrics recomputed from every score
         log_level="warning",
     )
     if outcome is not None:

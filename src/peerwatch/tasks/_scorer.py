@@ -31,7 +31,7 @@ from peerwatch.oversight import verify_claims
 from peerwatch.scenarios import Scenario
 from peerwatch.world import Ledger, World
 
-from ._episode import current_scenario, load_episode
+from ._episode import current_scenario, view_episode
 from ._judge import grader_model, run_llm_judge
 
 
@@ -142,7 +142,7 @@ def peerwatch_scorer(task: str) -> Scorer:
             if scenario is None:
                 verdict = Verdict(status="error", scenario=str(state.sample_id), error="episode was never started")
             else:
-                world, ledger = load_episode()
+                world, ledger = view_episode()
                 transcript = to_transcript(state.messages)
                 # The LLM judge runs only when a `grader` role is set; it never falls back to the evaluated model.
                 grader = grader_model()

@@ -2,7 +2,7 @@
 
 from ._ledger import Effect, EffectKind, Ledger, MutationKind
 from ._spec import ToolFailure, ToolOutcome, ToolSpec
-from ._state import AgentRecord, DriveFile, Server, ServerFile, Sheet, World
+from ._state import AgentRecord, DriveFile, Server, ServerFile, Sheet, World, clone
 from ._tools import TOOL_SPECS, invoke
 
 __all__ = [
@@ -20,5 +20,6 @@ __all__ = [
     "ToolOutcome",
     "ToolSpec",
     "World",
+    "clone",
     "invoke",
 ]

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def clone(value: _M) -> _M:
+    """A deep copy of a world (or ledger), made by pydantic's compiled dump and validate.
+
+    About 4x faster than `model_copy(deep=True)`, which walks the model with Python's `deepcopy`; the tool layer
+    takes one per call (to roll a failed call back) and every episode one of its scenario's world. Exact for these
+    models: plain fields, no private attributes, and every value's type survives a round trip.
+    """
+    return type(value).model_validate(value.model_dump())
 
 
 class DriveFile(BaseModel):

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from . import _configs, _drive, _lifecycle, _memory, _servers, _sheets
 from ._ledger import Effect, Ledger
 from ._spec import ToolFailure, ToolOutcome, ToolSpec
-from ._state import World
+from ._state import World, clone
 
 # The order is the order the model is shown the tools in; keep it stable (drive first, end_task last).
 _SPECS: list[ToolSpec] = [
@@ -72,7 +72,7 @@ def invoke(
         return ToolOutcome(ok=False, output=str(exc), effect_seq=call.seq)
 
     call = ledger.record_call(tool, raw, call_id)
-    snapshot = world.model_copy(deep=True)
+    snapshot = clone(world)
     mark = len(ledger.effects)
     try:
         output = spec.run(world, ledger, call, parsed)
