@@ -169,7 +169,7 @@ def test_a_failed_shard_is_reported_the_others_kept_and_a_rerun_completes_it(s3:
     fs.pipe_file(f"{dist}/shard-2-of-2/broken.eval", b"not a log")  # shard 2 refuses its log dir; shard 1 runs
     args = ["run", *SLICE, "--epochs", "1", "--limit", "2", "--executor", "dask", "--scheduler", cluster]
     r = _run(*args, "--shards", "2", "--log-dir", dist)
-    assert r.returncode == 1, r.stdout[-3000:] + r.stderr[-3000:]
+    assert r.returncode == 2, r.stdout[-3000:] + r.stderr[-3000:]  # the shard refused its input: one line, exit 2
     assert "shard 2/2 failed" in r.stderr and "not a readable Inspect log" in r.stderr
     assert "shards: 1/2 ok; failed: 2/2" in r.stdout
     kept = [f for f in _eval_files(dist) if not f.endswith("/broken.eval")]

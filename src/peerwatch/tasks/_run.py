@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -319,6 +320,7 @@ def run_study(
             models = models[:1]  # every task carries its model: one pass over them, not one per model
     if not tasks:
         return True, []
+    _quiet_interrupted_control_server()
     watch_refusals(True)  # a refusal stops this run (`refusal()` says why); the next one starts clean
     try:
         return eval_set(
@@ -349,3 +351,18 @@ def run_study(
         )
     finally:
         watch_refusals(False)
+
+
+class _CancelledLifespan(logging.Filter):
+    """Drops the traceback Inspect's control server (uvicorn, on the eval's loop) logs when Ctrl-C cancels it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, asyncio.CancelledError)
+
+
+def _quiet_interrupted_control_server() -> None:
+    # A cancelled lifespan is the server being stopped, not an error; the run says "interrupted" in one line.
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _CancelledLifespan) for f in logger.filters):
+        logger.addFilter(_CancelledLifespan())

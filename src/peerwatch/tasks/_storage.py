@@ -94,10 +94,20 @@ def check_writable(path: str) -> None:
 
 def _check_local_writable(path: str) -> None:
     # A file in the way or a read-only parent would otherwise be a traceback from the first makedirs or log write.
+    # A dir that does not exist yet is not created here (a run refused later must leave nothing behind): its
+    # nearest existing ancestor must be a directory this process can create entries in.
     if os.path.exists(path) and not os.path.isdir(path):
         raise StorageError(f"log dir {path} exists and is not a directory; use another --log-dir")
+    if not os.path.isdir(path):
+        parent = os.path.dirname(os.path.abspath(path))
+        while not os.path.exists(parent):
+            parent = os.path.dirname(parent)
+        if not os.path.isdir(parent):
+            raise StorageError(f"log dir {path}: {parent} is not a directory; use another --log-dir")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise StorageError(f"log dir {path} is not writable (cannot create it in {parent}); use another --log-dir")
+        return
     try:
-        os.makedirs(path, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".peerwatch-write-probe-", dir=path)
         os.close(fd)
         os.unlink(probe)
