@@ -344,8 +344,8 @@ def run_study(
             attempt_timeout=faults.attempt_timeout,
             log_buffer=faults.log_buffer,
             # No live metrics while samples run: to recompute them Inspect deep-copies every finished sample's
-            # score, and a peerwatch score carries the whole verdict (~1.5 kB of nested JSON) - a tenth of each
-            # model turn's CPU late in a run. The metrics are still computed once at the end (log, summary).
+            # score, and a peerwatch score carries the whole verdict (~1.5 kB of nested JSON), so the copies grow
+            # with the run. The metrics are still computed once at the end (log, summary).
             score_display=False,
             log_level="warning",
         )
