@@ -15,9 +15,9 @@ The world and ledger are stored as JSON *text* (one string each), not as nested 
 more times as it ends a sample (a store event for each of the two spans around the solver, and the state event's
 diff), and its log writer walks every node of such values in Python (condensing, depth checks, JSON-value
 validation) - with the live metrics, most of the extra Python calls per model turn over bare Inspect (see
-benchmarks/RESULTS.md). One string is one node, and the log
-writer keeps a long string once, as an attachment, however many events refer to it. Readers (`episode_from_store`,
-`peerwatch rescore`) accept both forms, so logs written before this change still read.
+benchmarks/RESULTS.md). One string is one node, and the log writer keeps a long string once, as an attachment,
+however many events refer to it. Readers (`episode_from_store`, `peerwatch rescore`) accept both forms, so logs
+written before this change still read.
 """
 
 from __future__ import annotations
