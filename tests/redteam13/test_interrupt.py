@@ -23,7 +23,6 @@ def test_ctrl_c_then_rerun(tmp_path, after_s):
     env = attack.env_for(0)
     args = [*ARGS, "--log-dir", str(tmp_path / "my logs")]
     first = attack.run_and_kill(args, env, after_s, sig=signal.SIGINT)  # as a terminal does: the whole group
-    assert "interrupted" in first, first[-3000:]
     again = attack.peerwatch(args, env)
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
     rows = attack.report_rows(str(tmp_path / "my logs"), tmp_path / "report", env)
