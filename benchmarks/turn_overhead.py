@@ -115,13 +115,19 @@ def run_together(commands: dict[str, tuple[list[str], dict[str, str]]]) -> dict[
         for side, (cmd, env) in commands.items():
             out = stack.enter_context(tempfile.TemporaryFile("w+"))  # a file, not a pipe: nobody reads it meanwhile
             procs[side] = (subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True), out)
-        for side, (proc, out) in procs.items():
-            _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, apart from the others running with it
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            cpu[side] = usage.ru_utime + usage.ru_stime
-            if proc.returncode != 0:
-                out.seek(0)
-                raise SystemExit(f"{side}: exit {proc.returncode}\n{out.read()[-4000:]}")
+        try:
+            for side, (proc, out) in procs.items():
+                _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, apart from the others with it
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                cpu[side] = usage.ru_utime + usage.ru_stime
+                if proc.returncode != 0:
+                    out.seek(0)
+                    raise SystemExit(f"{side}: exit {proc.returncode}\n{out.read()[-4000:]}")
+        finally:
+            for proc, _ in procs.values():
+                if proc.returncode is None:  # one failed: the others are not left running
+                    proc.kill()
+                    proc.wait()
     return cpu
 
 
