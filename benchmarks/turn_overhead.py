@@ -5,15 +5,19 @@ Run: .venv/bin/python benchmarks/turn_overhead.py [--task misrep_finance] [--epo
 Both sides are child processes talking to one loopback provider (no latency, no faults) whose scripted agent reads
 the task's material then calls `end_task`. Each side runs at two sizes so the fixed cost (imports, eval-set
 bookkeeping) drops out: marginal CPU per turn = (CPU(large) - CPU(small)) / (turns(large) - turns(small)), CPU = the
-child's user + sys. At each size the sides run back to back (bare 1, peerwatch 1, bare 3, peerwatch 3), `--repeats`
-times; the median of each side's marginal figures is reported, and the median of the per-repeat ratios.
+child's user + sys (its own rusage). At each size the sides run at the same time, one process each, `--repeats`
+times, the order they start in rotating by repeat. This machine's speed drifts by tens of percent within minutes
+(the same bare run took 16-19 CPU-s at one moment and 23-28 at another), so sides run one after the other compared
+different machines; run together, they share the moment, and a ratio per repeat cancels the drift. Reported: each
+side's median marginal figure, and the median of the per-repeat ratios.
 
 A second figure, less noisy on a shared machine: the CPU each child spends between its task's start and end
 (`_cpu_window/sitecustomize.py`, an Inspect hook), divided by the turns of that run. It leaves out the imports,
 model checks and summary before and after the task, which vary by seconds from run to run under load, and it
-needs no difference of two runs; it is reported per size as the median over repeats, and as the ratio of medians.
+needs no difference of two runs; it is reported per size as the median over repeats, and the median of the
+per-repeat ratios.
 `--also old=DIR` adds the `peerwatch run` of another source tree as one more side (e.g. `git archive OLD src | tar
--x -C DIR` then DIR/src), to see what a change gave in the same run.
+-x -C DIR` then DIR/src), to see what a change gave in the same run; with it three processes share the two cores.
 
 Like for like: the bare side (`_bare_agent.py`) runs the same samples with the same prompts, the same tool
 definitions and peerwatch's loop (generate, `execute_tools`, stop after `end_task`), and its tools return exactly
@@ -25,9 +29,9 @@ difference is peerwatch's own work (store, world, ledger, scorer, transcript eve
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -88,29 +92,52 @@ def replay_table(task: str, model: str) -> dict[str, dict[str, list[Any]]]:
     return table
 
 
-def child_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
-def run_bare(provider, log_dir: Path, task: str, epochs: int, replay: Path, window: Path) -> None:  # type: ignore[no-untyped-def]
+def bare_command(provider, log_dir: Path, task: str, epochs: int, replay: Path, window: Path):  # type: ignore[no-untyped-def]
     env = dict(os.environ, FAULTY_BASE_URL=provider.base_url, FAULTY_API_KEY="bench")
     env.update(window_env(ROOT / "src", window))
-    r = subprocess.run([sys.executable, str(BARE), task, str(epochs), str(log_dir), MODEL, str(replay)], env=env,
-                       capture_output=True, text=True, timeout=3600)  # fmt: skip
-    if r.returncode != 0:
-        raise SystemExit(f"bare: exit {r.returncode}\n{r.stderr[-3000:]}")
+    return [sys.executable, str(BARE), task, str(epochs), str(log_dir), MODEL, str(replay)], env
 
 
-def run_peerwatch(provider, log_dir: Path, task: str, epochs: int, src: Path | None, window: Path) -> None:  # type: ignore[no-untyped-def]
-    args = ["-t", task, "--epochs", str(epochs), "--workers", "1"]
+def peerwatch_command(provider, log_dir: Path, task: str, epochs: int, src: Path | None, window: Path):  # type: ignore[no-untyped-def]
     # `src`: another version of peerwatch's source tree (e.g. `git archive OLD src`), same everything else
     env = dict(os.environ, FAULTY_BASE_URL=provider.base_url, FAULTY_API_KEY="bench")
     env.update(window_env(src or ROOT / "src", window))
-    cmd = [sys.executable, "-m", "peerwatch.cli", "run", "-m", MODEL, "--log-dir", str(log_dir), *args]
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3600)
-    if r.returncode != 0:
-        raise SystemExit(f"peerwatch: exit {r.returncode}\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
+    cmd = [sys.executable, "-m", "peerwatch.cli", "run", "-m", MODEL, "--log-dir", str(log_dir), "-t", task,
+           "--epochs", str(epochs), "--workers", "1"]  # fmt: skip
+    return cmd, env
+
+
+def run_together(commands: dict[str, tuple[list[str], dict[str, str]]]) -> dict[str, float]:
+    """Start every command at once (in the dict's order) and return each one's CPU (user + sys) from its rusage."""
+    procs = {}
+    cpu: dict[str, float] = {}
+    with contextlib.ExitStack() as stack:
+        for side, (cmd, env) in commands.items():
+            out = stack.enter_context(tempfile.TemporaryFile("w+"))  # a file, not a pipe: nobody reads it meanwhile
+            procs[side] = (subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True), out)
+        try:
+            for side, (proc, out) in procs.items():
+                _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, apart from the others with it
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                cpu[side] = usage.ru_utime + usage.ru_stime
+                if proc.returncode != 0:
+                    out.seek(0)
+                    raise SystemExit(f"{side}: exit {proc.returncode}\n{out.read()[-4000:]}")
+        finally:
+            for proc, _ in procs.values():
+                if proc.returncode is None:  # one failed: the others are not left running
+                    proc.kill()
+                    proc.wait()
+    return cpu
+
+
+def turns_in(log_dir: Path) -> int:
+    """The agent turns of a run: its assistant messages (one per model call with tools)."""
+    return sum(
+        sum(1 for m in s.messages if m.role == "assistant")
+        for info in list_eval_logs(str(log_dir))
+        for s in read_eval_log(info).samples or []
+    )
 
 
 def tool_texts(log_dir: Path) -> dict[tuple[str, int], list[str]]:
@@ -146,18 +173,23 @@ def main() -> None:
     with serve(fault_rate=0.0) as p, tempfile.TemporaryDirectory() as tmp:
         replay = Path(tmp) / "replay.json"
         replay.write_text(json.dumps(replay_table(args.task, MODEL)))
-        for rep in range(1, args.repeats + 1):
+        for rep in range(args.repeats):
             points: dict[str, list[tuple[int, float]]] = {s: [] for s in sides}
-            for epochs in args.epochs:  # the sides run back to back at each size: they share the moment's load
-                for i, side in enumerate(sides):
-                    turns0, cpu0, l0 = p.counts["agent_turns"], child_cpu(), load()
-                    log_dir, window = Path(tmp) / f"side{i}-{rep}-{epochs}", Path(tmp) / "window.jsonl"
-                    if side == "bare Inspect":
-                        run_bare(p, log_dir, args.task, epochs, replay, window)
-                    else:
-                        run_peerwatch(p, log_dir, args.task, epochs, sources[side], window)
-                    turns, cpu = p.counts["agent_turns"] - turns0, child_cpu() - cpu0
-                    task_cpu = window_cpu(window)
+            for epochs in args.epochs:
+                order = sides[rep % len(sides) :] + sides[: rep % len(sides)]  # who starts first rotates
+                runs = {side: (Path(tmp) / f"side{sides.index(side)}-{rep}-{epochs}",
+                               Path(tmp) / f"window{sides.index(side)}.jsonl") for side in order}  # fmt: skip
+                commands = {
+                    side: bare_command(p, log_dir, args.task, epochs, replay, window)
+                    if side == "bare Inspect"
+                    else peerwatch_command(p, log_dir, args.task, epochs, sources[side], window)
+                    for side, (log_dir, window) in runs.items()
+                }
+                l0 = load()
+                cpus = run_together(commands)
+                for side in sides:
+                    log_dir, window = runs[side]
+                    turns, cpu, task_cpu = turns_in(log_dir), cpus[side], window_cpu(window)
                     in_window[(side, epochs)].append(task_cpu / turns)
                     turns_seen.setdefault((side, epochs), set()).add(turns)
                     points[side].append((turns, cpu))
@@ -169,7 +201,7 @@ def main() -> None:
                     (t1, c1), (t2, c2) = pts
                     per_turn[side].append((c2 - c1) / (t2 - t1))
         small = args.epochs[0]
-        bare_tools, pw_tools = tool_texts(Path(tmp) / f"side0-1-{small}"), tool_texts(Path(tmp) / f"side1-1-{small}")
+        bare_tools, pw_tools = tool_texts(Path(tmp) / f"side0-0-{small}"), tool_texts(Path(tmp) / f"side1-0-{small}")
     same = sum(1 for k, v in pw_tools.items() if bare_tools.get(k) == v)
     print(f"\nload after: {os.getloadavg()}")
     print(f"tool results identical on both sides: {same}/{len(pw_tools)} samples ({len(bare_tools)} bare)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import logging
 from collections import Counter
@@ -322,6 +323,7 @@ def run_study(
         return True, []
     _quiet_interrupted_control_server()
     watch_refusals(True)  # a refusal stops this run (`refusal()` says why); the next one starts clean
+    frozen = _freeze_start_up_objects()
     try:
         return eval_set(
             tasks,
@@ -351,6 +353,23 @@ def run_study(
         )
     finally:
         watch_refusals(False)
+        if frozen:
+            gc.unfreeze()
+
+
+def _freeze_start_up_objects() -> bool:
+    """Move every object alive now (modules, classes, the tasks and their datasets) out of the cyclic GC's reach.
+
+    None of them is freed while the run lasts, yet every full collection walked them again: ~0.17 M of the ~0.33 M
+    objects a full collection walks during a study run, at 0.16-0.28 s a collection. Frozen, the GC's CPU per model
+    turn fell from 3.9 to 3.1 ms (of ~27 ms; `gc.callbacks` timing, epochs 1 -> 4). Returns False if the caller had
+    frozen objects already: undoing that is theirs.
+    """
+    if gc.get_freeze_count():
+        return False
+    gc.collect()
+    gc.freeze()
+    return True
 
 
 class _CancelledLifespan(logging.Filter):
