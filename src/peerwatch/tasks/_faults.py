@@ -22,9 +22,10 @@ import json
 import logging
 from typing import Any
 
-from inspect_ai.hooks import Hooks, ModelRetry, SampleEnd, TaskStart, hooks
+from inspect_ai.hooks import Hooks, TaskStart, hooks
 from inspect_ai.model import Model, ModelOutput, RetryDecision
 
+from ._call_retries import reset_call_retries
 from ._pace import _drain as drain_task  # Inspect's graceful stop, one place for its private API
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,6 @@ class _Refusals:
         self.lines: dict[str, str] = {}
         self.evals: set[str] = set()
         self.active = False  # a run is under way in this process (a preflight probe's refusal is not the run's)
-        self.call_retries = 0  # this run's retried model-call attempts (each sample's final attempt), as they end
 
 
 _refusals = _Refusals()
@@ -68,18 +68,13 @@ def refusal() -> str | None:
     return next(iter(_refusals.lines.values()), None)
 
 
-def call_retries() -> int:
-    """How many model-call attempts this process's run retried (5xx, 429, timeouts, broken bodies)."""
-    return _refusals.call_retries
-
-
 def watch_refusals(on: bool) -> None:
     """Start (forgetting any earlier refusal and retry count) or stop watching for refusals: only a run's calls
     stop the run."""
     if on:
         _refusals.lines.clear()
         _refusals.evals.clear()
-        _refusals.call_retries = 0
+        reset_call_retries()  # counted per sample by `_call_retries`, into the logs too
     _refusals.active = on
 
 
@@ -106,7 +101,7 @@ def _refuse(model: str, ex: BaseException, status: int) -> None:
 
 @hooks(
     name="peerwatch_faults",
-    description="peerwatch: stop a run whose provider refuses its key or model; count the call retries.",
+    description="peerwatch: stop a run whose provider refuses its key or model.",
 )
 class RefusalHooks(Hooks):
     """Tracks the running tasks so that a refusal can drain them; a task starting after one drains at once."""
@@ -120,18 +115,6 @@ class RefusalHooks(Hooks):
         _refusals.evals.add(data.eval_id)
         if _refusals.lines:
             drain_task(data.eval_id)
-
-    async def on_model_retry(self, data: ModelRetry) -> None:
-        """Count a retry made by Inspect's own retry loop: its model event does not record those (only the
-        provider SDK's hidden retries land in `ModelEvent.retries`), so with `--rpm` (SDK retries off) a run that
-        retried every fault used to report 0 call retries."""
-        _refusals.call_retries += 1
-
-    async def on_sample_end(self, data: SampleEnd) -> None:
-        """Count the sample's retried call attempts that the provider SDK made by itself (its model events hold
-        them) while the sample is in memory: the run's summary then never reads whole samples back."""
-        events = data.sample.events or []
-        _refusals.call_retries += sum(getattr(e, "retries", None) or 0 for e in events if e.event == "model")
 
 
 def _malformed(ex: BaseException) -> bool:

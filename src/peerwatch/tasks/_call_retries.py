@@ -1,0 +1,77 @@
+"""Each sample's retried model calls, written into the sample itself, so the report counts them from the logs alone.
+
+A sample's count is every model-call attempt that was retried while it ran - its agent's calls and its judge's, over
+all its attempts (`--retry-on-error`): the retries Inspect's own retry loop makes (each one reaches the
+`on_model_retry` hook, which says which sample it belongs to) plus those the provider's SDK makes behind Inspect's
+back (only the call's `ModelEvent.retries` holds them). It is written as the sample's metadata key `call_retries`
+by the task's `cleanup`, which Inspect runs once per attempt - finished, errored or limited - after scoring and
+before it logs the sample: sample metadata survives into the log's summaries (an int is never thinned), which is
+all the report reads. Scores would not do: an errored sample has none.
+
+The run's summary (`call_retries()`) adds up the same numbers as its samples end, so the report's total for a run's
+logs is the number the run printed. The cost is per sample (a pass over its events at the end), never per call.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from inspect_ai.event import ModelEvent
+from inspect_ai.hooks import Hooks, ModelRetry, SampleEnd, hooks
+from inspect_ai.log import transcript
+from inspect_ai.solver import TaskState
+
+# The sample metadata key (and the samples table's column): retried model-call attempts.
+CALL_RETRIES = "call_retries"
+
+
+class _Counts:
+    """This process's counts: per running sample (by its uuid, shared by its attempts) and the run's total."""
+
+    def __init__(self) -> None:
+        self.inspect: Counter[str] = Counter()  # Inspect's retries so far, per sample uuid
+        self.sdk: Counter[str] = Counter()  # the SDK's retries of the sample's attempts cleaned up so far
+        self.total = 0  # the run's: ended samples' counts, plus retries made outside any sample
+
+
+_counts = _Counts()
+
+
+def call_retries() -> int:
+    """How many model-call attempts this process's run retried (5xx, 429, timeouts, broken bodies)."""
+    return _counts.total
+
+
+def reset_call_retries() -> None:
+    """Start a run's count from zero."""
+    _counts.total = 0
+
+
+def _sdk_retries() -> int:
+    return sum(e.retries or 0 for e in transcript().events if isinstance(e, ModelEvent))
+
+
+async def record_call_retries(state: TaskState) -> None:
+    """A task's `cleanup`: write the sample's retried call attempts so far into its metadata (see the module)."""
+    uuid = state.uuid
+    _counts.sdk[uuid] += _sdk_retries()
+    state.metadata[CALL_RETRIES] = _counts.inspect[uuid] + _counts.sdk[uuid]
+
+
+@hooks(name="peerwatch_call_retries", description="peerwatch: count each sample's retried model calls.")
+class CallRetryHooks(Hooks):
+    """Counts Inspect's retries per sample as they happen, and each sample's total into the run's as it ends."""
+
+    async def on_model_retry(self, data: ModelRetry) -> None:
+        """One retry of Inspect's retry loop (its model event does not record those: only the SDK's land there)."""
+        if data.sample_id is None:
+            _counts.total += 1  # a call outside any sample (none in a study run): the run's, no sample's
+        else:
+            _counts.inspect[data.sample_id] += 1
+
+    async def on_sample_end(self, data: SampleEnd) -> None:
+        """Add the sample's count (as its cleanup wrote it) to the run's, and forget the sample."""
+        uuid = data.sample_id
+        written = (data.sample.metadata or {}).get(CALL_RETRIES)
+        inspect, sdk = _counts.inspect.pop(uuid, 0), _counts.sdk.pop(uuid, 0)
+        _counts.total += written if isinstance(written, int) else inspect + sdk
