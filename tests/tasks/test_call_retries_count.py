@@ -1,0 +1,73 @@
+"""The per-sample count of retried model calls: over every attempt of a sample, each retry once, in the sample's
+metadata and in the run's total (the end-to-end runs are in test_call_retries_report.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+from inspect_ai.event import ModelEvent
+from inspect_ai.hooks import ModelRetry, SampleEnd
+from inspect_ai.log._transcript import Transcript, init_transcript, transcript
+from inspect_ai.model import GenerateConfig, ModelOutput
+
+from peerwatch.tasks._call_retries import CALL_RETRIES, CallRetryHooks, call_retries, record_call_retries
+from peerwatch.tasks._faults import watch_refusals
+
+
+def _retry(sample: str | None) -> ModelRetry:
+    return ModelRetry(model_name="openai-api/x/y", attempt=1, wait_time=0.0, sample_id=sample)
+
+
+def _model_event(retries: int | None) -> ModelEvent:
+    return ModelEvent(model="openai-api/x/y", input=[], tools=[], tool_choice="auto", config=GenerateConfig(),
+                      output=ModelOutput(), retries=retries)  # fmt: skip
+
+
+def _end(uuid: str, metadata: dict[str, Any]) -> SampleEnd:
+    return SampleEnd(eval_set_id=None, run_id="r", eval_id="e", sample_id=uuid,
+                     sample=SimpleNamespace(metadata=metadata))  # type: ignore[arg-type]  # fmt: skip
+
+
+async def _attempt(hooks: CallRetryHooks, state: Any, inspect_retries: int, sdk_retries: list[int | None]) -> None:
+    """One attempt of a sample: Inspect's retries reach the hook, the SDK's land in the attempt's model events."""
+    init_transcript(Transcript())  # each attempt has a transcript of its own, as in Inspect
+    for _ in range(inspect_retries):
+        await hooks.on_model_retry(_retry(state.uuid))
+    for n in sdk_retries:
+        transcript()._event(_model_event(n))
+    await record_call_retries(state)
+
+
+def test_every_attempt_of_a_sample_counts_and_the_run_adds_up_what_the_samples_say() -> None:
+    async def run() -> None:
+        watch_refusals(True)  # a run starts: its count from zero
+        hooks = CallRetryHooks()
+        errored_then_ok = SimpleNamespace(uuid="u1", metadata={})
+        await _attempt(hooks, errored_then_ok, 2, [1, None])  # errored: re-run with the same uuid
+        errored_then_ok.metadata = {}  # the retry's state is a fresh one
+        await _attempt(hooks, errored_then_ok, 1, [0, 3])
+        assert errored_then_ok.metadata[CALL_RETRIES] == 2 + 1 + 1 + 3
+        clean = SimpleNamespace(uuid="u2", metadata={})
+        await _attempt(hooks, clean, 0, [None, None])
+        assert clean.metadata[CALL_RETRIES] == 0
+        await hooks.on_model_retry(_retry(None))  # a call outside any sample: the run's, no sample's
+        await hooks.on_sample_end(_end("u1", errored_then_ok.metadata))
+        await hooks.on_sample_end(_end("u2", clean.metadata))
+        assert call_retries() == 7 + 0 + 1
+        # A sample whose cleanup never ran (cancelled) still counts what the hook saw, once.
+        await hooks.on_model_retry(_retry("u3"))
+        await hooks.on_sample_end(_end("u3", {}))
+        assert call_retries() == 9
+        watch_refusals(False)
+
+    asyncio.run(run())
+
+
+def test_the_count_is_a_task_cleanup_of_every_peerwatch_task() -> None:
+    from peerwatch.tasks._harness import harness
+    from peerwatch.tasks._tasks import tampering
+
+    assert tampering(limit=1).cleanup is record_call_retries
+    assert harness(task_type="exfiltration_transfer").cleanup is record_call_retries
