@@ -12,8 +12,8 @@ from inspect_ai.hooks import ModelRetry, SampleEnd
 from inspect_ai.log._transcript import Transcript, init_transcript, transcript
 from inspect_ai.model import GenerateConfig, ModelOutput
 
-from peerwatch.tasks._call_retries import CALL_RETRIES, CallRetryHooks, call_retries, record_call_retries
-from peerwatch.tasks._faults import watch_refusals
+from peerwatch.tasks._call_retries import CALL_RETRIES, call_retries, count_call_retries, record_call_retries
+from peerwatch.tasks._faults import RefusalHooks, watch_refusals
 
 
 def _retry(sample: str | None) -> ModelRetry:
@@ -30,7 +30,7 @@ def _end(uuid: str, metadata: dict[str, Any]) -> SampleEnd:
                      sample=SimpleNamespace(metadata=metadata))  # type: ignore[arg-type]  # fmt: skip
 
 
-async def _attempt(hooks: CallRetryHooks, state: Any, inspect_retries: int, sdk_retries: list[int | None]) -> None:
+async def _attempt(hooks: RefusalHooks, state: Any, inspect_retries: int, sdk_retries: list[int | None]) -> None:
     """One attempt of a sample: Inspect's retries reach the hook, the SDK's land in the attempt's model events."""
     init_transcript(Transcript())  # each attempt has a transcript of its own, as in Inspect
     for _ in range(inspect_retries):
@@ -43,7 +43,8 @@ async def _attempt(hooks: CallRetryHooks, state: Any, inspect_retries: int, sdk_
 def test_every_attempt_of_a_sample_counts_and_the_run_adds_up_what_the_samples_say() -> None:
     async def run() -> None:
         watch_refusals(True)  # a run starts: its count from zero
-        hooks = CallRetryHooks()
+        hooks = RefusalHooks()
+        assert hooks.enabled()
         errored_then_ok = SimpleNamespace(uuid="u1", metadata={})
         await _attempt(hooks, errored_then_ok, 2, [1, None])  # errored: re-run with the same uuid
         errored_then_ok.metadata = {}  # the retry's state is a fresh one
@@ -61,6 +62,17 @@ def test_every_attempt_of_a_sample_counts_and_the_run_adds_up_what_the_samples_s
         await hooks.on_sample_end(_end("u3", {}))
         assert call_retries() == 9
         watch_refusals(False)
+        assert call_retries() == 9 and not hooks.enabled()  # the run's count stays readable after it
+
+    asyncio.run(run())
+
+
+def test_outside_a_run_nothing_is_written_so_the_report_says_unknown() -> None:
+    async def run() -> None:
+        count_call_retries(False)  # `inspect eval peerwatch/...`: no run counts Inspect's retries
+        state = SimpleNamespace(uuid="u9", metadata={})
+        await _attempt(RefusalHooks(), state, 0, [2])
+        assert CALL_RETRIES not in state.metadata and not RefusalHooks().enabled()
 
     asyncio.run(run())
 

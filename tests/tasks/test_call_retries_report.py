@@ -133,12 +133,17 @@ def test_logs_written_before_the_count_existed_read_as_unknown(tmp_path: Path) -
     from inspect_ai.log import read_eval_log, write_eval_log
 
     from peerwatch.scenarios import enumerate_factors
+    from peerwatch.tasks._call_retries import count_call_retries
     from peerwatch.tasks._run import build_tasks, check_models
 
     logs = tmp_path / "logs"
     factors = enumerate_factors(task=["tampering"], dataset=None, instantiation=["memory"])[:3]
-    inspect_eval(build_tasks(factors), model=check_models(["peerwatch/reference"]), log_dir=str(logs), epochs=2,
-                 display="none", log_level="error")  # fmt: skip
+    count_call_retries(True)  # as a run does
+    try:
+        inspect_eval(build_tasks(factors), model=check_models(["peerwatch/reference"]), log_dir=str(logs), epochs=2,
+                     display="none", log_level="error")  # fmt: skip
+    finally:
+        count_call_retries(False)
     [path] = list(logs.glob("*.eval"))
     log = read_eval_log(str(path))
     assert all(s.metadata.get("call_retries") == 0 for s in log.samples or [])  # a local model never retries

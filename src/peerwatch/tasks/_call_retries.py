@@ -9,7 +9,10 @@ before it logs the sample: sample metadata survives into the log's summaries (an
 all the report reads. Scores would not do: an errored sample has none.
 
 The run's summary (`call_retries()`) adds up the same numbers as its samples end, so the report's total for a run's
-logs is the number the run printed. The cost is per sample (a pass over its events at the end), never per call.
+logs is the number the run printed. The cost is per sample (a pass over its events at the end), never per call: the
+hook methods live on `_faults`' hook, which a run enables anyway, since Inspect hands every sample event to every
+enabled hook. Outside a peerwatch run (`inspect eval peerwatch/...`) nothing counts Inspect's retries, so nothing is
+written: the report says unknown rather than a number that misses them.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 
 from inspect_ai.event import ModelEvent
-from inspect_ai.hooks import Hooks, ModelRetry, SampleEnd, hooks
+from inspect_ai.hooks import ModelRetry, SampleEnd
 from inspect_ai.log import transcript
 from inspect_ai.solver import TaskState
 
@@ -29,6 +32,7 @@ class _Counts:
     """This process's counts: per running sample (by its uuid, shared by its attempts) and the run's total."""
 
     def __init__(self) -> None:
+        self.on = False  # a run (`peerwatch run`, a harness run) is counting
         self.inspect: Counter[str] = Counter()  # Inspect's retries so far, per sample uuid
         self.sdk: Counter[str] = Counter()  # the SDK's retries of the sample's attempts cleaned up so far
         self.total = 0  # the run's: ended samples' counts, plus retries made outside any sample
@@ -38,13 +42,23 @@ _counts = _Counts()
 
 
 def call_retries() -> int:
-    """How many model-call attempts this process's run retried (5xx, 429, timeouts, broken bodies)."""
+    """How many model-call attempts this process's last (or current) run retried (5xx, 429, timeouts, broken
+    bodies)."""
     return _counts.total
 
 
-def reset_call_retries() -> None:
-    """Start a run's count from zero."""
-    _counts.total = 0
+def counting() -> bool:
+    """Whether a run in this process counts retried calls (the hook must see them)."""
+    return _counts.on
+
+
+def count_call_retries(on: bool) -> None:
+    """Start a run's count (from zero) or stop counting (the total stays readable)."""
+    if on:
+        _counts.total = 0
+        _counts.inspect.clear()
+        _counts.sdk.clear()
+    _counts.on = on
 
 
 def _sdk_retries() -> int:
@@ -53,25 +67,24 @@ def _sdk_retries() -> int:
 
 async def record_call_retries(state: TaskState) -> None:
     """A task's `cleanup`: write the sample's retried call attempts so far into its metadata (see the module)."""
+    if not _counts.on:
+        return
     uuid = state.uuid
     _counts.sdk[uuid] += _sdk_retries()
     state.metadata[CALL_RETRIES] = _counts.inspect[uuid] + _counts.sdk[uuid]
 
 
-@hooks(name="peerwatch_call_retries", description="peerwatch: count each sample's retried model calls.")
-class CallRetryHooks(Hooks):
-    """Counts Inspect's retries per sample as they happen, and each sample's total into the run's as it ends."""
+def note_retry(data: ModelRetry) -> None:
+    """One retry of Inspect's retry loop (its model event does not record those: only the SDK's land there)."""
+    if data.sample_id is None:
+        _counts.total += 1  # a call outside any sample (none in a study run): the run's, no sample's
+    else:
+        _counts.inspect[data.sample_id] += 1
 
-    async def on_model_retry(self, data: ModelRetry) -> None:
-        """One retry of Inspect's retry loop (its model event does not record those: only the SDK's land there)."""
-        if data.sample_id is None:
-            _counts.total += 1  # a call outside any sample (none in a study run): the run's, no sample's
-        else:
-            _counts.inspect[data.sample_id] += 1
 
-    async def on_sample_end(self, data: SampleEnd) -> None:
-        """Add the sample's count (as its cleanup wrote it) to the run's, and forget the sample."""
-        uuid = data.sample_id
-        written = (data.sample.metadata or {}).get(CALL_RETRIES)
-        inspect, sdk = _counts.inspect.pop(uuid, 0), _counts.sdk.pop(uuid, 0)
-        _counts.total += written if isinstance(written, int) else inspect + sdk
+def note_sample_end(data: SampleEnd) -> None:
+    """Add the sample's count (as its cleanup wrote it) to the run's, and forget the sample."""
+    uuid = data.sample_id
+    written = (data.sample.metadata or {}).get(CALL_RETRIES)
+    inspect, sdk = _counts.inspect.pop(uuid, 0), _counts.sdk.pop(uuid, 0)
+    _counts.total += written if isinstance(written, int) else inspect + sdk

@@ -22,10 +22,10 @@ import json
 import logging
 from typing import Any
 
-from inspect_ai.hooks import Hooks, TaskStart, hooks
+from inspect_ai.hooks import Hooks, ModelRetry, SampleEnd, TaskStart, hooks
 from inspect_ai.model import Model, ModelOutput, RetryDecision
 
-from ._call_retries import reset_call_retries
+from ._call_retries import count_call_retries, counting, note_retry, note_sample_end
 from ._pace import _drain as drain_task  # Inspect's graceful stop, one place for its private API
 
 log = logging.getLogger(__name__)
@@ -74,14 +74,14 @@ def watch_refusals(on: bool) -> None:
     if on:
         _refusals.lines.clear()
         _refusals.evals.clear()
-        reset_call_retries()  # counted per sample by `_call_retries`, into the logs too
+    count_call_retries(on)  # each sample's retried calls, into its log too (`_call_retries`)
     _refusals.active = on
 
 
 def clear_refusals() -> None:
     """Forget the refusals and stop watching."""
     watch_refusals(True)
-    _refusals.active = False
+    watch_refusals(False)
 
 
 def _refuse(model: str, ex: BaseException, status: int) -> None:
@@ -101,20 +101,28 @@ def _refuse(model: str, ex: BaseException, status: int) -> None:
 
 @hooks(
     name="peerwatch_faults",
-    description="peerwatch: stop a run whose provider refuses its key or model.",
+    description="peerwatch: stop a run whose provider refuses its key or model; count the call retries.",
 )
 class RefusalHooks(Hooks):
     """Tracks the running tasks so that a refusal can drain them; a task starting after one drains at once."""
 
     def enabled(self) -> bool:
-        """Only in a process that runs a remote model (scripted and mock models are never refused)."""
-        return _refusals.active
+        """Only while a run is under way in this process: refusals stop it, retried calls are counted."""
+        return _refusals.active or counting()
 
     async def on_task_start(self, data: TaskStart) -> None:
         """Track the task (and drain it now if a refusal already stopped the run)."""
         _refusals.evals.add(data.eval_id)
         if _refusals.lines:
             drain_task(data.eval_id)
+
+    async def on_model_retry(self, data: ModelRetry) -> None:
+        """Count a retry of Inspect's own retry loop for its sample (`_call_retries`)."""
+        note_retry(data)
+
+    async def on_sample_end(self, data: SampleEnd) -> None:
+        """Add the sample's retried calls, as its metadata holds them, to the run's count (`_call_retries`)."""
+        note_sample_end(data)
 
 
 def _malformed(ex: BaseException) -> bool:
