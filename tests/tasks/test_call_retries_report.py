@@ -88,6 +88,24 @@ def test_the_report_counts_what_the_run_summary_counted_and_the_provider_served(
     assert _total(on_s3) == faults
 
 
+@pytest.mark.parametrize(
+    "provider",
+    [
+        {**FAULTY, "fault_rate": 0.3, "faults": ("malformed_json", "hang")},  # retried by Inspect's loop (the hook)
+        {**FAULTY, "fault_rate": 0.3, "faults": ("http_500", "http_503", "http_429", "reset")},  # by the SDK, hidden
+    ],
+    indirect=True,
+    ids=["inspect-retries", "sdk-retries"],
+)
+def test_each_path_of_a_retry_is_counted_once(provider: FaultyProvider, tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    _, live = _run(provider, logs, *SLICE, "--limit", "2", "--epochs", "2", "--workers", "1")
+    samples, _ = _report(logs, tmp_path / "report")
+    faults = provider.counts["agent_faults"]
+    assert faults > 0 and _total(samples) == int(live) == faults, (live, provider.counts)
+    assert not (samples["status"] == "error").any()
+
+
 @pytest.mark.parametrize("provider", [FAULTY], indirect=True)
 def test_two_shards_into_one_dir_sum_to_both_runs(provider: FaultyProvider, tmp_path: Path) -> None:
     logs = tmp_path / "logs"
