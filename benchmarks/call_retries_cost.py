@@ -50,8 +50,11 @@ def main() -> None:
         transcripts.append(t)
     count_call_retries(True)
 
-    states = [SimpleNamespace(uuid=f"u{i}", metadata={}) for i in range(len(samples))]
-    ends = [SimpleNamespace(sample_id=st.uuid, sample=SimpleNamespace(metadata=st.metadata)) for st in states]
+    states = [
+        SimpleNamespace(uuid=f"u{i}", metadata={}, model="m", sample_id=s.id, epoch=s.epoch)
+        for i, s in enumerate(samples)
+    ]
+    ends = [SimpleNamespace(sample_id=t.uuid, sample=SimpleNamespace(metadata=t.metadata, error=None)) for t in states]
 
     async def after() -> float:
         t0 = time.process_time()  # inside the loop: its start-up is not the cleanup's

@@ -8,11 +8,15 @@ by the task's `cleanup`, which Inspect runs once per attempt - finished, errored
 before it logs the sample: sample metadata survives into the log's summaries (an int is never thinned), which is
 all the report reads. Scores would not do: an errored sample has none.
 
-The run's summary (`call_retries()`) adds up the same numbers as its samples end, so the report's total for a run's
-logs is the number the run printed. The cost is per sample (a pass over its events at the end), never per call: the
-hook methods live on `_faults`' hook, which a run enables anyway, since Inspect hands every sample event to every
-enabled hook. Outside a peerwatch run (`inspect eval peerwatch/...`) nothing counts Inspect's retries, so nothing is
-written: the report says unknown rather than a number that misses them.
+A sample that errors for good (after its re-runs) is run again by the eval set's next pass (or the next run) as a
+new sample; within this process its count so far is carried into that one (by model, sample id and epoch), since
+the report keeps only the completed sample. The run's summary (`call_retries()`) adds up each sample's own retries
+as it ends, so the report's total for a run's logs is the number the run printed.
+
+The cost is per sample (a pass over its events at the end), never per call: the hook methods live on `_faults`'
+hook, which a run enables anyway, since Inspect hands every sample event to every enabled hook. Outside a peerwatch
+run (`inspect eval peerwatch/...`) nothing counts Inspect's retries, so nothing is written: the report says unknown
+rather than a number that misses them.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ class _Counts:
         self.on = False  # a run (`peerwatch run`, a harness run) is counting
         self.inspect: Counter[str] = Counter()  # Inspect's retries so far, per sample uuid
         self.sdk: Counter[str] = Counter()  # the SDK's retries of the sample's attempts cleaned up so far
+        self.keys: dict[str, tuple[str, str, int]] = {}  # running sample uuid -> (model, sample id, epoch)
+        self.carried: dict[tuple[str, str, int], int] = {}  # a sample that errored for good: its count so far
         self.total = 0  # the run's: ended samples' counts, plus retries made outside any sample
 
 
@@ -58,6 +64,8 @@ def count_call_retries(on: bool) -> None:
         _counts.total = 0
         _counts.inspect.clear()
         _counts.sdk.clear()
+        _counts.keys.clear()
+        _counts.carried.clear()
     _counts.on = on
 
 
@@ -70,8 +78,10 @@ async def record_call_retries(state: TaskState) -> None:
     if not _counts.on:
         return
     uuid = state.uuid
+    key = _counts.keys[uuid] = (str(state.model), str(state.sample_id), state.epoch)
     _counts.sdk[uuid] += _sdk_retries()
-    state.metadata[CALL_RETRIES] = _counts.inspect[uuid] + _counts.sdk[uuid]
+    own = _counts.inspect[uuid] + _counts.sdk[uuid]
+    state.metadata[CALL_RETRIES] = _counts.carried.get(key, 0) + own
 
 
 def note_retry(data: ModelRetry) -> None:
@@ -83,8 +93,14 @@ def note_retry(data: ModelRetry) -> None:
 
 
 def note_sample_end(data: SampleEnd) -> None:
-    """Add the sample's count (as its cleanup wrote it) to the run's, and forget the sample."""
+    """Add the sample's own retries to the run's count; keep its count for a later pass if it errored for good."""
     uuid = data.sample_id
+    _counts.total += _counts.inspect.pop(uuid, 0) + _counts.sdk.pop(uuid, 0)
+    key = _counts.keys.pop(uuid, None)
+    if key is None:
+        return
     written = (data.sample.metadata or {}).get(CALL_RETRIES)
-    inspect, sdk = _counts.inspect.pop(uuid, 0), _counts.sdk.pop(uuid, 0)
-    _counts.total += written if isinstance(written, int) else inspect + sdk
+    if data.sample.error is not None and isinstance(written, int):
+        _counts.carried[key] = written
+    else:
+        _counts.carried.pop(key, None)
