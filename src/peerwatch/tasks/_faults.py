@@ -121,7 +121,7 @@ class RefusalHooks(Hooks):
         note_retry(data)
 
     async def on_sample_end(self, data: SampleEnd) -> None:
-        """Add the sample's retried calls, as its metadata holds them, to the run's count (`_call_retries`)."""
+        """Add the sample's own retried calls to the run's count (an errored one's kept for the next pass)."""
         note_sample_end(data)
 
 
