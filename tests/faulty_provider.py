@@ -123,6 +123,8 @@ class FaultyProvider:
         if self._rng.random() < self.fault_rate:
             fault = self._rng.choice(self.faults)
             self.counts[fault] += 1
+            # A sample's agent calls offer tools; the start-up probe (and a judge's calls) do not.
+            self.counts["agent_faults"] += int(b'"tools"' in body)
             if fault == "reset":
                 writer.transport.abort()
                 return False

@@ -27,6 +27,9 @@ from ._links import local_path
 from ._signals import SIGNAL_COLUMNS, needs_full_read, signal_columns, signals_from_samples
 from ._summaries import RawLog, model_label, read_eval_zip
 
+# The sample metadata key peerwatch's tasks write the sample's retried model calls under (tasks/_call_retries.py).
+CALL_RETRIES = "call_retries"
+
 FACTORS = ["model", "task", "dataset", "threshold", "subject", "condition", "instantiation", "monitoring"]
 SAMPLE_COLUMNS = [
     *FACTORS,
@@ -38,6 +41,7 @@ SAMPLE_COLUMNS = [
     "epoch",
     "status",
     "retries",
+    "call_retries",
     *BEHAVIOURS,
     *SIGNAL_COLUMNS,
     "log",
@@ -79,7 +83,9 @@ def _row(
 ) -> dict[str, Any]:
     """One table row from a summary's plain values (`scores` maps a scorer to its `Score` as a dict).
 
-    `retries` is how often the sample was re-run after an error (`--retry-on-error`): what provider faults cost it.
+    `retries` is how often the sample was re-run after an error (`--retry-on-error`): what provider faults cost it;
+    `call_retries`, from the sample metadata peerwatch writes, its retried model-call attempts (None: a log from
+    before peerwatch recorded them - unknown, not 0).
     """
     score = scores.get("peerwatch")
     verdict = (score.get("metadata") or {}) if score is not None else {}
@@ -105,6 +111,7 @@ def _row(
         "epoch": epoch,
         "status": status,
         "retries": int(retries or 0),
+        "call_retries": _call_retries(md.get(CALL_RETRIES)),
         "log": log,
         "created": created,
     }
@@ -116,6 +123,10 @@ def _row(
         row[b] = float(v) if isinstance(v, int | float) else float("nan")
     row.update(signal_columns(verdict))
     return row
+
+
+def _call_retries(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def log_files(log_dirs: list[str | Path]) -> list[tuple[str, EvalLogInfo]]:
@@ -265,6 +276,7 @@ def _read_samples(
         dirs = ", ".join(str(d) for d in log_dirs)
         raise LogReadError(f"no peerwatch logs under {dirs} ({len(files)} Inspect log(s), none written by peerwatch)")
     df = pd.DataFrame.from_records(rows, columns=SAMPLE_COLUMNS)
+    df["call_retries"] = df["call_retries"].astype("Int64")  # integers, and <NA> (an empty cell) for unknown
     return dedupe(df), infos
 
 

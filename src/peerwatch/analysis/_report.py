@@ -1,4 +1,4 @@
-"""`write_report`: logs -> samples.csv, results.csv, tables.md and index.html."""
+"""`write_report`: logs -> samples.csv, results.csv, tables.md, status.md and index.html."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ._html import render_html
 from ._logs import SAMPLE_COLUMNS, LogInfo, read_samples
 from ._plots import gradient_plot, heatmap, self_vs_peer_plot
 from ._results import results_table
+from ._status import status_markdown, status_table
 from ._study import table1, table2
 
 
@@ -120,6 +121,8 @@ def build_report(samples: pd.DataFrame, infos: list[LogInfo], out_dir: str | Pat
         + markdown_table(t2, ["vs_no_peer_pp"]),
         encoding="utf-8",
     )
+    # The run's health (samples by status, re-runs, call retries), beside the tables `peerwatch report` prints.
+    (out / "status.md").write_text(status_markdown(status_table(samples)), encoding="utf-8")
     plots = {"gradient": gradient_plot(t1), "self_vs_peer": self_vs_peer_plot(t2), "heatmap": heatmap(t1)}
     page = render_html(samples, results, t1, t2, plots, infos, _versions(), compare_study, agree, dis)
     index = out / "index.html"

@@ -6,7 +6,7 @@ import html
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, SupportsFloat, cast
+from typing import Any, SupportsFloat
 
 import pandas as pd
 
@@ -15,10 +15,10 @@ from peerwatch.detect import EXCLUDED_STATUSES, applicable_behaviours
 from ._agreement import judge_status_counts
 from ._links import local_path, view_url
 from ._logs import FACTORS, LogInfo
+from ._status import STATUS_LABELS, call_retries_text, status_table
 
 # Disagreeing samples listed per behaviour on the page; all of them are in disagreements.csv.
 MAX_LISTED = 50
-STATUS_LABELS = {"error": "error", "not_read": "not read", "unparsed": "unparsed", "judge_error": "judge error"}
 
 
 def esc(x: object) -> str:
@@ -102,22 +102,17 @@ def _disagreement_list(dis: pd.DataFrame, infos: list[LogInfo]) -> str:
 
 
 def exclusions_section(samples: pd.DataFrame) -> str:
-    """Samples per model and task by status: judged (ok) and every excluded status."""
+    """Samples per model and task by status (judged and every excluded status), and what provider faults cost them."""
     if samples.empty:
         return ""
-    g = samples.groupby(["model", "task", "status"]).size().unstack(fill_value=0)
-    for s in ("ok", *EXCLUDED_STATUSES):
-        if s not in g.columns:
-            g[s] = 0
-    # Re-runs after an error (provider faults that a per-call retry did not absorb); rows built elsewhere lack them.
-    retries = pd.to_numeric(samples["retries"], errors="coerce").fillna(0) if "retries" in samples else 0
-    reruns = samples.assign(_r=retries).groupby(["model", "task"])["_r"].sum()
     body: list[str] = []
-    for key, r in g.iterrows():
-        m, t = cast(tuple[str, str], key)  # grouped by (model, task), then unstacked by status
+    for r in status_table(samples).to_dict("records"):
+        n = int(r["ok"]) + sum(int(r[s]) for s in EXCLUDED_STATUSES)
         cells = "".join(f"<td>{r[s]}</td>" for s in EXCLUDED_STATUSES)
-        cells += f"<td>{int(reruns.get((m, t), 0))}</td>"
-        body.append(f"<tr><td class=l>{esc(m)}</td><td class=l>{esc(t)}</td><td>{r['ok']}</td>{cells}</tr>")
+        cells += f"<td>{r['reruns']}</td>"
+        cells += f"<td>{esc(call_retries_text(int(r['call_retries']), int(r['call_retries_unknown']), n))}</td>"
+        label = f"<td class=l>{esc(r['model'])}</td><td class=l>{esc(r['task'])}</td>"
+        body.append(f"<tr>{label}<td>{r['ok']}</td>{cells}</tr>")
     rows = "".join(body)
     head = "".join(f"<th>{STATUS_LABELS[s]}</th>" for s in EXCLUDED_STATUSES)
     return (
@@ -125,9 +120,11 @@ def exclusions_section(samples: pd.DataFrame) -> str:
         "task needs (the reported average or grade) could be read neither by the rules nor by the judge; <b>judge "
         "error</b>: the LLM judge failed or refused; <b>error</b>: the sample failed (after its re-runs); "
         "<b>re-runs</b>: samples re-run after a provider fault or another error (`--retry-on-error`), counted in "
-        "every status.</p>"
+        "every status; <b>call retries</b>: model-call attempts retried after a provider fault (5xx, 429, timeout, "
+        "broken body), the agent's and the judge's, over every attempt of the sample (<b>unknown</b>: logs written "
+        "before peerwatch recorded them).</p>"
         f"<table><thead><tr><th class=l>model</th><th class=l>task</th><th>judged (ok)</th>{head}<th>re-runs</th>"
-        "</tr></thead>"
+        "<th>call retries</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
     )
 

@@ -42,12 +42,15 @@ class SummaryRow(BaseModel):
 
 
 class RunHealth(BaseModel):
-    """What provider faults cost a run, read from its logs: sample re-runs after an error, samples still errored."""
+    """What provider faults cost a run, read from its logs: sample re-runs after an error, retried model calls,
+    samples still errored."""
 
     samples: int = 0
     run_now: int = 0  # of `samples`, those that started in this run (the others were in the logs before it)
     retried_samples: int = 0
     retries: int = 0
+    call_retries: int = 0  # retried model-call attempts, as each sample's metadata holds them
+    call_retries_unknown: int = 0  # samples of logs written before peerwatch recorded them
     errored: int = 0
 
 
@@ -63,8 +66,8 @@ def summary_rows(
     (the first log wins: put finished ones first); samples that started at `since` (a POSIX time) or later count
     as run now (a resumed sample keeps its first start).
 
-    Model-call retries are not here: the run counts them as each sample ends (`RunOutcome.call_retries`), since
-    only whole samples hold them and reading those back costs more CPU than the run's bookkeeping.
+    Model-call retries come from each sample's metadata (`call_retries`, written by peerwatch's tasks), the same
+    numbers the run adds up as its samples end (`RunOutcome.call_retries`).
     """
     health = health if health is not None else RunHealth()
     counts: dict[tuple[str, str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
@@ -86,6 +89,10 @@ def summary_rows(
             health.retried_samples += int(bool(sample.retries))
             health.errored += int(sample.error is not None)
             md = sample.metadata or {}
+            calls = md.get("call_retries")
+            known = isinstance(calls, int) and not isinstance(calls, bool)
+            health.call_retries += calls if known else 0
+            health.call_retries_unknown += int(not known)
             task = str(md.get("task", ""))
             if task not in signature:
                 continue

@@ -27,7 +27,7 @@ def print_plan(plan, title: str) -> None:
 def after_run(
     log_dir: str, success: bool, logs: list, call_retries: int | None = None, outcome=None, since: float | None = None
 ) -> None:
-    """Print the summary table and the run's health; `call_retries` as the run counted them (None: not known).
+    """Print the summary table and the run's health; `call_retries` as the run counted them (None: the logs' count).
 
     With the run's `outcome` (its plan in the log dir), the table and counts are the plan's samples - this run's
     and those earlier slices already held - and the samples that ran now are counted apart, as is the log dir's
@@ -46,11 +46,12 @@ def after_run(
         rows = summary_rows(logs, health, keep=set(plan.wanted), since=outcome.started)
     else:
         rows = summary_rows(logs, health, since=since)
-    calls = (
-        ""
-        if call_retries is None
-        else f"{call_retries:,} call retr{'y' if call_retries == 1 else 'ies'}, "
-    )
+    unknown = ""
+    if call_retries is None:  # not counted live (harness, a cluster's shards, the demo): the logs' count
+        call_retries = health.call_retries
+        if health.call_retries_unknown:
+            unknown = f" (+ unknown for {health.call_retries_unknown:,} sample(s) of older logs)"
+    calls = f"{call_retries:,} call retr{'y' if call_retries == 1 else 'ies'}{unknown}, "
     table = Table(title="Signature behaviour rate by condition (k/n; error and not-read samples excluded)")
     for col in ("model", "task", "subject", "behaviour", *CONDITION_ORDER, "excluded"):
         table.add_column(col, justify="right" if col in CONDITION_ORDER or col == "excluded" else "left")

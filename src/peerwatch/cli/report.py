@@ -17,7 +17,7 @@ def report(
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("peerwatch-report"),
     compare_study: Annotated[bool, typer.Option("--compare-study", help="Add the study's published numbers.")] = False,
 ) -> None:
-    """Build samples.csv, results.csv, tables.md and a self-contained index.html from run logs."""
+    """Build samples.csv, results.csv, tables.md, status.md and a self-contained index.html from run logs."""
     from rich.markdown import Markdown
 
     from peerwatch.analysis import LogReadError, write_report
@@ -35,5 +35,6 @@ def report(
     except LogReadError as e:
         fail(str(e))
     console.print(Markdown((out / "tables.md").read_text(encoding="utf-8")))
-    console.print(f"report: [bold]{index}[/]  (samples.csv, results.csv and tables.md beside it)")
+    console.print(Markdown((out / "status.md").read_text(encoding="utf-8")))
+    console.print(f"report: [bold]{index}[/]  (samples.csv, results.csv, tables.md and status.md beside it)")
 

@@ -25,6 +25,7 @@ from typing import Any
 from inspect_ai.hooks import Hooks, ModelRetry, SampleEnd, TaskStart, hooks
 from inspect_ai.model import Model, ModelOutput, RetryDecision
 
+from ._call_retries import count_call_retries, counting, note_retry, note_sample_end
 from ._pace import _drain as drain_task  # Inspect's graceful stop, one place for its private API
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,6 @@ class _Refusals:
         self.lines: dict[str, str] = {}
         self.evals: set[str] = set()
         self.active = False  # a run is under way in this process (a preflight probe's refusal is not the run's)
-        self.call_retries = 0  # this run's retried model-call attempts (each sample's final attempt), as they end
 
 
 _refusals = _Refusals()
@@ -68,25 +68,20 @@ def refusal() -> str | None:
     return next(iter(_refusals.lines.values()), None)
 
 
-def call_retries() -> int:
-    """How many model-call attempts this process's run retried (5xx, 429, timeouts, broken bodies)."""
-    return _refusals.call_retries
-
-
 def watch_refusals(on: bool) -> None:
     """Start (forgetting any earlier refusal and retry count) or stop watching for refusals: only a run's calls
     stop the run."""
     if on:
         _refusals.lines.clear()
         _refusals.evals.clear()
-        _refusals.call_retries = 0
+    count_call_retries(on)  # each sample's retried calls, into its log too (`_call_retries`)
     _refusals.active = on
 
 
 def clear_refusals() -> None:
     """Forget the refusals and stop watching."""
     watch_refusals(True)
-    _refusals.active = False
+    watch_refusals(False)
 
 
 def _refuse(model: str, ex: BaseException, status: int) -> None:
@@ -112,8 +107,8 @@ class RefusalHooks(Hooks):
     """Tracks the running tasks so that a refusal can drain them; a task starting after one drains at once."""
 
     def enabled(self) -> bool:
-        """Only in a process that runs a remote model (scripted and mock models are never refused)."""
-        return _refusals.active
+        """Only while a run is under way in this process: refusals stop it, retried calls are counted."""
+        return _refusals.active or counting()
 
     async def on_task_start(self, data: TaskStart) -> None:
         """Track the task (and drain it now if a refusal already stopped the run)."""
@@ -122,16 +117,12 @@ class RefusalHooks(Hooks):
             drain_task(data.eval_id)
 
     async def on_model_retry(self, data: ModelRetry) -> None:
-        """Count a retry made by Inspect's own retry loop: its model event does not record those (only the
-        provider SDK's hidden retries land in `ModelEvent.retries`), so with `--rpm` (SDK retries off) a run that
-        retried every fault used to report 0 call retries."""
-        _refusals.call_retries += 1
+        """Count a retry of Inspect's own retry loop for its sample (`_call_retries`)."""
+        note_retry(data)
 
     async def on_sample_end(self, data: SampleEnd) -> None:
-        """Count the sample's retried call attempts that the provider SDK made by itself (its model events hold
-        them) while the sample is in memory: the run's summary then never reads whole samples back."""
-        events = data.sample.events or []
-        _refusals.call_retries += sum(getattr(e, "retries", None) or 0 for e in events if e.event == "model")
+        """Add the sample's own retried calls to the run's count (an errored one's kept for the next pass)."""
+        note_sample_end(data)
 
 
 def _malformed(ex: BaseException) -> bool:

@@ -40,6 +40,7 @@ from peerwatch.harness import (
 from peerwatch.oversight import Guard, Policy, channel_from_spec, load_policy
 from peerwatch.scenarios import Factors, family_from_model, harness_prompts
 
+from ._call_retries import record_call_retries
 from ._episode import SampleIdentity, save_episode, scenario_for, set_instruction_file, start_episode
 from ._guard import open_session, policy_file
 from ._scorer import peerwatch_scorer
@@ -267,5 +268,6 @@ def harness(
             run_dir=run_dir,
         ),
         scorer=peerwatch_scorer(server_tasks()[0]),  # the server tasks judge the same behaviours
+        cleanup=record_call_retries,  # each sample's retried model calls, into its metadata (the report reads them)
         metadata={"peerwatch_task": "harness", "peerwatch_version": __version__, "mode": "harness"},
     )

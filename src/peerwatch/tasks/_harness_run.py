@@ -12,6 +12,7 @@ from inspect_ai.model import Model
 from peerwatch.harness import require_harness_host, server_factors
 from peerwatch.oversight import channel_from_spec
 
+from ._call_retries import count_call_retries
 from ._guard import check_run, guard_paths
 from ._harness import set_max_harness_episodes
 from ._harness_plan import plan_harness
@@ -104,22 +105,26 @@ def run_harness(
         retries_through_inspect(models)
     if any(t.model is not None for t in tasks):
         models = models[:1]  # every task carries its model (the models' plans differ): one pass over them
-    success, logs = eval_set(
-        tasks,
-        log_dir=log_dir,
-        log_dir_allow_dirty=True,  # other harness slices live here too; check_log_dir refused anything else
-        model=models,
-        model_roles=model_roles,
-        epochs=epochs,
-        max_samples=max_episodes,
-        max_tasks=1,
-        display=display,  # type: ignore[arg-type]
-        fail_on_error=False,
-        retry_attempts=1,
-        retry_wait=1,
-        score_display=False,  # as `peerwatch run` (see `run_study`): no live metrics recomputed from every score
-        log_level="warning",
-    )
+    count_call_retries(True)  # each episode's retried model calls, into its log (`_call_retries`)
+    try:
+        success, logs = eval_set(
+            tasks,
+            log_dir=log_dir,
+            log_dir_allow_dirty=True,  # other harness slices live here too; check_log_dir refused anything else
+            model=models,
+            model_roles=model_roles,
+            epochs=epochs,
+            max_samples=max_episodes,
+            max_tasks=1,
+            display=display,  # type: ignore[arg-type]
+            fail_on_error=False,
+            retry_attempts=1,
+            retry_wait=1,
+            score_display=False,  # as `peerwatch run` (see `run_study`): no live metrics recomputed from every score
+            log_level="warning",
+        )
+    finally:
+        count_call_retries(False)
     if outcome is not None:
         outcome.spent, outcome.budget_reached = spent(), budget_reached()
     return (False, logs) if budget_reached() else (success, logs)

@@ -15,6 +15,7 @@ from peerwatch import __version__
 from peerwatch.detect import unknown_detectors
 from peerwatch.scenarios import Factors, ScenarioError, enumerate_factors, family
 
+from ._call_retries import record_call_retries
 from ._judge_text import QUESTIONS
 from ._scorer import nanmean, peerwatch_scorer
 from ._solver import peerwatch_agent
@@ -129,6 +130,7 @@ def study_task(
         dataset=MemoryDataset(samples, name=task_type),
         solver=peerwatch_agent(family),
         scorer=peerwatch_scorer(task_type),
+        cleanup=record_call_retries,  # each sample's retried model calls, into its metadata (the report reads them)
         epochs=Epochs(int(epochs or 1), nanmean()),
         config=GenerateConfig(temperature=STUDY_TEMPERATURE),
         name=task_type,

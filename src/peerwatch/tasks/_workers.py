@@ -22,7 +22,8 @@ from typing import Any
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from inspect_ai.model import Model
 
-from ._faults import call_retries, refusal
+from ._call_retries import call_retries
+from ._faults import refusal
 from ._overlap import RunPlan, plan_run
 from ._pace import PaceOptions, budget_reached, retries_through_inspect, spent
 from ._resume import LogDirBusy, exclusive, remove_superseded
