@@ -90,9 +90,10 @@ def summary_rows(
             health.errored += int(sample.error is not None)
             md = sample.metadata or {}
             calls = md.get("call_retries")
-            known = isinstance(calls, int) and not isinstance(calls, bool)
-            health.call_retries += calls if known else 0
-            health.call_retries_unknown += int(not known)
+            if isinstance(calls, int) and not isinstance(calls, bool):
+                health.call_retries += calls
+            else:
+                health.call_retries_unknown += 1
             task = str(md.get("task", ""))
             if task not in signature:
                 continue
