@@ -218,3 +218,30 @@ def test_without_rpm_a_rate_limited_run_learns_the_limit(
     half = (provider.accepted[0] + provider.accepted[-1]) / 2
     late = sum(t >= half for t in provider.rejected), sum(t >= half for t in provider.accepted)
     assert late[0] <= 0.1 * late[1], (late, provider.counts)
+
+
+def test_a_paced_models_429_is_retried_at_once_other_errors_back_off() -> None:
+    import httpx
+    import openai
+    from inspect_ai.model import get_model
+
+    _pace.configure(None)
+    try:
+        model = get_model("mockllm/model")
+        _pace.watch_rate_limits([model])
+        wait = model.api.retry_wait()
+        request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
+        limited = openai.RateLimitError("rate", response=httpx.Response(429, request=request), body=None)
+
+        class State:  # what tenacity hands a wait: the attempt and its outcome
+            attempt_number = 1
+
+            def __init__(self, ex: BaseException) -> None:
+                self.outcome = type("Outcome", (), {"failed": True, "exception": lambda _: ex})()
+
+        assert wait(State(limited)) >= 3  # not paced yet: Inspect's own backoff
+        model.api.should_retry(limited)  # the first 429: the model is paced from now on
+        assert wait(State(limited)) == _pace.PACED_RETRY_WAIT  # the pacer spaces the retry
+        assert wait(State(ConnectionError("reset"))) >= 3  # other errors keep the backoff
+    finally:
+        _pace.configure(None)

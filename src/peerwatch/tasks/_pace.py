@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +46,7 @@ CUT = 0.8  # multiplicative decrease on a 429 the pacer did not prevent
 COOLDOWN = 10.0  # seconds between two cuts: one rate-limit episode brings several 429s
 GROWTH = 0.02  # additive increase (fraction of the limit) per clean call after a cut
 FLOOR = 0.1  # never pace below this fraction of the limit
+PACED_RETRY_WAIT = 0.2  # seconds before a paced model's 429 is retried (the pacer then spaces it)
 
 
 class PaceOptions(BaseModel):
@@ -272,6 +274,24 @@ def watch_rate_limits(models: list[Model]) -> None:
 
         should_retry.peerwatch_watched = True  # type: ignore[attr-defined]
         api.should_retry = should_retry  # type: ignore[method-assign]
+        api.retry_wait = _paced_retry_wait(api.retry_wait(), name)  # type: ignore[method-assign]
+
+
+def _paced_retry_wait(default: Any, model: str) -> Any:
+    # Inspect waits 3 s, 6 s, ... before retrying a 429 (its default backoff). Once the model is paced the pacer
+    # spaces every attempt, retries included, so a retried call only needs to rejoin its queue: a run's first wave
+    # of 429s no longer idles every sample for seconds while the limit sits unused. Other errors keep the default.
+    def wait(state: Any) -> float:
+        outcome = getattr(state, "outcome", None)
+        ex = outcome.exception() if outcome is not None and outcome.failed else None
+        if ex is not None and model in _state.limiters and learn.rate_limit_signal(ex, None)[0]:
+            return PACED_RETRY_WAIT
+        if default is not None:
+            return float(default(state))
+        attempt = max(1, int(getattr(state, "attempt_number", 1)))
+        return min(30 * 60.0, 3.0 * 2 ** (attempt - 1)) + random.uniform(0, 3)  # Inspect's own default
+
+    return lambda: wait
 
 
 def _rate_limited(model: str, retry_after: float | None, limit: float | None) -> None:

@@ -28,6 +28,7 @@ from ._timetable import Timetable
 
 HEADROOM = 0.97  # pace a little under the limit: the provider's clock and ours do not tick together
 WINDOW = 3.0  # seconds over which the admitted rate is measured
+QUICK_WINDOW = 1.0  # or, once 3 calls drew 429s in it, this many
 COOLDOWN = 3.0  # seconds between two cuts (a window: its measurement sets the rate better than further cuts)
 CUT = 0.8  # multiplicative decrease on a 429
 BAD_MEMORY = 30.0  # seconds a rate that drew 429s caps the growth
@@ -111,7 +112,7 @@ def succeeded(table: Timetable, now: float) -> None:
 
 def _close_window(table: Timetable, now: float) -> None:
     span = now - table.window_start
-    if span < WINDOW:
+    if span < WINDOW and not (span >= QUICK_WINDOW and table.window_429 >= 3):  # many 429s: measure sooner
         return
     table.seen = table.window_ok / span
     if table.window_429 >= 2 and table.window_ok:
