@@ -8,7 +8,8 @@ body is not JSON, a connection closed mid-answer, and a hang longer than the cli
 With `rpm` set, a token bucket (refilled at rpm/60 per second, holding at most `burst` requests) admits requests as
 they arrive, before any latency, the way a provider's gateway does; a request beyond it is answered 429 at once with
 a Retry-After of the time until the next token. `accepted` keeps the arrival time of every admitted request, so a
-benchmark can compute the limit's utilisation.
+benchmark can compute the limit's utilisation. With `rate_headers` every answer also states the limit the OpenAI way
+(`x-ratelimit-limit-requests`, `-remaining-requests`, `-reset-requests`); without it, as many providers, none.
 
 Written as a raw asyncio HTTP/1.1 server (not FastAPI) so it can break connections the way a real proxy does.
 """
@@ -49,9 +50,11 @@ class FaultyProvider:
     rpm: int | None = None
     burst: float | None = None
     hang_seconds: float = 30.0
+    rate_headers: bool = False
     port: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     accepted: list[float] = field(default_factory=list)
+    rejected: list[float] = field(default_factory=list)  # arrival times of the requests answered 429 by the bucket
     _rng: random.Random = field(init=False)
     _tokens: float = 0.0
     _refilled: float = 0.0
@@ -75,6 +78,7 @@ class FaultyProvider:
             self._tokens -= 1.0
             self.accepted.append(now)
             return None
+        self.rejected.append(now)
         return (1.0 - self._tokens) / rate
 
     @property
@@ -145,6 +149,10 @@ class FaultyProvider:
 
     def _send(self, writer: asyncio.StreamWriter, status: int, obj: Any, retry_after: float | None = None) -> None:
         extra = {"Retry-After": f"{retry_after:.3f}"} if retry_after is not None and status == 429 else {}
+        if self.rate_headers and self.rpm is not None and self.burst is not None:
+            full = (self.burst - self._tokens) / (self.rpm / 60.0)  # seconds until the bucket is full again
+            extra |= {"x-ratelimit-limit-requests": str(self.rpm), "x-ratelimit-reset-requests": f"{full:.3f}s",
+                      "x-ratelimit-remaining-requests": str(int(self._tokens))}  # fmt: skip
         self._raw(writer, status, json.dumps(obj).encode(), "application/json", extra)
 
     @staticmethod

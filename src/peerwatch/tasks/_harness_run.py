@@ -16,7 +16,7 @@ from ._call_retries import count_call_retries
 from ._guard import check_run, guard_paths
 from ._harness import set_max_harness_episodes
 from ._harness_plan import plan_harness
-from ._pace import PaceOptions, budget_reached, configure, retries_through_inspect, spent
+from ._pace import PaceOptions, budget_reached, configure, spent, watch_rate_limits
 from ._persona_model import check_replay_scripts
 from ._run import check_log_dir, check_models, parse_model_args
 from ._workers import RunOutcome
@@ -101,8 +101,7 @@ def run_harness(
     """
     set_max_harness_episodes(max_episodes)
     configure(pace)
-    if pace is not None and pace.rpm:
-        retries_through_inspect(models)
+    watch_rate_limits(models)  # --rpm or not: 429s reach the pacer (without it, a limit is learned from them)
     if any(t.model is not None for t in tasks):
         models = models[:1]  # every task carries its model (the models' plans differ): one pass over them
     count_call_retries(True)  # each episode's retried model calls, into its log (`_call_retries`)

@@ -22,16 +22,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
-from inspect_ai.hooks import BeforeModelGenerate, Hooks, ModelRetry, ModelUsageData, TaskStart, hooks
+from inspect_ai.hooks import BeforeModelGenerate, Hooks, ModelUsageData, TaskStart, hooks
 from inspect_ai.model import Model
 from pydantic import BaseModel, Field
 
+from . import _pace_learn as learn
 from ._cost import PriceTable, load_prices
 from ._timetable import SharedSpend, SharedTimetable, Timetable
 
@@ -42,6 +46,7 @@ CUT = 0.8  # multiplicative decrease on a 429 the pacer did not prevent
 COOLDOWN = 10.0  # seconds between two cuts: one rate-limit episode brings several 429s
 GROWTH = 0.02  # additive increase (fraction of the limit) per clean call after a cut
 FLOOR = 0.1  # never pace below this fraction of the limit
+PACED_RETRY_WAIT = 0.2  # seconds before a paced model's 429 is retried (the pacer then spaces it)
 
 
 class PaceOptions(BaseModel):
@@ -64,27 +69,32 @@ class RateLimiter:
     waiting) goes at once and restarts the timetable from now. So at any moment the calls sent are at most
     `rate x elapsed + 1` and no two go closer than half an interval: the provider never sees a burst.
 
+    `rpm` None: the limit is not known and is learned from the provider's 429s (`_pace_learn`; `learn` starts it).
     With `shared` (a directory) the timetable and the AIMD state live in a locked file there, so every process
     that paces the same model through the same directory keeps one rate together (see `_timetable`).
     """
 
-    rpm: float
+    rpm: float | None
     shared: str | None = None
     model: str = ""
     calls: int = 0
+    joined: float = 0.0  # when this process started learning (monotonic)
     _table: Timetable = field(init=False)
     _file: SharedTimetable | None = field(init=False, default=None)
     _lock: anyio.Lock | None = None
     _loop: object = None
 
     def __post_init__(self) -> None:
-        self._table = Timetable(rate=self.ceiling)
+        top = self.ceiling if self.rpm is not None else math.inf
+        self._table = Timetable(rate=top if self.rpm is not None else 1.0)
         if self.shared is not None:
-            self._file = SharedTimetable(self.shared, self.model, self.ceiling)
+            self._file = SharedTimetable(self.shared, self.model, top, start=self._table.rate)
 
     @property
     def ceiling(self) -> float:
-        """The highest rate paced to, in calls per second."""
+        """The highest rate paced to, in calls per second (learning: as last seen)."""
+        if self.rpm is None:
+            return learn.ceiling(self._table, time.monotonic())
         return self.rpm * HEADROOM / 60.0
 
     @property
@@ -130,10 +140,22 @@ class RateLimiter:
             self.calls += 1
             return mine
 
-    def rate_limited(self) -> None:
+    def learn(self, retry_after: float | None, limit: float | None) -> None:
+        """This process's first 429 for the model: start pacing it, or join the pacing another process started."""
+        self.joined = now = time.monotonic()
+        with self._update() as table:
+            if table.window_start == 0:  # nobody on this machine paces the model yet
+                learn.start(table, now, retry_after, limit)
+            else:
+                learn.rate_limited(table, now, retry_after, limit, counted=False)
+
+    def rate_limited(self, retry_after: float | None = None, limit: float | None = None) -> None:
         """The provider answered 429 anyway: slow down (once per cooldown, for every process sharing the rate)."""
         now = time.monotonic()
         with self._update() as table:
+            if self.rpm is None:
+                learn.rate_limited(table, now, retry_after, limit, counted=now >= self.joined + learn.JOIN_GRACE)
+                return
             if now < table.cooldown_until:
                 return
             table.cooldown_until = now + COOLDOWN
@@ -142,6 +164,10 @@ class RateLimiter:
 
     def succeeded(self) -> None:
         """A clean call: grow back towards the ceiling (not during a cooldown)."""
+        if self.rpm is None:
+            with self._update() as table:  # learning: every call counts in the window (a file update)
+                learn.succeeded(table, time.monotonic())
+            return
         if self._table.rate >= self.ceiling:
             return  # the common case costs nothing (a cut by another process shows at the next acquire)
         with self._update() as table:
@@ -185,6 +211,7 @@ class _State:
     shared: str | None = None
     spend: Spend | None = None
     evals: set[str] = field(default_factory=set)
+    learning: bool = False  # a model drew a 429 without --rpm: the hook paces it from now on
 
 
 _state = _State()
@@ -202,12 +229,13 @@ def configure(options: PaceOptions | None) -> None:
 
 
 def retries_through_inspect(models: list[Model]) -> None:
-    """With `--rpm`: let Inspect make every retry of a call, not the provider's SDK behind its back.
+    """Let Inspect make every retry of a call, not the provider's SDK behind its back.
 
     The OpenAI and Anthropic SDKs retry a 429 themselves (twice, after its Retry-After), so the retry is neither paced
-    nor seen by the pacer's AIMD; it lands on the token the next paced call was due, which then draws a 429 of its
-    own - one stall of a loaded machine became a cascade of 30 429s in 43 calls. Inspect retries the same errors
-    itself (with the Retry-After), each attempt through the pacing hook. A user's own `-M max_retries=N` is kept.
+    nor seen by the pacer; it lands on the token the next paced call was due, which then draws a 429 of its own -
+    one stall of a loaded machine became a cascade of 30 429s in 43 calls - and without `--rpm` the first 429s
+    stayed hidden from the pacer that would learn the limit from them. Inspect retries the same errors itself (with
+    its own backoff), each attempt through the pacing hook. A user's own `-M max_retries=N` is kept.
     """
     for model in models:
         api = model.api
@@ -216,6 +244,67 @@ def retries_through_inspect(models: list[Model]) -> None:
         client = getattr(api, "client", None)
         if isinstance(getattr(client, "max_retries", None), int):
             client.max_retries = 0  # type: ignore[union-attr]
+
+
+def watch_rate_limits(models: list[Model]) -> None:
+    """Every run: retries through Inspect, and each model's 429s reach the pacer (`--rpm`: its AIMD; without it,
+    the first 429 starts pacing that model at a learned rate, `_pace_learn`).
+
+    The provider's retry classifier is wrapped - it runs on failed calls only, so a run the provider never
+    rate-limits pays nothing per call - because Inspect's retry hook carries neither the response headers nor
+    (0.3.285) the model name the other hooks use.
+    """
+    retries_through_inspect(models)
+    for model in models:
+        api = model.api
+        classify = api.should_retry
+        if getattr(classify, "peerwatch_watched", False):
+            continue
+        name = str(model)
+
+        def should_retry(ex: BaseException, classify: Any = classify, name: str = name) -> Any:
+            decision = classify(ex)
+            try:
+                limited, retry_after = learn.rate_limit_signal(ex, decision)
+                if limited:
+                    _rate_limited(name, retry_after, learn.stated_limit(ex))
+            except Exception as exc:  # pacing must never turn a retry into a failure
+                log.warning("pacing: could not note a rate limit of %s: %s", name, exc)
+            return decision
+
+        should_retry.peerwatch_watched = True  # type: ignore[attr-defined]
+        api.should_retry = should_retry  # type: ignore[method-assign]
+        api.retry_wait = _paced_retry_wait(api.retry_wait(), name)  # type: ignore[method-assign]
+
+
+def _paced_retry_wait(default: Any, model: str) -> Any:
+    # Inspect waits 3 s, 6 s, ... before retrying a 429 (its default backoff). Once the model is paced the pacer
+    # spaces every attempt, retries included, so a retried call only needs to rejoin its queue: a run's first wave
+    # of 429s no longer idles every sample for seconds while the limit sits unused. Other errors keep the default.
+    def wait(state: Any) -> float:
+        outcome = getattr(state, "outcome", None)
+        ex = outcome.exception() if outcome is not None and outcome.failed else None
+        if ex is not None and model in _state.limiters and learn.rate_limit_signal(ex, None)[0]:
+            return PACED_RETRY_WAIT
+        if default is not None:
+            return float(default(state))
+        attempt = max(1, int(getattr(state, "attempt_number", 1)))
+        return min(30 * 60.0, 3.0 * 2 ** (attempt - 1)) + random.uniform(0, 3)  # Inspect's own default
+
+    return lambda: wait
+
+
+def _rate_limited(model: str, retry_after: float | None, limit: float | None) -> None:
+    pacer = _state.limiters.get(model)
+    if pacer is None:
+        pacer = RateLimiter(_state.rpm, shared=_state.shared, model=model)
+        _state.limiters[model] = pacer
+        if _state.rpm is None:
+            _state.learning = True
+            pacer.learn(retry_after, limit)
+            log.info("pacing %s from its 429s: starting at %.1f requests/min", model, pacer.rate * 60)
+            return
+    pacer.rate_limited(retry_after, limit)
 
 
 def budget_reached() -> bool:
@@ -256,8 +345,8 @@ class PaceHooks(Hooks):
     """Paces every model call (`--rpm`) and drains the run's tasks when the budget is spent (`--budget`)."""
 
     def enabled(self) -> bool:
-        """Only when this process was configured with a rate or a budget."""
-        return _state.rpm is not None or _state.spend is not None
+        """Only with a rate, a budget, or once a model drew a 429 (until then a run pays nothing per call)."""
+        return _state.rpm is not None or _state.spend is not None or _state.learning
 
     async def on_task_start(self, data: TaskStart) -> None:
         """Track the task so a budget stop can drain it; one that starts after the budget is spent drains now."""
@@ -267,19 +356,13 @@ class PaceHooks(Hooks):
 
     async def on_before_model_generate(self, data: BeforeModelGenerate) -> None:
         """Wait for the call's slot (fires for every attempt, so Inspect's own retries are paced too)."""
-        if _state.rpm is None:
-            return
         pacer = _state.limiters.get(data.model_name)
         if pacer is None:
+            if _state.rpm is None:
+                return  # learning: only the models that drew a 429 are paced
             pacer = RateLimiter(_state.rpm, shared=_state.shared, model=data.model_name)
             _state.limiters[data.model_name] = pacer
         await pacer.acquire()
-
-    async def on_model_retry(self, data: ModelRetry) -> None:
-        """A 429 that reached Inspect: the pacer is too fast for the provider."""
-        pacer = _state.limiters.get(data.model_name)
-        if pacer is not None and data.status_code == 429:
-            pacer.rate_limited()
 
     async def on_model_usage(self, data: ModelUsageData) -> None:
         """Price the call; the call that crosses the budget drains every task of this process."""

@@ -25,7 +25,7 @@ from inspect_ai.model import Model
 from ._call_retries import call_retries
 from ._faults import refusal
 from ._overlap import RunPlan, plan_run
-from ._pace import PaceOptions, budget_reached, retries_through_inspect, spent
+from ._pace import PaceOptions, budget_reached, spent, watch_rate_limits
 from ._resume import LogDirBusy, exclusive, remove_superseded
 from ._run import (
     FaultPolicy,
@@ -128,10 +128,9 @@ class RunOutcome:
 
 def share_pace(pace: PaceOptions | None, shared: str) -> PaceOptions | None:
     """The pacing of each worker process: the machine's whole rate and budget, kept together through the files in
-    `shared` (one timetable per model, one spend), so no worker's calls collide with another's at the provider."""
-    if pace is None:
-        return None
-    return pace.model_copy(update={"shared": shared})
+    `shared` (one timetable per model, one spend), so no worker's calls collide with another's at the provider.
+    Without `--rpm` the files are there too: a limit the workers learn from 429s is kept together the same way."""
+    return (pace or PaceOptions()).model_copy(update={"shared": shared})
 
 
 @contextlib.contextmanager
@@ -173,8 +172,7 @@ def _worker(spec: dict[str, Any], report: Any, refused: Any) -> None:
     # A fresh (spawned) process: models are rebuilt here, since Inspect's Model objects do not cross processes.
     signal.signal(signal.SIGINT, signal.default_int_handler)  # started with SIGINT ignored (`_sigint_ignored`)
     models = check_models(spec.pop("models"), spec.pop("model_args"))
-    if spec["pace"] is not None and spec["pace"].rpm:
-        retries_through_inspect(models)
+    watch_rate_limits(models)  # --rpm or not: 429s reach the pacer, retries are Inspect's
     try:
         success, _ = run_study(spec.pop("selection"), models, **spec)
     except KeyboardInterrupt:  # Ctrl-C: Inspect has written what finished; the parent says it in one line
@@ -244,8 +242,7 @@ def _run_shards(
 ) -> tuple[bool, list[EvalLog]]:
     specs = [p.specs for p in outcome.plan.shards] if outcome.plan else [None] * len(shards)
     if len(shards) == 1:  # in this process: approval channels stay usable
-        if pace is not None and pace.rpm:
-            retries_through_inspect(models)
+        watch_rate_limits(models)
         result = run_study(
             selection, models, shard_dir(log_dir, shards[0]), epochs, faults=faults, shard=shards[0], pace=pace,
             specs=specs[0], **options,
