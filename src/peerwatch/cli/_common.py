@@ -18,11 +18,11 @@ class OneLineErrors(typer.core.TyperGroup):
     """Bad command-line input (a non-integer --threshold, an unknown option...) is one line and exit 2, not a box."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
-        with _one_line_usage_errors():
+        with _one_line_usage_errors(), one_line_interrupt():
             return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
-        with _one_line_usage_errors():
+        with _one_line_usage_errors(), one_line_interrupt():
             return super().invoke(ctx)
 
 
@@ -35,6 +35,29 @@ def _one_line_usage_errors() -> Iterator[None]:
             raise  # bare `peerwatch` / `peerwatch audit`: the help is the answer
         err.print(f"[bold red]error:[/] {usage_message(exc)}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+
+
+INTERRUPTED = "interrupted: the logs keep every finished sample; run the same command again to resume"
+
+
+@contextlib.contextmanager
+def one_line_interrupt(line: str = INTERRUPTED) -> Iterator[None]:
+    """Ctrl-C anywhere inside (imports, checks, the run, its summary) is one line on stderr and exit 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        interrupted_exit(line)
+
+
+def interrupted_exit(line: str = INTERRUPTED) -> NoReturn:
+    """Print the interrupted line and exit 130 (the shell's code for SIGINT), ignoring further Ctrl-C meanwhile.
+
+    SystemExit, not typer.Exit: this also runs outside Click (`main`), where typer.Exit would be a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not print a traceback over the line
+    err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+    raise SystemExit(130)
 
 
 def usage_message(exc: Any) -> str:
