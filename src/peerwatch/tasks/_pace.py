@@ -21,11 +21,16 @@ budget. Across machines (`--shard i/n`, Dask jobs) nothing is shared: each shard
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import anyio
 from inspect_ai.hooks import BeforeModelGenerate, Hooks, ModelRetry, ModelUsageData, TaskStart, hooks
@@ -185,6 +190,75 @@ class _State:
     shared: str | None = None
     spend: Spend | None = None
     evals: set[str] = field(default_factory=set)
+    owner: int | None = None  # this process's hold on the shared dir (`shared_pace_dir`)
+
+
+_OWNER = "owner"  # in a run's shared dir: every process of the run holds a shared flock on it while it lives
+_STAGING_AGE = 60.0  # seconds: a dir still being set up (no owner yet) older than this was left by a killed run
+
+
+def _hold(directory: Path | str) -> int:
+    fd = os.open(Path(directory) / _OWNER, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
+
+
+def _pace_root() -> Path | None:
+    # One dir per user under the temp dir, so a killed run's leftovers are found by the next run (not another
+    # user's); None (no sweeping) when something else already sits there.
+    root = Path(tempfile.gettempdir()) / f"peerwatch-pace-{os.getuid()}"
+    with suppress(FileExistsError):
+        root.mkdir(mode=0o700)
+    info = root.lstat()
+    if root.is_symlink() or not root.is_dir() or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        return None
+    return root
+
+
+def _sweep(root: Path) -> None:
+    """Remove the run dirs no live process holds: their run was killed (kill -9) before it could remove them."""
+    for entry in root.iterdir():
+        try:
+            if entry.name.startswith("."):  # being set up: only an old one is a leftover
+                if time.time() - entry.lstat().st_mtime > _STAGING_AGE:
+                    shutil.rmtree(entry, ignore_errors=True)
+                continue
+            fd = os.open(entry / _OWNER, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # only when no process of its run is alive
+            shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            pass  # a live run (the parent, or a worker that outlived a killed parent)
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def shared_pace_dir() -> Iterator[str]:
+    """The directory of one run's shared pacing files (`PaceOptions.shared`), removed after the run.
+
+    A run killed with kill -9 cannot remove its own: each run dir holds an `owner` file that every process of the
+    run keeps a shared flock on (this one here, the workers in `configure`), and the next run's start removes every
+    dir nobody holds - never one whose workers still run. A dir is set up under a dot-name and renamed once held,
+    so no sweep sees it unheld.
+    """
+    root = _pace_root()
+    if root is None:
+        with tempfile.TemporaryDirectory(prefix="peerwatch-pace-") as plain:
+            yield plain
+        return
+    _sweep(root)
+    staging = Path(tempfile.mkdtemp(dir=root, prefix=".run-"))
+    fd = _hold(staging)
+    path = root / staging.name[1:]
+    try:
+        staging.rename(path)
+        yield str(path)
+    finally:
+        shutil.rmtree(path if path.exists() else staging, ignore_errors=True)
+        os.close(fd)
 
 
 _state = _State()
@@ -198,7 +272,10 @@ def configure(options: PaceOptions | None) -> None:
     if options.budget is not None:
         shared = SharedSpend(options.shared) if options.shared else None
         spend = Spend(budget=options.budget, prices=load_prices(options.prices), shared=shared)
-    _state = _State(rpm=options.rpm, spend=spend, shared=options.shared)
+    if _state.owner is not None:
+        os.close(_state.owner)
+    owner = _hold(options.shared) if options.shared else None  # this run's dir stays while this process lives
+    _state = _State(rpm=options.rpm, spend=spend, shared=options.shared, owner=owner)
 
 
 def retries_through_inspect(models: list[Model]) -> None:

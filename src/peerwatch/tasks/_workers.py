@@ -14,7 +14,6 @@ import multiprocessing
 import os
 import re
 import signal
-import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +23,7 @@ from inspect_ai.model import Model
 
 from ._faults import call_retries, refusal
 from ._overlap import RunPlan, plan_run
-from ._pace import PaceOptions, budget_reached, retries_through_inspect, spent
+from ._pace import PaceOptions, budget_reached, retries_through_inspect, shared_pace_dir, spent
 from ._resume import LogDirBusy, exclusive, remove_superseded
 from ._run import (
     FaultPolicy,
@@ -256,8 +255,9 @@ def _run_shards(
     names = [str(m) for m in models]
     ctx = multiprocessing.get_context("spawn")
     procs: list[tuple[Any, Any, Any]] = []  # (process, spent and budget flag, refusal line): ctypes arrays
-    # The workers' shared pacing state lives on this machine's disk for this run only (removed after it).
-    with tempfile.TemporaryDirectory(prefix="peerwatch-pace-") as shared:
+    # The workers' shared pacing state lives on this machine's disk for this run only (removed after it, or by the
+    # next run's start when this one was killed).
+    with shared_pace_dir() as shared:
         base = {"epochs": epochs, "models": names, "model_args": model_args or {}, "faults": faults,
                 "pace": share_pace(pace, shared)}  # fmt: skip
         stop = ctx.Event()  # set by a Ctrl-C here: a worker still importing stops as soon as it starts
