@@ -80,12 +80,21 @@ def interrupts(once: bool = False) -> Iterator[None]:
         raise KeyboardInterrupt
 
 
+_STOPS = (asyncio.CancelledError, KeyboardInterrupt)
+
+
 class _CancelledLifespan(logging.Filter):
-    """Drops the traceback Inspect's control server (uvicorn, on the eval's loop) logs when Ctrl-C cancels it."""
+    """Drops the traceback Inspect's control server (uvicorn, on the eval's loop) logs when Ctrl-C cancels it: as
+    the record's exception, or as its text (Starlette sends the shutdown's traceback as a `lifespan.shutdown.failed`
+    message, which uvicorn logs as is). A traceback ending in any other exception is kept."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, asyncio.CancelledError)
+        if isinstance(exc, _STOPS):
+            return False
+        text = record.getMessage().strip()
+        last = text.rsplit("\n", 1)[-1].strip().split(":", 1)[0]
+        return not (text.startswith("Traceback") and last.endswith(tuple(t.__name__ for t in _STOPS)))
 
 
 def _quiet_interrupted_control_server() -> None:

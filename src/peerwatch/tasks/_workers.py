@@ -177,6 +177,7 @@ def _worker(spec: dict[str, Any], report: Any, refused: Any, stop: Any) -> None:
             retries_through_inspect(models)
         success, _ = run_study(spec.pop("selection"), models, once=True, **spec)
     except KeyboardInterrupt:  # Inspect has written what finished
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent's copy of the Ctrl-C must not hit the exit
         raise SystemExit(INTERRUPTED_EXIT) from None
     report[0], report[1], report[2] = spent(), float(budget_reached()), float(call_retries())
     if line := refusal():
