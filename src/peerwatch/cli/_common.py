@@ -54,8 +54,11 @@ def interrupted_exit(line: str = INTERRUPTED) -> NoReturn:
 
     SystemExit, not typer.Exit: this also runs outside Click (`main`), where typer.Exit would be a traceback."""
     import signal
+    import warnings
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not print a traceback over the line
+    # the coroutines the Ctrl-C cut off before they started are no error of this run (warned of at exit otherwise)
+    warnings.filterwarnings("ignore", message=r"coroutine .* was never awaited", category=RuntimeWarning)
     err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
     raise SystemExit(130)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -76,8 +77,16 @@ def interrupts(once: bool = False) -> Iterator[None]:
         if patched:
             _RUNNER._on_sigint = _ON_SIGINT
         _state.active = False
+        if _state.interrupted:
+            quiet_after_interrupt()
     if _state.interrupted:
         raise KeyboardInterrupt
+
+
+def quiet_after_interrupt() -> None:
+    """After a Ctrl-C: no warning for the coroutines it cut off before they started (Inspect creates each before
+    handing it to a new event loop); in a run that was not interrupted that warning still shows."""
+    warnings.filterwarnings("ignore", message=r"coroutine .* was never awaited", category=RuntimeWarning)
 
 
 _STOPS = (asyncio.CancelledError, KeyboardInterrupt)

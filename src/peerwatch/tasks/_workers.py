@@ -22,6 +22,7 @@ from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from inspect_ai.model import Model
 
 from ._faults import call_retries, refusal
+from ._interrupt import quiet_after_interrupt
 from ._overlap import RunPlan, plan_run
 from ._pace import PaceOptions, budget_reached, retries_through_inspect, shared_pace_dir, spent
 from ._resume import LogDirBusy, exclusive, remove_superseded
@@ -178,6 +179,7 @@ def _worker(spec: dict[str, Any], report: Any, refused: Any, stop: Any) -> None:
         success, _ = run_study(spec.pop("selection"), models, once=True, **spec)
     except KeyboardInterrupt:  # Inspect has written what finished
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent's copy of the Ctrl-C must not hit the exit
+        quiet_after_interrupt()
         raise SystemExit(INTERRUPTED_EXIT) from None
     report[0], report[1], report[2] = spent(), float(budget_reached()), float(call_retries())
     if line := refusal():
