@@ -92,7 +92,7 @@ def test_ctrl_c_is_one_line_then_rerun_is_exact(tmp_path, workers, moment, mark,
     if code == 0:  # the run ended before the signal landed (the summary moment on a fast machine)
         assert moment == "summary" or not sent, err
     else:
-        assert code == 130, f"{moment}+{after}s: exit {code}\n{err[-2000:]}"
+        assert code == 130, f"{moment}+{after}s: exit {code}\n{out[-1500:]}\n{err[-2000:]}"
         assert len(lines) == 1 and lines[0].startswith("error: interrupted"), lines
     again = attack.peerwatch(args, env)
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from ._common import OneLineErrors, one_line_interrupt
+from ._common import OneLineErrors, keep_exit_code, one_line_interrupt
 from .approve import approve
 from .audit import audit_app
 from .demo import demo
@@ -48,5 +48,8 @@ app.add_typer(policy_app, name="policy")
 
 def main() -> None:
     """Console-script entry point (a Ctrl-C outside a command's own handling is one line and exit 130 too)."""
+    import atexit
+
+    atexit.register(keep_exit_code)  # first registered: runs after every other exit handler
     with one_line_interrupt():
         app()
