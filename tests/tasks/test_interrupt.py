@@ -65,3 +65,20 @@ def _record(msg: str, exc: BaseException | None = None) -> logging.LogRecord:
 )
 def test_only_the_interrupts_tracebacks_are_dropped(message: str, exc: BaseException | None, kept: bool) -> None:
     assert _CancelledLifespan().filter(_record(message, exc)) is kept
+
+
+class _Finalized:
+    def __del__(self) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # the Ctrl-C lands while a finalizer runs
+
+
+def test_a_ctrl_c_swallowed_by_a_finalizer_is_sent_again(capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    with pytest.raises(KeyboardInterrupt), interrupts():
+        _Finalized()  # dropped at once: KeyboardInterrupt raised in __del__ is "ignored" by Python
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+        pytest.fail("the swallowed Ctrl-C was not sent again")
+    assert "Exception ignored" not in capsys.readouterr().err

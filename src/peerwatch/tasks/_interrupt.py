@@ -23,6 +23,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
+import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,6 +38,8 @@ class _State:
     active: bool = False
     once: bool = False
     interrupted: bool = False
+    cancelled: bool = False  # a Runner's handler cancelled the loop for it
+    lost: int = 0  # Ctrl-Cs that landed in a finalizer (swallowed there) and were sent again
 
 
 _state = _State()
@@ -42,12 +48,31 @@ _ON_SIGINT: Callable[..., Any] | None = getattr(_RUNNER, "_on_sigint", None)
 
 
 def _on_sigint(self: Any, signum: int, frame: Any, main_task: Any) -> None:
-    first = not _state.interrupted
     _state.interrupted = True
-    if _state.once and not first:
+    if _state.once and _state.cancelled:
         return  # the parent passed on the Ctrl-C this process already has; it stops us harder if we hang
+    _state.cancelled = True
     assert _ON_SIGINT is not None
     _ON_SIGINT(self, signum, frame, main_task)
+
+
+_MAX_LOST = 5
+
+
+def _unraisable(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def unraisable(info: Any) -> None:
+        # A Ctrl-C between two event-loop runs raises KeyboardInterrupt wherever Python is, a weakref callback or
+        # a finalizer included, where it is printed as "Exception ignored" and dropped: the run would go on. It is
+        # sent again, to land where it stops the run.
+        if issubclass(info.exc_type, KeyboardInterrupt) and _state.active:
+            _state.interrupted = True
+            if _state.lost < _MAX_LOST:
+                _state.lost += 1
+                threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+            return
+        hook(info)
+
+    return unraisable
 
 
 def interrupted() -> bool:
@@ -63,11 +88,13 @@ def interrupts(once: bool = False) -> Iterator[None]:
     if _state.active:  # nested (a judge's run inside a run): the outer block decides
         yield
         return
-    _state.active, _state.once, _state.interrupted = True, once, False
+    _state.active, _state.once, _state.interrupted, _state.cancelled, _state.lost = True, once, False, False, 0
     _quiet_interrupted_control_server()
     patched = _RUNNER is not None and _ON_SIGINT is not None
     if patched:
         _RUNNER._on_sigint = _on_sigint
+    hook = sys.unraisablehook
+    sys.unraisablehook = _unraisable(hook)
     try:
         yield
     except KeyboardInterrupt:
@@ -76,6 +103,7 @@ def interrupts(once: bool = False) -> Iterator[None]:
     finally:
         if patched:
             _RUNNER._on_sigint = _ON_SIGINT
+        sys.unraisablehook = hook
         _state.active = False
         if _state.interrupted:
             quiet_after_interrupt()
