@@ -89,8 +89,8 @@ def test_ctrl_c_is_one_line_then_rerun_is_exact(tmp_path, workers, moment, mark,
     for text in (out, err):
         at = min((text.find(n) for n in NOISE if n in text), default=-1)
         assert at < 0, f"{moment}+{after}s, {workers} worker(s):\n{text[max(0, at - 1500) : at + 2500]}"
-    if code == 0:  # the run ended before the signal landed (the summary moment on a fast machine)
-        assert moment == "summary" or not sent, err
+    if code == 0:  # the signal landed once the run was over (its summary printed): nothing was left to stop
+        assert not sent or "samples:" in out, err
     else:
         assert code == 130, f"{moment}+{after}s: exit {code}\n{out[-1500:]}\n{err[-2000:]}"
         assert len(lines) == 1 and lines[0].startswith("error: interrupted"), lines

@@ -65,6 +65,7 @@ def interrupted_exit(line: str = INTERRUPTED) -> NoReturn:
 
 
 _exit_code: list[int] = []  # set once a Ctrl-C was handled: the exit code the process must end with
+_exiting: list[int] = []  # set once the command is over
 
 
 def keep_exit_code() -> None:
@@ -83,6 +84,46 @@ def keep_exit_code() -> None:
             with contextlib.suppress(Exception):
                 stream.flush()
         os._exit(_exit_code[-1])
+
+
+def resend_swallowed_ctrl_c() -> None:
+    """A Ctrl-C that lands in a finalizer is printed by Python as "Exception ignored" and dropped, so the command
+    would go on: drop the print and send the Ctrl-C again, to land where it stops the command in one line (while
+    an eval set runs, `tasks._interrupt` does the same; once exiting, it is just dropped)."""
+    import os
+    import signal
+    import threading
+
+    previous = sys.unraisablehook
+    sent: list[int] = []
+
+    def hook(info: Any) -> None:
+        if not issubclass(info.exc_type, KeyboardInterrupt):
+            previous(info)
+        elif not _exit_code and not _exiting and len(sent) < 5:
+            sent.append(1)
+            threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+
+    sys.unraisablehook = hook
+
+
+def exit_now_on_ctrl_c(code: Any) -> None:
+    """The command is over: a Ctrl-C during Python's own teardown ends the process at once with the command's code
+    (not a finished run turned into a process killed by SIGINT, nor a traceback from an exit handler)."""
+    import os
+    import signal
+
+    final = code if isinstance(code, int) else 0 if code is None else 1
+
+    def now(signum: int, frame: Any) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(_exit_code[-1] if _exit_code else final)
+
+    _exiting.append(final)  # a Ctrl-C swallowed from now on is not sent again
+    with contextlib.suppress(ValueError):  # not the main thread (an embedding): nothing to guard
+        signal.signal(signal.SIGINT, now)
 
 
 def usage_message(exc: Any) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from ._common import OneLineErrors, keep_exit_code, one_line_interrupt
+from ._common import OneLineErrors, exit_now_on_ctrl_c, keep_exit_code, one_line_interrupt, resend_swallowed_ctrl_c
 from .approve import approve
 from .audit import audit_app
 from .demo import demo
@@ -51,5 +51,10 @@ def main() -> None:
     import atexit
 
     atexit.register(keep_exit_code)  # first registered: runs after every other exit handler
-    with one_line_interrupt():
-        app()
+    resend_swallowed_ctrl_c()
+    try:
+        with one_line_interrupt():
+            app()
+    except SystemExit as exc:
+        exit_now_on_ctrl_c(exc.code)
+        raise
