@@ -82,3 +82,24 @@ def after_run(
     if not success:
         raise typer.Exit(1)
 
+
+
+def interrupted_line(log_dir: str, outcome=None) -> str:
+    """The one line of a run stopped by Ctrl-C: how much of its plan the logs hold (finished samples; those the
+    Ctrl-C cut off are run again by the same command), or the generic line when that cannot be counted."""
+    from ._common import INTERRUPTED
+
+    plan = outcome.plan if outcome is not None else None
+    if plan is None:  # stopped before its plan was made: nothing of it ran
+        return INTERRUPTED
+    try:
+        from peerwatch.analysis import RunHealth, summary_rows
+        from peerwatch.tasks import plan_logs
+
+        logs, _ = plan_logs(log_dir, plan)
+        health = RunHealth()
+        summary_rows(logs, health, keep=set(plan.wanted), since=outcome.started)
+    except Exception:  # the line must come out whatever the logs hold
+        return INTERRUPTED
+    done = health.samples - health.errored
+    return f"interrupted: {done:,} of {plan.samples:,} samples in the logs; run the same command again to resume"

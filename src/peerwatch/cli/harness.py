@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import console, display, err, fail, key_values
+from ._common import INTERRUPTED, console, display, err, fail, interrupted_exit, key_values
 from ._models import serve_judge
 from ._options import (
     ApprovalsOpt,
@@ -132,12 +132,15 @@ def harness(
         console.print(line)
     outcome = RunOutcome()
     started = time.time()  # samples that start later ran in this run (the others: earlier slices, resumed)
-    with contextlib.ExitStack() as stack:  # a local judge is served for the run
-        judge_model = serve_judge(stack, judge, judge_args, [], [], log_dir)
-        success, logs = run_harness(
-            tasks, log_dir, models, epochs, grader_roles(judge_model), display(), max_episodes or default_episodes(),
-            pace=pace, outcome=outcome,
-        )  # fmt: skip
+    try:
+        with contextlib.ExitStack() as stack:  # a local judge is served for the run
+            judge_model = serve_judge(stack, judge, judge_args, [], [], log_dir)
+            success, logs = run_harness(
+                tasks, log_dir, models, epochs, grader_roles(judge_model), display(),
+                max_episodes or default_episodes(), pace=pace, outcome=outcome,
+            )  # fmt: skip
+    except KeyboardInterrupt:  # every slot is cleaned by now (its servers, users and run dir: `_harness`)
+        interrupted_exit(INTERRUPTED.replace("finished sample", "finished episode"))
     if pace is not None and outcome.budget_reached:
         after_run(log_dir, True, logs, since=started)
         console.print(budget_message(outcome.spent, pace.budget or 0.0, logs, unit="episodes"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from ._common import OneLineErrors
+from ._common import OneLineErrors, exit_now_on_ctrl_c, keep_exit_code, one_line_interrupt, resend_swallowed_ctrl_c
 from .approve import approve
 from .audit import audit_app
 from .demo import demo
@@ -47,5 +47,14 @@ app.add_typer(policy_app, name="policy")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point (a Ctrl-C outside a command's own handling is one line and exit 130 too)."""
+    import atexit
+
+    atexit.register(keep_exit_code)  # first registered: runs after every other exit handler
+    resend_swallowed_ctrl_c()
+    try:
+        with one_line_interrupt():
+            app()
+    except SystemExit as exc:
+        exit_now_on_ctrl_c(exc.code)
+        raise

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ._common import console, display, err, fail, key_values
+from ._common import console, display, err, fail, interrupted_exit, key_values
 from ._distributed import run_distributed
 from ._models import serve_judge, serve_local_models
 from ._options import (
@@ -29,7 +29,7 @@ from ._options import (
     TaskOpt,
     ThresholdOpt,
 )
-from ._output import after_run, print_plan
+from ._output import after_run, interrupted_line, print_plan
 
 
 def _selection(task, subject, condition, instantiation, dataset, threshold, monitoring):
@@ -261,8 +261,8 @@ def _run_checked(
         )
     except PlanError as exc:  # another run is writing into the log dir
         fail(str(exc))
-    except KeyboardInterrupt:
-        fail("interrupted: the logs keep every finished sample; run the same command again to resume", 130)
+    except KeyboardInterrupt:  # Inspect wrote what finished; later Ctrl-C while counting: the generic line
+        interrupted_exit(interrupted_line(log_dir, outcome))
     for note in outcome.plan.notes if outcome.plan else []:  # earlier slices this run holds part of, unfinished
         err.print(f"[yellow]{note}[/]", soft_wrap=True)
     if guard:

@@ -16,6 +16,7 @@ from ._call_retries import count_call_retries
 from ._guard import check_run, guard_paths
 from ._harness import set_max_harness_episodes
 from ._harness_plan import plan_harness
+from ._interrupt import interrupts
 from ._pace import PaceOptions, budget_reached, configure, spent, watch_rate_limits
 from ._persona_model import check_replay_scripts
 from ._run import check_log_dir, check_models, parse_model_args
@@ -98,6 +99,7 @@ def run_harness(
     `pace` paces the agent's model calls (they reach Inspect through the model bridge, so the pacing hook sees every
     one) and stops the run at a budget as `peerwatch run` does: no new episode starts, running ones finish, and the
     same command run again resumes the rest. `outcome` (when given) receives the spend and whether it stopped.
+    A Ctrl-C raises KeyboardInterrupt once Inspect has written what finished and every slot is cleaned (`interrupts`).
     """
     set_max_harness_episodes(max_episodes)
     configure(pace)
@@ -106,22 +108,23 @@ def run_harness(
         models = models[:1]  # every task carries its model (the models' plans differ): one pass over them
     count_call_retries(True)  # each episode's retried model calls, into its log (`_call_retries`)
     try:
-        success, logs = eval_set(
-            tasks,
-            log_dir=log_dir,
-            log_dir_allow_dirty=True,  # other harness slices live here too; check_log_dir refused anything else
-            model=models,
-            model_roles=model_roles,
-            epochs=epochs,
-            max_samples=max_episodes,
-            max_tasks=1,
-            display=display,  # type: ignore[arg-type]
-            fail_on_error=False,
-            retry_attempts=1,
-            retry_wait=1,
-            score_display=False,  # as `peerwatch run` (see `run_study`): no live metrics recomputed from every score
-            log_level="warning",
-        )
+        with interrupts():
+            success, logs = eval_set(
+                tasks,
+                log_dir=log_dir,
+                log_dir_allow_dirty=True,  # other harness slices live here too; check_log_dir refused anything else
+                model=models,
+                model_roles=model_roles,
+                epochs=epochs,
+                max_samples=max_episodes,
+                max_tasks=1,
+                display=display,  # type: ignore[arg-type]
+                fail_on_error=False,
+                retry_attempts=1,
+                retry_wait=1,
+                score_display=False,  # as `peerwatch run` (see `run_study`): no live metrics recomputed per score
+                log_level="warning",
+            )
     finally:
         count_call_retries(False)
     if outcome is not None:

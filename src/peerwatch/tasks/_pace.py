@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -37,6 +38,7 @@ from pydantic import BaseModel, Field
 
 from . import _pace_learn as learn
 from ._cost import PriceTable, load_prices
+from ._pace_dir import hold
 from ._timetable import SharedSpend, SharedTimetable, Timetable
 
 log = logging.getLogger(__name__)
@@ -212,6 +214,7 @@ class _State:
     spend: Spend | None = None
     evals: set[str] = field(default_factory=set)
     learning: bool = False  # a model drew a 429 without --rpm: the hook paces it from now on
+    owner: int | None = None  # this process's hold on the shared dir (`shared_pace_dir`)
 
 
 _state = _State()
@@ -225,7 +228,10 @@ def configure(options: PaceOptions | None) -> None:
     if options.budget is not None:
         shared = SharedSpend(options.shared) if options.shared else None
         spend = Spend(budget=options.budget, prices=load_prices(options.prices), shared=shared)
-    _state = _State(rpm=options.rpm, spend=spend, shared=options.shared)
+    if _state.owner is not None:
+        os.close(_state.owner)
+    owner = hold(options.shared) if options.shared else None  # this run's dir stays while this process lives
+    _state = _State(rpm=options.rpm, spend=spend, shared=options.shared, owner=owner)
 
 
 def retries_through_inspect(models: list[Model]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import inspect
-import logging
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +20,7 @@ from rich.text import Text
 from peerwatch.scenarios import Factors, enumerate_factors
 
 from ._faults import LOCAL_PROVIDERS, PERMANENT_STATUS, harden_retries, status_of, watch_refusals
+from ._interrupt import interrupts
 from ._judge import GRADER_ROLE
 from ._pace import PaceOptions, configure
 from ._specs import TaskSpec, build_specs
@@ -297,6 +297,7 @@ def run_study(
     shard: str | None = None,
     pace: PaceOptions | None = None,
     specs: list[TaskSpec] | None = None,
+    once: bool = False,
 ) -> tuple[bool, list[EvalLog]]:
     """Run (or resume) the study in `log_dir`: running it again completes only what is missing.
 
@@ -309,6 +310,9 @@ def run_study(
     (and a later re-run of the same command) completes it, reusing every finished sample. A provider that refuses
     the key or the model mid-run (401/403/404) stops the run at once (`refusal()` says why; see `_faults`). `pace`
     paces the model calls to a requests-per-minute rate and stops the run at a budget (see `_pace`).
+
+    A Ctrl-C while it runs raises KeyboardInterrupt once Inspect has written what finished (`interrupts`; `once`:
+    this process ignores further SIGINTs, as a worker whose parent passes the Ctrl-C on does).
     """
     faults = faults or FaultPolicy()
     check_log_dir(log_dir)
@@ -321,40 +325,42 @@ def run_study(
             models = models[:1]  # every task carries its model: one pass over them, not one per model
     if not tasks:
         return True, []
-    _quiet_interrupted_control_server()
     watch_refusals(True)  # a refusal stops this run (`refusal()` says why); the next one starts clean
     frozen = _freeze_start_up_objects()
     try:
-        return eval_set(
-            tasks,
-            log_dir=log_dir,
-            log_dir_allow_dirty=True,  # other slices of the study live here too; check_log_dir refused anything else
-            model=models,
-            max_connections=max_connections,
-            approval=approval,
-            display=display,
-            max_tasks=max_tasks,
-            message_limit=message_limit,
-            max_tokens=max_tokens,
-            model_roles=model_roles,
-            fail_on_error=True,
-            continue_on_fail=True,
-            retry_on_error=faults.retry_on_error,
-            retry_attempts=faults.retry_attempts,
-            retry_wait=faults.retry_wait,
-            max_retries=faults.max_retries,
-            attempt_timeout=faults.attempt_timeout,
-            log_buffer=faults.log_buffer,
-            # No live metrics while samples run: to recompute them Inspect deep-copies every finished sample's
-            # score, and a peerwatch score carries the whole verdict (~1.5 kB of nested JSON), so the copies grow
-            # with the run. The metrics are still computed once at the end (log, summary).
-            score_display=False,
-            log_level="warning",
-        )
+        with interrupts(once):
+            result = eval_set(
+                tasks,
+                log_dir=log_dir,
+                # other slices of the study live here too; check_log_dir refused anything else
+                log_dir_allow_dirty=True,
+                model=models,
+                max_connections=max_connections,
+                approval=approval,
+                display=display,
+                max_tasks=max_tasks,
+                message_limit=message_limit,
+                max_tokens=max_tokens,
+                model_roles=model_roles,
+                fail_on_error=True,
+                continue_on_fail=True,
+                retry_on_error=faults.retry_on_error,
+                retry_attempts=faults.retry_attempts,
+                retry_wait=faults.retry_wait,
+                max_retries=faults.max_retries,
+                attempt_timeout=faults.attempt_timeout,
+                log_buffer=faults.log_buffer,
+                # No live metrics while samples run: to recompute them Inspect deep-copies every finished
+                # sample's score, and a peerwatch score carries the whole verdict (~1.5 kB of nested JSON), so
+                # the copies grow with the run. The metrics are still computed once at the end (log, summary).
+                score_display=False,
+                log_level="warning",
+            )
     finally:
         watch_refusals(False)
         if frozen:
             gc.unfreeze()
+    return result
 
 
 def _freeze_start_up_objects() -> bool:
@@ -371,17 +377,3 @@ def _freeze_start_up_objects() -> bool:
     gc.freeze()
     return True
 
-
-class _CancelledLifespan(logging.Filter):
-    """Drops the traceback Inspect's control server (uvicorn, on the eval's loop) logs when Ctrl-C cancels it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, asyncio.CancelledError)
-
-
-def _quiet_interrupted_control_server() -> None:
-    # A cancelled lifespan is the server being stopped, not an error; the run says "interrupted" in one line.
-    logger = logging.getLogger("uvicorn.error")
-    if not any(isinstance(f, _CancelledLifespan) for f in logger.filters):
-        logger.addFilter(_CancelledLifespan())

@@ -14,7 +14,6 @@ import multiprocessing
 import os
 import re
 import signal
-import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +23,10 @@ from inspect_ai.model import Model
 
 from ._call_retries import call_retries
 from ._faults import refusal
+from ._interrupt import quiet_after_interrupt
 from ._overlap import RunPlan, plan_run
 from ._pace import PaceOptions, budget_reached, spent, watch_rate_limits
+from ._pace_dir import shared_pace_dir
 from ._resume import LogDirBusy, exclusive, remove_superseded
 from ._run import (
     FaultPolicy,
@@ -134,48 +135,51 @@ def share_pace(pace: PaceOptions | None, shared: str) -> PaceOptions | None:
 
 
 @contextlib.contextmanager
-def _sigint_ignored() -> Any:
-    # A spawned child inherits an ignored SIGINT across exec and Python keeps it ignored, so the child's imports
-    # cannot be interrupted; `_worker` takes Ctrl-C back once it runs, and `_join_or_stop` stops it either way.
-    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _sigint_blocked() -> Any:
+    # A process started here inherits the blocked SIGINT across exec: a Ctrl-C while it still imports stays pending
+    # (no import traceback) and lands once `_worker` unblocks it. Blocked here too, a Ctrl-C meanwhile lands after.
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, before)
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
-def _join_or_stop(procs: list[Any], grace: float = 20.0) -> None:
-    """Wait for the workers; on Ctrl-C pass it on, give them `grace` s to flush their logs, then stop them."""
-    try:
+def _stop(procs: list[Any], stop: Any, grace: float = 20.0) -> None:
+    """Ctrl-C: tell the workers (a flag for those still starting, SIGINT for running ones), give them `grace` s to
+    write their logs, then stop them."""
+    stop.set()  # before the signal: a worker that unblocks SIGINT after it sees the flag instead
+    with _sigint_blocked():  # a second Ctrl-C must not leave workers behind
         for proc in procs:
-            proc.join()
-    except KeyboardInterrupt:
-        with _sigint_ignored():  # a second Ctrl-C must not leave workers behind
-            for proc in procs:
-                if proc.is_alive() and proc.pid:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(proc.pid, signal.SIGINT)  # sent by a terminal to all; by `kill -INT` only to us
-            deadline = time.monotonic() + grace
-            for proc in procs:
-                proc.join(max(0.0, deadline - time.monotonic()))
-            for proc in procs:
-                if proc.is_alive():
-                    proc.terminate()  # Inspect writes what it holds on SIGTERM
-                    proc.join(10)
-                if proc.is_alive():
-                    proc.kill()
-                    proc.join()
-        raise
+            if proc.is_alive() and proc.pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, signal.SIGINT)  # sent by a terminal to all; by `kill -INT` only to us
+        deadline = time.monotonic() + grace
+        for proc in procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
 
 
-def _worker(spec: dict[str, Any], report: Any, refused: Any) -> None:
+def _worker(spec: dict[str, Any], report: Any, refused: Any, stop: Any) -> None:
     # A fresh (spawned) process: models are rebuilt here, since Inspect's Model objects do not cross processes.
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # started with SIGINT ignored (`_sigint_ignored`)
-    models = check_models(spec.pop("models"), spec.pop("model_args"))
-    watch_rate_limits(models)  # --rpm or not: 429s reach the pacer, retries are Inspect's
+    # Every Ctrl-C path ends in exit code 130 without a traceback: the parent says it in one line.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        success, _ = run_study(spec.pop("selection"), models, **spec)
-    except KeyboardInterrupt:  # Ctrl-C: Inspect has written what finished; the parent says it in one line
+        if stop.is_set():  # Ctrl-C while this process imported
+            raise KeyboardInterrupt
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # started blocked (`_sigint_blocked`)
+        models = check_models(spec.pop("models"), spec.pop("model_args"))
+        watch_rate_limits(models)  # --rpm or not: 429s reach the pacer, retries are Inspect's
+        success, _ = run_study(spec.pop("selection"), models, once=True, **spec)
+    except KeyboardInterrupt:  # Inspect has written what finished
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent's copy of the Ctrl-C must not hit the exit
+        quiet_after_interrupt()
         raise SystemExit(INTERRUPTED_EXIT) from None
     report[0], report[1], report[2] = spent(), float(budget_reached()), float(call_retries())
     if line := refusal():
@@ -253,20 +257,27 @@ def _run_shards(
     names = [str(m) for m in models]
     ctx = multiprocessing.get_context("spawn")
     procs: list[tuple[Any, Any, Any]] = []  # (process, spent and budget flag, refusal line): ctypes arrays
-    # The workers' shared pacing state lives on this machine's disk for this run only (removed after it).
-    with tempfile.TemporaryDirectory(prefix="peerwatch-pace-") as shared:
+    # The workers' shared pacing state lives on this machine's disk for this run only (removed after it, or by the
+    # next run's start when this one was killed).
+    with shared_pace_dir() as shared:
         base = {"epochs": epochs, "models": names, "model_args": model_args or {}, "faults": faults,
                 "pace": share_pace(pace, shared)}  # fmt: skip
-        for spec, planned in zip(shards, specs, strict=True):
-            job = {**base, **options, "selection": selection, "log_dir": shard_dir(log_dir, spec), "shard": spec,
-                   "specs": planned}  # fmt: skip
-            report = ctx.Array("d", 3)  # spent, budget reached, call retries
-            refused = ctx.Array("c", _REFUSAL_CHARS)  # the refusal's one line, if any
-            proc = ctx.Process(target=_worker, args=(job, report, refused), name=f"peerwatch-shard-{spec}")
-            with _sigint_ignored():  # a Ctrl-C while a worker still imports would print its import traceback
-                proc.start()
-            procs.append((proc, report, refused))
-        _join_or_stop([p for p, _, _ in procs])
+        stop = ctx.Event()  # set by a Ctrl-C here: a worker still importing stops as soon as it starts
+        try:
+            for spec, planned in zip(shards, specs, strict=True):
+                job = {**base, **options, "selection": selection, "log_dir": shard_dir(log_dir, spec),
+                       "shard": spec, "specs": planned}  # fmt: skip
+                report = ctx.Array("d", 3)  # spent, budget reached, call retries
+                refused = ctx.Array("c", _REFUSAL_CHARS)  # the refusal's one line, if any
+                proc = ctx.Process(target=_worker, args=(job, report, refused, stop), name=f"peerwatch-shard-{spec}")
+                with _sigint_blocked():
+                    proc.start()
+                procs.append((proc, report, refused))
+            for proc, _, _ in procs:
+                proc.join()
+        except KeyboardInterrupt:
+            _stop([p for p, _, _ in procs], stop)
+            raise
     outcome.spent = sum(r[0] for _, r, _ in procs)
     outcome.budget_reached = any(r[1] for _, r, _ in procs)
     outcome.call_retries = int(sum(r[2] for _, r, _ in procs))
