@@ -187,13 +187,15 @@ def test_a_run_never_rate_limited_pays_nothing_per_call_and_the_first_429_starts
         model = get_model("mockllm/model", custom_outputs=[output] * 3)
         _pace.watch_rate_limits([model])
         asyncio.run(model.generate("hello"))
-        # No 429 yet: the hook is disabled (Inspect skips it per call), no pacer, no file.
-        assert not PaceHooks().enabled() and _pace.limiter(str(model)) is None and not list(tmp_path.iterdir())
+        # No 429 yet: the hook is disabled (Inspect skips it per call), no pacer, no timetable file (only the run
+        # dir's `owner` file, held once at `configure`, see `_pace_dir`).
+        files = lambda: [p.name for p in tmp_path.iterdir() if p.name != "owner"]  # noqa: E731
+        assert not PaceHooks().enabled() and _pace.limiter(str(model)) is None and not files()
         request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
         ex = openai.RateLimitError("rate", response=httpx.Response(429, request=request), body=None)
         model.api.should_retry(ex)  # what Inspect asks on every failed attempt
         pacer = _pace.limiter(str(model))
-        assert PaceHooks().enabled() and pacer is not None and pacer.rpm is None and list(tmp_path.iterdir())
+        assert PaceHooks().enabled() and pacer is not None and pacer.rpm is None and files()
         _pace.watch_rate_limits([model])  # watched once, however often a run asks
         assert getattr(model.api.should_retry, "peerwatch_watched", False)
     finally:
