@@ -24,7 +24,6 @@ import asyncio
 import logging
 import math
 import os
-import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +34,7 @@ import anyio
 from inspect_ai.hooks import BeforeModelGenerate, Hooks, ModelUsageData, TaskStart, hooks
 from inspect_ai.model import Model
 from pydantic import BaseModel, Field
+from tenacity import wait_exponential_jitter
 
 from . import _pace_learn as learn
 from ._cost import PriceTable, load_prices
@@ -283,6 +283,10 @@ def watch_rate_limits(models: list[Model]) -> None:
         api.retry_wait = _paced_retry_wait(api.retry_wait(), name)  # type: ignore[method-assign]
 
 
+# Inspect's own backoff when a provider sets none (`inspect_ai/model/_retry.py`: 3 s doubling, jitter 3 s, 30 min cap).
+_INSPECT_BACKOFF = wait_exponential_jitter(initial=3, max=30 * 60, jitter=3)
+
+
 def _paced_retry_wait(default: Any, model: str) -> Any:
     # Inspect waits 3 s, 6 s, ... before retrying a 429 (its default backoff). Once the model is paced the pacer
     # spaces every attempt, retries included, so a retried call only needs to rejoin its queue: a run's first wave
@@ -292,10 +296,7 @@ def _paced_retry_wait(default: Any, model: str) -> Any:
         ex = outcome.exception() if outcome is not None and outcome.failed else None
         if ex is not None and model in _state.limiters and learn.rate_limit_signal(ex, None)[0]:
             return PACED_RETRY_WAIT
-        if default is not None:
-            return float(default(state))
-        attempt = max(1, int(getattr(state, "attempt_number", 1)))
-        return min(30 * 60.0, 3.0 * 2 ** (attempt - 1)) + random.uniform(0, 3)  # Inspect's own default
+        return float((default or _INSPECT_BACKOFF)(state))
 
     return lambda: wait
 
