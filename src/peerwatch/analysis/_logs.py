@@ -25,10 +25,7 @@ from peerwatch.detect import BEHAVIOURS
 
 from ._links import local_path
 from ._signals import SIGNAL_COLUMNS, needs_full_read, signal_columns, signals_from_samples
-from ._summaries import RawLog, model_label, read_eval_zip
-
-# The sample metadata key peerwatch's tasks write the sample's retried model calls under (tasks/_call_retries.py).
-CALL_RETRIES = "call_retries"
+from ._summaries import RawLog, call_retries_of, model_label, read_eval_zip
 
 FACTORS = ["model", "task", "dataset", "threshold", "subject", "condition", "instantiation", "monitoring"]
 SAMPLE_COLUMNS = [
@@ -111,7 +108,7 @@ def _row(
         "epoch": epoch,
         "status": status,
         "retries": int(retries or 0),
-        "call_retries": _call_retries(md.get(CALL_RETRIES)),
+        "call_retries": call_retries_of(md),
         "log": log,
         "created": created,
     }
@@ -123,10 +120,6 @@ def _row(
         row[b] = float(v) if isinstance(v, int | float) else float("nan")
     row.update(signal_columns(verdict))
     return row
-
-
-def _call_retries(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def log_files(log_dirs: list[str | Path]) -> list[tuple[str, EvalLogInfo]]:

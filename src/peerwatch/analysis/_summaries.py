@@ -67,6 +67,17 @@ def model_label(model: str, model_args: Any = None, task_args: Any = None) -> st
     return " ".join(parts)
 
 
+# The sample metadata key peerwatch's tasks write the sample's retried model calls under (tasks/_call_retries.py).
+CALL_RETRIES = "call_retries"
+
+
+def call_retries_of(metadata: dict[str, Any]) -> int | None:
+    """A sample's retried model-call attempts from its metadata; None (unknown, not 0) for a log from before
+    peerwatch recorded them, or a value that is not a count."""
+    value = metadata.get(CALL_RETRIES)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
 def _utc_iso(value: Any) -> str | None:
     """`created` as Inspect's `UtcDatetimeStr` normalises it (UTC, ISO format); None when it is not a datetime."""
     if not isinstance(value, str):

@@ -10,6 +10,8 @@ from pydantic import BaseModel
 
 from peerwatch.scenarios import families
 
+from ._summaries import call_retries_of
+
 CONDITION_ORDER = ("good_peer", "neutral_peer", "bad_peer", "no_peer", "non_shutdown")
 
 
@@ -89,11 +91,11 @@ def summary_rows(
             health.retried_samples += int(bool(sample.retries))
             health.errored += int(sample.error is not None)
             md = sample.metadata or {}
-            calls = md.get("call_retries")
-            if isinstance(calls, int) and not isinstance(calls, bool):
-                health.call_retries += calls
-            else:
+            calls = call_retries_of(md)
+            if calls is None:
                 health.call_retries_unknown += 1
+            else:
+                health.call_retries += calls
             task = str(md.get("task", ""))
             if task not in signature:
                 continue
