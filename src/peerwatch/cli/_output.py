@@ -40,10 +40,7 @@ def after_run(
     plan = outcome.plan if outcome is not None else None
     others: list = []
     if plan is not None:
-        from peerwatch.tasks import plan_logs
-
-        logs, others = plan_logs(log_dir, plan)
-        rows = summary_rows(logs, health, keep=set(plan.wanted), since=outcome.started)
+        rows, others = _plan_rows(log_dir, outcome, health)
     else:
         rows = summary_rows(logs, health, since=since)
     unknown = ""
@@ -83,7 +80,6 @@ def after_run(
         raise typer.Exit(1)
 
 
-
 def interrupted_line(log_dir: str, outcome=None) -> str:
     """The one line of a run stopped by Ctrl-C: how much of its plan the logs hold (finished samples; those the
     Ctrl-C cut off are run again by the same command), or the generic line when that cannot be counted."""
@@ -93,13 +89,21 @@ def interrupted_line(log_dir: str, outcome=None) -> str:
     if plan is None:  # stopped before its plan was made: nothing of it ran
         return INTERRUPTED
     try:
-        from peerwatch.analysis import RunHealth, summary_rows
-        from peerwatch.tasks import plan_logs
+        from peerwatch.analysis import RunHealth
 
-        logs, _ = plan_logs(log_dir, plan)
         health = RunHealth()
-        summary_rows(logs, health, keep=set(plan.wanted), since=outcome.started)
+        _plan_rows(log_dir, outcome, health)
     except Exception:  # the line must come out whatever the logs hold
         return INTERRUPTED
     done = health.samples - health.errored
     return f"interrupted: {done:,} of {plan.samples:,} samples in the logs; run the same command again to resume"
+
+
+def _plan_rows(log_dir: str, outcome, health) -> tuple[list, list]:
+    """The summary rows of the run's plan in `log_dir` (this run's samples and earlier slices' it reused), counting
+    into `health`; with the logs of other slices there."""
+    from peerwatch.analysis import summary_rows
+    from peerwatch.tasks import plan_logs
+
+    logs, others = plan_logs(log_dir, outcome.plan)
+    return summary_rows(logs, health, keep=set(outcome.plan.wanted), since=outcome.started), others
